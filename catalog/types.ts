@@ -1,0 +1,37 @@
+export type UpstreamApi = 'openai' | 'anthropic';
+
+export interface Provider {
+  slug: string;
+  name: string;
+  /** Wire format its endpoints speak. */
+  api: UpstreamApi;
+}
+
+export interface Endpoint {
+  /** `provider:author/slug`: stable id used in telemetry, metrics and explanations. */
+  id: string;
+  provider: string;
+  model: string;
+  /** The model name the provider expects on its own API. */
+  providerModelId: string;
+  api: UpstreamApi;
+  contextLength: number;
+  maxCompletionTokens: number;
+  /** USD per million tokens. */
+  pricePrompt: number;
+  priceCompletion: number;
+  quantization: string;
+  supportsTools: boolean;
+  supportsResponseFormat: boolean;
+  /** Typical speed, as the simulator reproduces it: median time to first token and decode rate. */
+  ttftMs: number;
+  tokensPerSecond: number;
+}
+
+export interface Model {
+  id: string;
+  name: string;
+  author: string;
+  contextLength: number;
+  endpoints: Endpoint[];
+}

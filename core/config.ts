@@ -1,0 +1,200 @@
+// Environment parsed once at start into a typed, frozen object. Every problem is collected and reported
+// together, so an operator fixes a bad deployment in one go instead of one variable per restart.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export const ROLES = ['all', 'router', 'ingest', 'analytics', 'simulator'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface ProviderConfig {
+  /** Provider slug as the catalog names it, e.g. `together`. */
+  name: string;
+  baseUrl: string;
+  api: 'openai' | 'anthropic';
+  /** Name of the environment variable holding this provider's API key (the key itself never sits in a file). */
+  apiKeyEnv?: string;
+}
+
+export interface Config {
+  role: Role;
+  host: string;
+  port: number;
+  dataDir: string;
+  logLevel: string;
+  clickhouseUrl: string | undefined;
+  kafkaBrokers: readonly string[] | undefined;
+  devKey: string | undefined;
+  providers: readonly ProviderConfig[];
+  bodyLimitBytes: number;
+  platformFeeRate: number;
+  defaultRateLimitPerMinute: number;
+  router: {
+    maxAttempts: number;
+    requestDeadlineMs: number;
+    connectTimeoutMs: number;
+    firstByteTimeoutMs: number;
+    idleTimeoutMs: number;
+    maxRetryAfterWaitMs: number;
+    breakerConsecutiveFailures: number;
+    breakerFailureRatio: number;
+    breakerMinRequests: number;
+    breakerWindowMs: number;
+    breakerCooldownMs: number;
+  };
+  telemetry: { queueMax: number; batchMax: number; flushIntervalMs: number };
+  simulator: { port: number; latencyScale: number };
+  retentionDays: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  str(name: string, def: string): string {
+    const v = this.env[name];
+    return v === undefined || v === '' ? def : v;
+  }
+  optional(name: string): string | undefined {
+    const v = this.env[name];
+    return v === undefined || v === '' ? undefined : v;
+  }
+  int(name: string, def: number, min: number, max: number): number {
+    return this.num(name, def, min, max, true);
+  }
+  float(name: string, def: number, min: number, max: number): number {
+    return this.num(name, def, min, max, false);
+  }
+  private num(name: string, def: number, min: number, max: number, integer: boolean): number {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return def;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
+      this.problems.push(`${name}=${JSON.stringify(raw)} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`);
+      return def;
+    }
+    return n;
+  }
+  oneOf<T extends string>(name: string, def: T, allowed: readonly T[]): T {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return def;
+    if (!(allowed as readonly string[]).includes(raw)) {
+      this.problems.push(`${name}=${JSON.stringify(raw)} must be one of ${allowed.join(', ')}`);
+      return def;
+    }
+    return raw as T;
+  }
+  url(name: string): string | undefined {
+    const raw = this.optional(name);
+    if (raw === undefined) return undefined;
+    try {
+      const u = new URL(raw);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+      return raw;
+    } catch {
+      this.problems.push(`${name}=${JSON.stringify(raw)} must be an http(s) URL`);
+      return undefined;
+    }
+  }
+}
+
+function readProviders(file: string | undefined, problems: string[]): ProviderConfig[] {
+  if (file === undefined) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    problems.push(`SWITCHBOARD_CONFIG=${file}: ${(err as Error).message}`);
+    return [];
+  }
+  const list = (parsed as { providers?: unknown }).providers;
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) {
+    problems.push(`SWITCHBOARD_CONFIG: "providers" must be an array`);
+    return [];
+  }
+  const out: ProviderConfig[] = [];
+  list.forEach((p: Record<string, unknown>, i) => {
+    const where = `SWITCHBOARD_CONFIG providers[${i}]`;
+    if (typeof p?.name !== 'string' || p.name === '') return problems.push(`${where}: "name" must be a provider slug`);
+    if (typeof p.baseUrl !== 'string' || !/^https?:\/\//.test(p.baseUrl)) return problems.push(`${where}: "baseUrl" must be an http(s) URL`);
+    const api = p.api ?? 'openai';
+    if (api !== 'openai' && api !== 'anthropic') return problems.push(`${where}: "api" must be "openai" or "anthropic"`);
+    if (p.apiKeyEnv !== undefined && typeof p.apiKeyEnv !== 'string') return problems.push(`${where}: "apiKeyEnv" must be a string`);
+    out.push(Object.freeze({ name: p.name, baseUrl: p.baseUrl.replace(/\/+$/, ''), api, apiKeyEnv: p.apiKeyEnv as string | undefined }));
+  });
+  return out;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}
+
+export function loadConfig(env: Env = process.env, argv: readonly string[] = []): Config {
+  const r = new Reader(env);
+  const roleArg = argv[0];
+  let role: Role = 'all';
+  if (roleArg !== undefined) {
+    if ((ROLES as readonly string[]).includes(roleArg)) role = roleArg as Role;
+    else r.problems.push(`role ${JSON.stringify(roleArg)} must be one of ${ROLES.join(', ')}`);
+  }
+  const brokers = r.optional('KAFKA_BROKERS');
+  const kafkaBrokers = brokers?.split(',').map((b) => b.trim()).filter(Boolean);
+  if (kafkaBrokers?.some((b) => !/^[^:\s]+:\d+$/.test(b))) r.problems.push(`KAFKA_BROKERS=${JSON.stringify(brokers)} must be host:port[,host:port…]`);
+  const devKey = r.optional('SWITCHBOARD_DEV_KEY');
+  if (devKey !== undefined && devKey.length < 16) r.problems.push('SWITCHBOARD_DEV_KEY must be at least 16 characters');
+  const configFile = r.optional('SWITCHBOARD_CONFIG');
+
+  const config: Config = {
+    role,
+    host: r.str('HOST', '0.0.0.0'),
+    port: r.int('PORT', 8080, 0, 65535),
+    dataDir: resolve(r.str('DATA_DIR', './data')),
+    logLevel: r.oneOf('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    clickhouseUrl: r.url('CLICKHOUSE_URL'),
+    kafkaBrokers,
+    devKey,
+    providers: readProviders(configFile, r.problems),
+    bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+    // OpenRouter charges 5.5% on credit purchases; the same default makes fee figures comparable.
+    platformFeeRate: r.float('PLATFORM_FEE_RATE', 0.055, 0, 1),
+    defaultRateLimitPerMinute: r.int('RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000),
+    router: {
+      maxAttempts: r.int('ROUTER_MAX_ATTEMPTS', 4, 1, 20),
+      requestDeadlineMs: r.int('ROUTER_REQUEST_DEADLINE_MS', 120_000, 100, 3_600_000),
+      connectTimeoutMs: r.int('UPSTREAM_CONNECT_TIMEOUT_MS', 3_000, 10, 120_000),
+      firstByteTimeoutMs: r.int('UPSTREAM_FIRST_BYTE_TIMEOUT_MS', 30_000, 10, 600_000),
+      idleTimeoutMs: r.int('UPSTREAM_IDLE_TIMEOUT_MS', 30_000, 10, 600_000),
+      maxRetryAfterWaitMs: r.int('ROUTER_MAX_RETRY_AFTER_WAIT_MS', 2_000, 0, 60_000),
+      breakerConsecutiveFailures: r.int('BREAKER_CONSECUTIVE_FAILURES', 5, 1, 1000),
+      breakerFailureRatio: r.float('BREAKER_FAILURE_RATIO', 0.5, 0.01, 1),
+      breakerMinRequests: r.int('BREAKER_MIN_REQUESTS', 10, 1, 100_000),
+      breakerWindowMs: r.int('BREAKER_WINDOW_MS', 30_000, 100, 3_600_000),
+      breakerCooldownMs: r.int('BREAKER_COOLDOWN_MS', 5_000, 10, 600_000),
+    },
+    telemetry: {
+      queueMax: r.int('TELEMETRY_QUEUE_MAX', 200_000, 100, 10_000_000),
+      batchMax: r.int('TELEMETRY_BATCH_MAX', 20_000, 1, 1_000_000),
+      flushIntervalMs: r.int('TELEMETRY_FLUSH_MS', 1_000, 10, 60_000),
+    },
+    simulator: {
+      port: r.int('SIMULATOR_PORT', 0, 0, 65535),
+      latencyScale: r.float('SIMULATOR_LATENCY_SCALE', 1, 0, 100),
+    },
+    retentionDays: r.int('RETENTION_DAYS', 400, 1, 36_500),
+  };
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return deepFreeze(config);
+}

@@ -1,0 +1,33 @@
+// Prometheus metrics, one registry per service instance (tests start several in one process).
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly httpRequests = new Counter({ name: 'switchboard_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: [this.registry] });
+  readonly requestDuration = new Histogram({
+    name: 'switchboard_chat_request_duration_seconds',
+    help: 'Chat completion latency as the client saw it',
+    labelNames: ['streamed', 'outcome'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  readonly upstreamAttempts = new Counter({ name: 'switchboard_upstream_attempts_total', help: 'Upstream attempts by provider and error class (none = success)', labelNames: ['provider', 'error_class'], registers: [this.registry] });
+  readonly upstreamTtft = new Histogram({
+    name: 'switchboard_upstream_ttft_seconds',
+    help: 'Time to first token per upstream attempt',
+    labelNames: ['provider'],
+    buckets: [0.005, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly breakerState = new Gauge({ name: 'switchboard_breaker_state', help: 'Circuit breaker per endpoint: 0 closed, 1 half-open, 2 open', labelNames: ['endpoint'], registers: [this.registry] });
+  readonly telemetryQueueDepth = new Gauge({ name: 'switchboard_telemetry_queue_depth', help: 'Telemetry events waiting for ingest', registers: [this.registry] });
+  readonly telemetryDropped = new Gauge({ name: 'switchboard_telemetry_dropped_total', help: 'Telemetry events dropped past the queue limit', registers: [this.registry] });
+  readonly telemetryWritten = new Counter({ name: 'switchboard_ingest_rows_total', help: 'Rows inserted into ClickHouse', labelNames: ['table'], registers: [this.registry] });
+  readonly insertSeconds = new Histogram({ name: 'switchboard_ingest_insert_seconds', help: 'ClickHouse insert duration', labelNames: ['table'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5], registers: [this.registry] });
+  readonly ingestDropped = new Counter({ name: 'switchboard_ingest_rows_dropped_total', help: 'Rows given up after repeated insert failures', labelNames: ['table'], registers: [this.registry] });
+  readonly insertErrors = new Counter({ name: 'switchboard_ingest_insert_errors_total', help: 'Failed ClickHouse inserts (retried)', labelNames: ['table'], registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+}

@@ -1,0 +1,132 @@
+// API keys, stored only as SHA-256 hashes (keys are 256-bit random, so a fast hash is enough: there is
+// nothing to brute-force). The file is shared with the `keys` command line; the service re-reads it
+// when it changes, so a key created or revoked from the shell takes effect without a restart.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export interface KeyRecord {
+  id: string;
+  name: string;
+  account_id: string;
+  hash: string;
+  created_at: string;
+  revoked_at: string | null;
+  /** Requests per minute; null: the service default. */
+  rate_limit_per_minute: number | null;
+  /** USD; null: no limit. */
+  spend_limit_usd: number | null;
+}
+
+export const hashKey = (key: string): string => createHash('sha256').update(key).digest('hex');
+
+const KEY_PREFIX = 'sk-sb-v1-';
+
+export function newKeySecret(): string {
+  return KEY_PREFIX + randomBytes(32).toString('base64url');
+}
+
+export class KeyStore {
+  private byHash = new Map<string, KeyRecord>();
+  private records: KeyRecord[] = [];
+  private mtimeMs = -1;
+  private checkedAt = 0;
+
+  constructor(private readonly file: string) {
+    this.reload();
+  }
+
+  /** A key that lives only in this process (the dev key), never written to the file. */
+  addEphemeral(secret: string, name: string, accountId: string): KeyRecord {
+    const rec: KeyRecord = {
+      id: `key_${hashKey(secret).slice(0, 12)}`,
+      name,
+      account_id: accountId,
+      hash: hashKey(secret),
+      created_at: new Date().toISOString(),
+      revoked_at: null,
+      rate_limit_per_minute: null,
+      spend_limit_usd: null,
+    };
+    this.ephemeral.set(rec.hash, rec);
+    return rec;
+  }
+  private readonly ephemeral = new Map<string, KeyRecord>();
+
+  /** The live key record for a presented secret, or undefined. */
+  verify(secret: string, now = Date.now()): KeyRecord | undefined {
+    const h = hashKey(secret);
+    const eph = this.ephemeral.get(h);
+    if (eph) return eph;
+    // Re-check the file at most once a second, so an unknown-key flood costs no disk I/O.
+    if (now - this.checkedAt > 1000) {
+      this.checkedAt = now;
+      this.reloadIfChanged();
+    }
+    const rec = this.byHash.get(h);
+    return rec && rec.revoked_at === null ? rec : undefined;
+  }
+
+  list(): readonly KeyRecord[] {
+    return this.records;
+  }
+
+  create(opts: { name: string; accountId?: string; rateLimitPerMinute?: number; spendLimitUsd?: number }): { secret: string; record: KeyRecord } {
+    this.reload();
+    const secret = newKeySecret();
+    const record: KeyRecord = {
+      id: `key_${randomBytes(6).toString('hex')}`,
+      name: opts.name,
+      account_id: opts.accountId ?? `acct_${randomBytes(6).toString('hex')}`,
+      hash: hashKey(secret),
+      created_at: new Date().toISOString(),
+      revoked_at: null,
+      rate_limit_per_minute: opts.rateLimitPerMinute ?? null,
+      spend_limit_usd: opts.spendLimitUsd ?? null,
+    };
+    this.records.push(record);
+    this.save();
+    return { secret, record };
+  }
+
+  /** Revoke by id or name; returns the revoked records. */
+  revoke(idOrName: string): KeyRecord[] {
+    this.reload();
+    const hit = this.records.filter((r) => r.revoked_at === null && (r.id === idOrName || r.name === idOrName));
+    for (const r of hit) r.revoked_at = new Date().toISOString();
+    if (hit.length) this.save();
+    return hit;
+  }
+
+  private reloadIfChanged(): void {
+    let mtime = -1;
+    try {
+      mtime = statSync(this.file).mtimeMs;
+    } catch {
+      mtime = -1;
+    }
+    if (mtime !== this.mtimeMs) this.reload();
+  }
+
+  private reload(): void {
+    try {
+      this.mtimeMs = statSync(this.file).mtimeMs;
+      const parsed = JSON.parse(readFileSync(this.file, 'utf8')) as { keys?: KeyRecord[] };
+      this.records = Array.isArray(parsed.keys) ? parsed.keys : [];
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read key file ${this.file}: ${(err as Error).message}`);
+      this.records = [];
+      this.mtimeMs = -1;
+    }
+    this.byHash = new Map(this.records.map((r) => [r.hash, r]));
+  }
+
+  private save(): void {
+    mkdirSync(dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ keys: this.records }, null, 2) + '\n', { mode: 0o600 });
+    renameSync(tmp, this.file);
+    this.mtimeMs = statSync(this.file).mtimeMs;
+    this.byHash = new Map(this.records.map((r) => [r.hash, r]));
+  }
+}

@@ -1,0 +1,88 @@
+// The request schema of POST /v1/chat/completions: OpenAI's chat completions body plus OpenRouter's routing
+// extensions. Unknown top-level fields pass through to OpenAI-compatible providers (clients send many);
+// our own objects (`provider`, `switchboard`) reject unknown keys so a typo is reported, not ignored.
+import { Type, type Static } from '@sinclair/typebox';
+
+const Text = Type.String({ maxLength: 10_000_000 });
+const ContentPart = Type.Object({ type: Type.String({ maxLength: 64 }), text: Type.Optional(Text) }, { additionalProperties: true });
+
+export const MessageSchema = Type.Object(
+  {
+    role: Type.Union([Type.Literal('system'), Type.Literal('developer'), Type.Literal('user'), Type.Literal('assistant'), Type.Literal('tool')]),
+    content: Type.Union([Text, Type.Array(ContentPart, { maxItems: 1000 }), Type.Null()]),
+    name: Type.Optional(Type.String({ maxLength: 256 })),
+    tool_call_id: Type.Optional(Type.String({ maxLength: 256 })),
+    tool_calls: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }), { maxItems: 128 })),
+  },
+  { additionalProperties: true },
+);
+
+export const SORTS = ['price', 'latency', 'throughput'] as const;
+const ProviderSlugs = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 64 });
+
+export const ProviderPrefsSchema = Type.Object(
+  {
+    order: Type.Optional(ProviderSlugs),
+    allow_fallbacks: Type.Optional(Type.Boolean()),
+    only: Type.Optional(ProviderSlugs),
+    ignore: Type.Optional(ProviderSlugs),
+    sort: Type.Optional(Type.Union(SORTS.map((s) => Type.Literal(s)))),
+    max_price: Type.Optional(
+      Type.Object(
+        {
+          prompt: Type.Optional(Type.Number({ minimum: 0 })),
+          completion: Type.Optional(Type.Number({ minimum: 0 })),
+        },
+        { additionalProperties: false, description: 'USD per million tokens' },
+      ),
+    ),
+    quantizations: Type.Optional(Type.Array(Type.String({ maxLength: 32 }), { maxItems: 16 })),
+    require_parameters: Type.Optional(Type.Boolean()),
+    data_collection: Type.Optional(Type.Union([Type.Literal('allow'), Type.Literal('deny')])),
+  },
+  { additionalProperties: false },
+);
+
+const ModelId = Type.String({ minLength: 1, maxLength: 256 });
+
+export const ChatRequestSchema = Type.Object(
+  {
+    model: ModelId,
+    messages: Type.Array(MessageSchema, { minItems: 1, maxItems: 10_000 }),
+    stream: Type.Optional(Type.Boolean()),
+    stream_options: Type.Optional(Type.Object({ include_usage: Type.Optional(Type.Boolean()) }, { additionalProperties: true })),
+    max_tokens: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000 })),
+    max_completion_tokens: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000 })),
+    temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 2 })),
+    top_p: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    n: Type.Optional(Type.Literal(1, { description: 'only one choice per request is supported' })),
+    stop: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 16 }), Type.Null()])),
+    tools: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            type: Type.Literal('function'),
+            function: Type.Object({ name: Type.String({ minLength: 1, maxLength: 128 }), description: Type.Optional(Type.String()), parameters: Type.Optional(Type.Object({}, { additionalProperties: true })) }, { additionalProperties: true }),
+          },
+          { additionalProperties: true },
+        ),
+        { maxItems: 512 },
+      ),
+    ),
+    tool_choice: Type.Optional(Type.Unknown()),
+    response_format: Type.Optional(
+      Type.Object({ type: Type.Union([Type.Literal('text'), Type.Literal('json_object'), Type.Literal('json_schema')]) }, { additionalProperties: true }),
+    ),
+    user: Type.Optional(Type.String({ maxLength: 256 })),
+    models: Type.Optional(Type.Array(ModelId, { minItems: 1, maxItems: 10 })),
+    provider: Type.Optional(ProviderPrefsSchema),
+    switchboard: Type.Optional(
+      Type.Object({ explain: Type.Optional(Type.Boolean({ description: 'include the routing explanation (candidates and their scores)' })) }, { additionalProperties: false }),
+    ),
+  },
+  { additionalProperties: true },
+);
+
+export type ChatMessage = Static<typeof MessageSchema>;
+export type ProviderPrefs = Static<typeof ProviderPrefsSchema>;
+export type ChatRequest = Static<typeof ChatRequestSchema>;

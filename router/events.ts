@@ -1,0 +1,86 @@
+// Builders for the telemetry events of one request: one per upstream attempt and one for the request.
+import { eventId } from '../core/ids.ts';
+import { EVENT_VERSION, type AttemptEvent, type ErrorClass, type RequestEvent } from '../telemetry/event.ts';
+import type { Endpoint } from '../catalog/catalog.ts';
+
+export interface RequestIdentity {
+  generationId: string;
+  accountId: string;
+  keyId: string;
+  streamed: boolean;
+}
+
+export interface Outcome {
+  status: number;
+  errorClass: ErrorClass;
+  latencyMs: number;
+  ttftMs: number;
+  tokensPrompt: number;
+  tokensCompletion: number;
+  costUsd: number;
+}
+
+const r3 = (ms: number) => Math.round(ms * 1000) / 1000;
+
+export function attemptEvent(id: RequestIdentity, index: number, startedAt: number, endpoint: Endpoint, o: Outcome): AttemptEvent {
+  return {
+    v: EVENT_VERSION,
+    kind: 'attempt',
+    event_id: eventId(),
+    generation_id: id.generationId,
+    ts: startedAt,
+    account_id: id.accountId,
+    key_id: id.keyId,
+    attempt: index,
+    model: endpoint.model,
+    provider: endpoint.provider,
+    endpoint_id: endpoint.id,
+    status: o.status,
+    error_class: o.errorClass,
+    latency_ms: r3(o.latencyMs),
+    ttft_ms: r3(o.ttftMs),
+    tokens_prompt: o.tokensPrompt,
+    tokens_completion: o.tokensCompletion,
+    cost_usd: o.costUsd,
+    streamed: id.streamed,
+  };
+}
+
+export function requestEvent(
+  id: RequestIdentity,
+  startedAt: number,
+  fields: { app: string; category: string; requestedModel: string; endpoint: Endpoint | undefined; attempts: number; fallbackDepth: number; feeUsd: number },
+  o: Outcome,
+): RequestEvent {
+  return {
+    v: EVENT_VERSION,
+    kind: 'request',
+    event_id: eventId(),
+    generation_id: id.generationId,
+    ts: startedAt,
+    account_id: id.accountId,
+    key_id: id.keyId,
+    app: fields.app,
+    category: fields.category,
+    requested_model: fields.requestedModel,
+    served_model: fields.endpoint?.model ?? '',
+    provider: fields.endpoint?.provider ?? '',
+    endpoint_id: fields.endpoint?.id ?? '',
+    status: o.status,
+    error_class: o.errorClass,
+    latency_ms: r3(o.latencyMs),
+    ttft_ms: r3(o.ttftMs),
+    tokens_prompt: o.tokensPrompt,
+    tokens_completion: o.tokensCompletion,
+    cost_usd: o.costUsd,
+    fee_usd: fields.feeUsd,
+    streamed: id.streamed,
+    fallback_depth: fields.fallbackDepth,
+    attempts: fields.attempts,
+  };
+}
+
+/** USD for a number of tokens at an endpoint's per-million prices, rounded to a nano-dollar. */
+export function costOf(e: Endpoint, prompt: number, completion: number): number {
+  return Math.round(((prompt * e.pricePrompt + completion * e.priceCompletion) / 1e6) * 1e9) / 1e9;
+}

@@ -1,0 +1,29 @@
+import type { Endpoint } from '../../catalog/catalog.ts';
+import { CircuitBreaker, type BreakerOptions } from './breaker.ts';
+import { EndpointStats } from './stats.ts';
+
+export interface EndpointHealth {
+  breaker: CircuitBreaker;
+  stats: EndpointStats;
+}
+
+/** One router's knowledge of every endpoint, created on first use. */
+export class HealthRegistry {
+  private readonly map = new Map<string, EndpointHealth>();
+
+  constructor(private readonly breakerOptions: BreakerOptions) {}
+
+  get(endpoint: Endpoint | string): EndpointHealth {
+    const id = typeof endpoint === 'string' ? endpoint : endpoint.id;
+    let h = this.map.get(id);
+    if (!h) {
+      h = { breaker: new CircuitBreaker(this.breakerOptions), stats: new EndpointStats() };
+      this.map.set(id, h);
+    }
+    return h;
+  }
+
+  entries(): IterableIterator<[string, EndpointHealth]> {
+    return this.map.entries();
+  }
+}

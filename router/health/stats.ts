@@ -1,0 +1,90 @@
+// What one router has seen of one endpoint lately: latency and speed samples, and outcomes in 10-second
+// buckets over five minutes for a local uptime. Uptime follows OpenRouter's definition: client errors
+// (400/413) are not failures, and 429s are counted apart.
+
+const SAMPLES = 256;
+const BUCKET_MS = 10_000;
+const BUCKETS = 30;
+
+export type Outcome = 'success' | 'failure' | 'rate_limited' | 'client_error';
+
+function median(values: number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)];
+}
+
+function quantile(values: number[], q: number): number | undefined {
+  if (values.length === 0) return undefined;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+}
+
+export interface StatsSnapshot {
+  requests_5m: number;
+  uptime_5m: number | null;
+  rate_limited_5m: number;
+  ttft_p50_ms: number | null;
+  latency_p50_ms: number | null;
+  latency_p99_ms: number | null;
+  tokens_per_second_p50: number | null;
+}
+
+export class EndpointStats {
+  private ttft: number[] = [];
+  private latency: number[] = [];
+  private tps: number[] = [];
+  private cursor = 0;
+  private buckets = new Map<number, { ok: number; fail: number; limited: number }>();
+  lastFailureAt = 0;
+  /** Set from a 429's Retry-After: no traffic before then. */
+  coolUntil = 0;
+
+  record(outcome: Outcome, now: number, latencyMs?: number, ttftMs?: number, completionTokens?: number): void {
+    const key = Math.floor(now / BUCKET_MS);
+    let b = this.buckets.get(key);
+    if (!b) {
+      b = { ok: 0, fail: 0, limited: 0 };
+      this.buckets.set(key, b);
+      for (const k of this.buckets.keys()) if (k <= key - BUCKETS) this.buckets.delete(k);
+    }
+    if (outcome === 'success') b.ok++;
+    else if (outcome === 'failure') {
+      b.fail++;
+      this.lastFailureAt = now;
+    } else if (outcome === 'rate_limited') {
+      b.limited++;
+      this.lastFailureAt = now;
+    }
+    if (outcome === 'success' && latencyMs !== undefined) {
+      const i = this.cursor++ % SAMPLES;
+      this.latency[i] = latencyMs;
+      this.ttft[i] = ttftMs ?? latencyMs;
+      const decodeMs = latencyMs - (ttftMs ?? 0);
+      this.tps[i] = completionTokens && decodeMs > 0 ? (completionTokens * 1000) / decodeMs : NaN;
+    }
+  }
+
+  snapshot(now = Date.now()): StatsSnapshot {
+    const since = Math.floor(now / BUCKET_MS) - BUCKETS;
+    let ok = 0;
+    let fail = 0;
+    let limited = 0;
+    for (const [k, b] of this.buckets) {
+      if (k <= since) continue;
+      ok += b.ok;
+      fail += b.fail;
+      limited += b.limited;
+    }
+    const tps = this.tps.filter((x) => Number.isFinite(x));
+    return {
+      requests_5m: ok + fail + limited,
+      uptime_5m: ok + fail === 0 ? null : ok / (ok + fail),
+      rate_limited_5m: limited,
+      ttft_p50_ms: median(this.ttft) ?? null,
+      latency_p50_ms: median(this.latency) ?? null,
+      latency_p99_ms: quantile(this.latency, 0.99) ?? null,
+      tokens_per_second_p50: median(tps) ?? null,
+    };
+  }
+}

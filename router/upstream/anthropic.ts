@@ -1,0 +1,152 @@
+// Anthropic Messages translation: OpenAI chat request → Messages request, and Messages answers (whole or
+// streamed) → OpenAI completions. System prompts move to `system`, tools to `input_schema`, stop reasons map.
+import type { ChatMessage, ChatRequest } from '../chat-schema.ts';
+import type { Endpoint } from '../../catalog/catalog.ts';
+import { MalformedUpstreamError, type Adapter, type ParsedCompletion, type StreamPiece, type ToolCall } from './types.ts';
+
+const STOP_REASONS: Record<string, string> = {
+  end_turn: 'stop',
+  stop_sequence: 'stop',
+  max_tokens: 'length',
+  tool_use: 'tool_calls',
+  refusal: 'content_filter',
+};
+
+const text = (content: ChatMessage['content']): string =>
+  typeof content === 'string' ? content : Array.isArray(content) ? content.map((p) => p.text ?? '').join('') : '';
+
+type AnthropicBlock = Record<string, unknown>;
+type AnthropicMessage = { role: 'user' | 'assistant'; content: AnthropicBlock[] };
+
+/** Messages API wants alternating user/assistant turns; consecutive same-role turns are merged. */
+function toMessages(messages: ChatMessage[]): { system: string | undefined; messages: AnthropicMessage[] } {
+  const system: string[] = [];
+  const out: AnthropicMessage[] = [];
+  const push = (role: 'user' | 'assistant', blocks: AnthropicBlock[]) => {
+    const last = out[out.length - 1];
+    if (last && last.role === role) last.content.push(...blocks);
+    else out.push({ role, content: blocks });
+  };
+  for (const m of messages) {
+    if (m.role === 'system' || m.role === 'developer') {
+      system.push(text(m.content));
+    } else if (m.role === 'tool') {
+      push('user', [{ type: 'tool_result', tool_use_id: m.tool_call_id ?? '', content: text(m.content) }]);
+    } else if (m.role === 'assistant') {
+      const blocks: AnthropicBlock[] = [];
+      const t = text(m.content);
+      if (t !== '') blocks.push({ type: 'text', text: t });
+      for (const call of (m.tool_calls ?? []) as ToolCall[]) {
+        let input: unknown = {};
+        try {
+          input = JSON.parse(call.function?.arguments ?? '{}');
+        } catch {
+          input = {};
+        }
+        blocks.push({ type: 'tool_use', id: call.id ?? '', name: call.function?.name ?? '', input });
+      }
+      push('assistant', blocks.length ? blocks : [{ type: 'text', text: '' }]);
+    } else {
+      push('user', [{ type: 'text', text: text(m.content) }]);
+    }
+  }
+  return { system: system.length ? system.join('\n\n') : undefined, messages: out };
+}
+
+function usageOf(u: unknown): { prompt?: number; completion?: number } {
+  const r = (u ?? {}) as Record<string, unknown>;
+  const out: { prompt?: number; completion?: number } = {};
+  if (typeof r.input_tokens === 'number') out.prompt = r.input_tokens + (typeof r.cache_read_input_tokens === 'number' ? r.cache_read_input_tokens : 0);
+  if (typeof r.output_tokens === 'number') out.completion = r.output_tokens;
+  return out;
+}
+
+export const anthropicAdapter: Adapter = {
+  path: '/v1/messages',
+
+  buildBody(req: ChatRequest, endpoint: Endpoint, stream: boolean) {
+    const { system, messages } = toMessages(req.messages);
+    // Messages API requires max_tokens; without one from the client, allow what the endpoint can give up to 4096.
+    const maxTokens = req.max_completion_tokens ?? req.max_tokens ?? Math.min(4096, endpoint.maxCompletionTokens);
+    const body: Record<string, unknown> = { model: endpoint.providerModelId, max_tokens: maxTokens, messages, stream };
+    if (system !== undefined) body.system = system;
+    if (req.temperature !== undefined) body.temperature = Math.min(req.temperature, 1);
+    if (req.top_p !== undefined) body.top_p = req.top_p;
+    if (req.stop !== undefined && req.stop !== null) body.stop_sequences = Array.isArray(req.stop) ? req.stop : [req.stop];
+    if (req.tools) {
+      body.tools = req.tools.map((t) => ({ name: t.function.name, description: t.function.description, input_schema: t.function.parameters ?? { type: 'object', properties: {} } }));
+    }
+    if (req.user !== undefined) body.metadata = { user_id: req.user };
+    return body;
+  },
+
+  parseResponse(body: unknown): ParsedCompletion {
+    const b = body as Record<string, unknown>;
+    if (b?.type !== 'message' || !Array.isArray(b.content)) throw new MalformedUpstreamError('upstream answer is not a Messages API message');
+    let content = '';
+    const toolCalls: ToolCall[] = [];
+    for (const block of b.content as AnthropicBlock[]) {
+      if (block.type === 'text') content += String(block.text ?? '');
+      else if (block.type === 'tool_use') {
+        toolCalls.push({ id: String(block.id), type: 'function', function: { name: String(block.name), arguments: JSON.stringify(block.input ?? {}) } });
+      }
+    }
+    const u = usageOf(b.usage);
+    const out: ParsedCompletion = {
+      message: { role: 'assistant', content: content === '' && toolCalls.length ? null : content },
+      finishReason: STOP_REASONS[String(b.stop_reason)] ?? 'stop',
+      usage: u.prompt !== undefined && u.completion !== undefined ? { prompt: u.prompt, completion: u.completion } : undefined,
+    };
+    if (toolCalls.length) out.message.tool_calls = toolCalls;
+    return out;
+  },
+
+  streamDecoder() {
+    // Tool-use blocks are numbered by content index upstream and by tool index in OpenAI chunks.
+    const toolIndexByBlock = new Map<number, number>();
+    return {
+      decode(event) {
+        let e: Record<string, unknown>;
+        try {
+          e = JSON.parse(event.data);
+        } catch {
+          throw new MalformedUpstreamError('upstream stream sent a data line that is not JSON');
+        }
+        const type = e.type ?? event.event;
+        switch (type) {
+          case 'message_start': {
+            const u = usageOf((e.message as Record<string, unknown> | undefined)?.usage);
+            return [{ role: 'assistant', usage: u.prompt === undefined ? {} : { prompt: u.prompt } }];
+          }
+          case 'content_block_start': {
+            const block = e.content_block as AnthropicBlock | undefined;
+            if (block?.type !== 'tool_use') return [];
+            const index = toolIndexByBlock.size;
+            toolIndexByBlock.set(Number(e.index), index);
+            return [{ toolCalls: [{ index, id: String(block.id), type: 'function', function: { name: String(block.name), arguments: '' } }] }];
+          }
+          case 'content_block_delta': {
+            const d = (e.delta ?? {}) as Record<string, unknown>;
+            if (d.type === 'text_delta') return [{ content: String(d.text ?? '') }];
+            if (d.type === 'input_json_delta') {
+              return [{ toolCalls: [{ index: toolIndexByBlock.get(Number(e.index)) ?? 0, function: { arguments: String(d.partial_json ?? '') } }] }];
+            }
+            return [];
+          }
+          case 'message_delta': {
+            const d = (e.delta ?? {}) as Record<string, unknown>;
+            const piece: StreamPiece = { usage: usageOf(e.usage) };
+            if (typeof d.stop_reason === 'string') piece.finishReason = STOP_REASONS[d.stop_reason] ?? 'stop';
+            return [piece];
+          }
+          case 'message_stop':
+            return [{ done: true }];
+          case 'error':
+            return [{ error: String((e.error as Record<string, unknown> | undefined)?.message ?? 'upstream error') }];
+          default:
+            return []; // ping, content_block_stop
+        }
+      },
+    };
+  },
+};

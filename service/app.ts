@@ -1,0 +1,64 @@
+// The HTTP application: plugins, validation, error mapping and every route, without listening. Tests use
+// it through app.inject(); service/server.ts adds listening and shutdown.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Logger } from '../core/logger.ts';
+import type { Metrics } from '../core/metrics.ts';
+import type { KeyStore } from '../router/auth/key-store.ts';
+import type { RateLimiter } from '../router/auth/rate-limit.ts';
+import type { ChatDeps } from '../router/chat.ts';
+import { registerChatRoute } from '../router/routes/chat.ts';
+import { registerModelsRoute } from '../router/routes/models.ts';
+import { registerGenerationRoute } from '../analytics/routes/generation.ts';
+import { installErrorHandling } from './error-handler.ts';
+import { installValidation } from './validation.ts';
+import { registerOpsRoutes, type OpsDeps } from './ops-routes.ts';
+
+export interface AppDeps {
+  logger: Logger;
+  metrics: Metrics;
+  bodyLimitBytes: number;
+  keys: KeyStore;
+  /** Router role: present when this process routes requests. */
+  router?: { chat: ChatDeps; rateLimiter: RateLimiter };
+  /** Analytics role: present when this process answers analytics queries. */
+  clickhouse?: ClickHouseClient;
+  ops: Omit<OpsDeps, 'metrics' | 'health'>;
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: deps.bodyLimitBytes,
+    // Per-request log lines cost more than the routing itself at thousands of requests per second.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    forceCloseConnections: false,
+  });
+  installValidation(app);
+  installErrorHandling(app);
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Switchboard', version: '0.1.0', description: 'One OpenAI-compatible endpoint over many model providers, with telemetry and revealed-preference analytics.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.addHook('onResponse', async (request, reply) => {
+    deps.metrics.httpRequests.inc({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+  });
+
+  if (deps.router) {
+    registerChatRoute(app, { chat: deps.router.chat, keys: deps.keys, rateLimiter: deps.router.rateLimiter });
+    registerModelsRoute(app, { catalog: deps.router.chat.catalog, health: deps.router.chat.health });
+  }
+  if (deps.clickhouse) registerGenerationRoute(app, { keys: deps.keys, clickhouse: deps.clickhouse });
+  registerOpsRoutes(app, { ...deps.ops, metrics: deps.metrics, health: deps.router?.chat.health });
+
+  app.get('/openapi.json', { schema: { summary: 'This API, as OpenAPI 3 (generated from the route schemas)', tags: ['ops'] } }, async () => app.swagger());
+  return app;
+}

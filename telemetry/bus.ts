@@ -1,0 +1,54 @@
+// The router's side of telemetry: a non-blocking hand-off. `emit` never waits and never throws; when the
+// bounded queue is full the event is dropped and counted, which is the explicit limit DESIGN.md allows.
+import type { TelemetryEvent } from './event.ts';
+
+export interface TelemetrySink {
+  emit(event: TelemetryEvent): void;
+}
+
+/** In-process bounded queue (embedded mode): the router emits, the ingest writer drains. */
+export class MemoryBus implements TelemetrySink {
+  private queue: TelemetryEvent[] = [];
+  private head = 0;
+  dropped = 0;
+  accepted = 0;
+  private waiter: (() => void) | undefined;
+
+  constructor(readonly capacity: number) {}
+
+  emit(event: TelemetryEvent): void {
+    if (this.depth >= this.capacity) {
+      this.dropped++;
+      return;
+    }
+    this.queue.push(event);
+    this.accepted++;
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = undefined;
+      w();
+    }
+  }
+
+  get depth(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** Take up to `max` events, oldest first. */
+  take(max: number): TelemetryEvent[] {
+    const end = Math.min(this.queue.length, this.head + max);
+    const out = this.queue.slice(this.head, end);
+    this.head = end;
+    if (this.head > 4096 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return out;
+  }
+
+  /** Resolves when an event arrives (or at once if some are waiting). */
+  whenNotEmpty(): Promise<void> {
+    if (this.depth > 0) return Promise.resolve();
+    return new Promise((r) => (this.waiter = r));
+  }
+}

@@ -1,0 +1,109 @@
+// The contract of topic switchboard.requests.v1: the router emits these, ingest validates and stores them.
+// Metadata only: no prompt or completion text has a field here, by design.
+import { Type, type Static } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+
+export const EVENT_VERSION = 1;
+export const REQUESTS_TOPIC = 'switchboard.requests.v1';
+
+const Id = Type.String({ minLength: 1, maxLength: 128 });
+const Name = Type.String({ maxLength: 256 });
+const Count = Type.Integer({ minimum: 0, maximum: 100_000_000 });
+const Ms = Type.Number({ minimum: 0, maximum: 86_400_000 });
+const Usd = Type.Number({ minimum: 0, maximum: 1_000_000 });
+
+export const ERROR_CLASSES = [
+  'none',
+  'rate_limited', // 429 from upstream
+  'upstream_5xx',
+  'upstream_auth', // 401/403/404 from upstream: our credentials or model mapping are wrong there
+  'upstream_4xx', // provider said the request was bad (not counted against uptime, as 400/413)
+  'timeout_connect',
+  'timeout_first_byte',
+  'timeout_idle',
+  'connection_error',
+  'malformed_response',
+  'stream_cut',
+  'no_candidates',
+  'circuit_open',
+  'client_abort',
+] as const;
+export type ErrorClass = (typeof ERROR_CLASSES)[number];
+
+const Common = {
+  v: Type.Literal(EVENT_VERSION),
+  event_id: Id,
+  generation_id: Id,
+  ts: Type.Integer({ minimum: 0 }), // ms since epoch, when the request (or attempt) started
+  account_id: Id,
+  key_id: Id,
+  provider: Name, // '' when no endpoint was reached
+  endpoint_id: Name,
+  status: Type.Integer({ minimum: 0, maximum: 999 }), // HTTP status (0: no HTTP answer)
+  error_class: Type.Union(ERROR_CLASSES.map((c) => Type.Literal(c))),
+  latency_ms: Ms,
+  ttft_ms: Ms, // 0 when no token arrived
+  tokens_prompt: Count,
+  tokens_completion: Count,
+  cost_usd: Usd,
+  streamed: Type.Boolean(),
+};
+
+export const AttemptEventSchema = Type.Object(
+  {
+    kind: Type.Literal('attempt'),
+    ...Common,
+    attempt: Type.Integer({ minimum: 0, maximum: 100 }),
+    model: Name,
+  },
+  { additionalProperties: false },
+);
+
+export const RequestEventSchema = Type.Object(
+  {
+    kind: Type.Literal('request'),
+    ...Common,
+    app: Name,
+    category: Name,
+    requested_model: Name,
+    served_model: Name,
+    fee_usd: Usd,
+    fallback_depth: Type.Integer({ minimum: 0, maximum: 100 }),
+    attempts: Type.Integer({ minimum: 0, maximum: 100 }),
+  },
+  { additionalProperties: false },
+);
+
+export const TelemetryEventSchema = Type.Union([RequestEventSchema, AttemptEventSchema]);
+
+export type AttemptEvent = Static<typeof AttemptEventSchema>;
+export type RequestEvent = Static<typeof RequestEventSchema>;
+export type TelemetryEvent = Static<typeof TelemetryEventSchema>;
+
+const checker = TypeCompiler.Compile(TelemetryEventSchema);
+
+export type Validation = { ok: true; event: TelemetryEvent } | { ok: false; reason: string };
+
+/** Validate something that claims to be an event: the check ingest applies to every message. */
+export function validateEvent(value: unknown): Validation {
+  if (checker.Check(value)) return { ok: true, event: value };
+  if (typeof value === 'object' && value !== null && 'v' in value && (value as { v: unknown }).v !== EVENT_VERSION) {
+    return { ok: false, reason: `unsupported event version ${JSON.stringify((value as { v: unknown }).v)} (expected ${EVENT_VERSION})` };
+  }
+  const first = checker.Errors(value).First();
+  return { ok: false, reason: first ? `${first.path || '/'}: ${first.message}` : 'not an event' };
+}
+
+/** Parse wire bytes (a Kafka message value) into a validated event. */
+export function decodeEvent(bytes: Buffer | string | null): Validation {
+  if (bytes === null) return { ok: false, reason: 'empty message' };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(typeof bytes === 'string' ? bytes : bytes.toString('utf8'));
+  } catch (err) {
+    return { ok: false, reason: `invalid JSON: ${(err as Error).message}` };
+  }
+  return validateEvent(parsed);
+}
+
+export const encodeEvent = (event: TelemetryEvent): string => JSON.stringify(event);
