@@ -8,6 +8,5 @@ export default defineConfig({
     isolate: true,
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    globalSetup: ['test/global-setup.ts'],
   },
 });

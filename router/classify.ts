@@ -16,7 +16,7 @@ export const CATEGORIES = [
 export type Category = (typeof CATEGORIES)[number];
 
 const RULES: [Category, RegExp][] = [
-  ['programming', /```|\b(function|def |class |import |const |let |var |return|stack ?trace|exception|compile|regex|sql|typescript|python|javascript|rust|golang|java\b|c\+\+|bug|refactor|unit test)\b/i],
+  ['programming', /```|\b(const|let|var)\s+\w+\s*=|\bdef\s+\w+\(|\bclass\s+\w+\s*[:({]|\bimport\s+[\w{*]|\b(function|stack ?trace|exception|compiler?|regex|sql|typescript|python|javascript|rust|golang|java|c\+\+|refactor|unit tests?|segfault|null pointer)\b/i],
   ['translation', /\b(translate|translation|in (french|spanish|german|chinese|japanese|italian|portuguese|korean|russian))\b|翻译|traduire|traducir/i],
   ['roleplay', /\b(role-?play|you are (a|an|my) |stay in character|pretend to be|\*[a-z]+s\*)/i],
   ['marketing', /\b(marketing|seo|ad copy|slogan|campaign|landing page|newsletter|brand)\b/i],

@@ -1,0 +1,103 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../core/config.ts';
+import { decodeEvent, EVENT_VERSION, validateEvent, type RequestEvent } from '../../telemetry/event.ts';
+import { RateLimiter } from '../../router/auth/rate-limit.ts';
+import { KeyStore, hashKey } from '../../router/auth/key-store.ts';
+import { classify } from '../../router/classify.ts';
+
+describe('configuration', () => {
+  it('has working defaults and is frozen', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(8080);
+    expect(c.role).toBe('all');
+    expect(c.kafkaBrokers).toBeUndefined();
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.router)).toBe(true);
+  });
+
+  it('reports every bad variable at once, readably', () => {
+    let err: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', PLATFORM_FEE_RATE: '2', KAFKA_BROKERS: 'nohost', CLICKHOUSE_URL: 'ftp://x', LOG_LEVEL: 'loud' }, ['routr']);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const problems = (err as ConfigError).problems.join('\n');
+    for (const name of ['PORT', 'PLATFORM_FEE_RATE', 'KAFKA_BROKERS', 'CLICKHOUSE_URL', 'LOG_LEVEL', 'role']) expect(problems).toContain(name);
+  });
+
+  it('reads providers from the config file and rejects malformed entries', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-config-'));
+    const good = join(dir, 'good.json');
+    writeFileSync(good, JSON.stringify({ providers: [{ name: 'together', baseUrl: 'https://api.together.xyz/', apiKeyEnv: 'TOGETHER_API_KEY' }] }));
+    expect(loadConfig({ SWITCHBOARD_CONFIG: good }).providers).toEqual([{ name: 'together', baseUrl: 'https://api.together.xyz', api: 'openai', apiKeyEnv: 'TOGETHER_API_KEY' }]);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ providers: [{ name: 'x', baseUrl: 'nope' }] }));
+    expect(() => loadConfig({ SWITCHBOARD_CONFIG: bad })).toThrow(/baseUrl/);
+    expect(() => loadConfig({ SWITCHBOARD_CONFIG: join(dir, 'missing.json') })).toThrow(/SWITCHBOARD_CONFIG/);
+  });
+});
+
+const sample: RequestEvent = {
+  v: EVENT_VERSION, kind: 'request', event_id: 'e1', generation_id: 'gen-1', ts: 1_700_000_000_000, account_id: 'a', key_id: 'k',
+  app: '', category: 'general', requested_model: 'm', served_model: 'm', provider: 'p', endpoint_id: 'p:m', status: 200,
+  error_class: 'none', latency_ms: 1, ttft_ms: 1, tokens_prompt: 1, tokens_completion: 1, cost_usd: 0, fee_usd: 0,
+  streamed: false, fallback_depth: 0, attempts: 1,
+};
+
+describe('telemetry event contract', () => {
+  it('accepts a valid event and round-trips it through the wire format', () => {
+    expect(validateEvent(sample).ok).toBe(true);
+    expect(decodeEvent(Buffer.from(JSON.stringify(sample)))).toEqual({ ok: true, event: sample });
+  });
+
+  it('rejects wrong versions, missing fields, extra fields (like prompt text) and bad JSON with a reason', () => {
+    expect(decodeEvent(JSON.stringify({ ...sample, v: 2 }))).toMatchObject({ ok: false, reason: expect.stringMatching(/version/) });
+    const { cost_usd: _c, ...missing } = sample;
+    expect(validateEvent(missing)).toMatchObject({ ok: false });
+    expect(validateEvent({ ...sample, prompt: 'secret text' })).toMatchObject({ ok: false });
+    expect(decodeEvent('{not json')).toMatchObject({ ok: false, reason: expect.stringMatching(/JSON/) });
+    expect(decodeEvent(null)).toMatchObject({ ok: false });
+  });
+});
+
+describe('rate limiter', () => {
+  it('allows a burst up to the limit, then refuses with Retry-After, then refills', () => {
+    const r = new RateLimiter();
+    for (let i = 0; i < 60; i++) expect(r.take('k', 60, 0).allowed).toBe(true);
+    const refused = r.take('k', 60, 0);
+    expect(refused).toMatchObject({ allowed: false, remaining: 0, retryAfterSeconds: 1 });
+    expect(r.take('k', 60, 1000).allowed).toBe(true); // one per second refills
+    expect(r.take('other', 60, 0).allowed).toBe(true); // per key
+  });
+});
+
+describe('key store', () => {
+  it('stores only hashes, verifies, and honours revocation made by another process', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'sb-keys-')), 'keys.json');
+    const cli = new KeyStore(file);
+    const { secret, record } = cli.create({ name: 'ci' });
+    const server = new KeyStore(file);
+    expect(server.verify(secret)?.id).toBe(record.id);
+    expect(JSON.stringify(server.list())).not.toContain(secret);
+    expect(record.hash).toBe(hashKey(secret));
+    cli.revoke('ci');
+    expect(server.verify(secret, Date.now() + 2000)).toBeUndefined();
+    expect(server.verify('sk-sb-v1-unknown')).toBeUndefined();
+  });
+});
+
+describe('category rules', () => {
+  it('labels common request kinds', () => {
+    expect(classify('Why does this python function raise a KeyError?')).toBe('programming');
+    expect(classify('Translate this paragraph into French')).toBe('translation');
+    expect(classify('Let us roleplay: you are a pirate captain')).toBe('roleplay');
+    expect(classify('What is the weather like?')).toBe('general');
+    expect(classify('const total = items.reduce(add)')).toBe('programming');
+    expect(classify('Let me know what you think of the plan')).toBe('general');
+  });
+});
