@@ -4,7 +4,7 @@
 import type { FastifyReply } from 'fastify';
 import type { Catalog, Endpoint, Model } from '../catalog/catalog.ts';
 import type { Config } from '../core/config.ts';
-import { ApiError, badRequest, notFound } from '../core/errors.ts';
+import { ApiError, notFound } from '../core/errors.ts';
 import { generationId } from '../core/ids.ts';
 import type { Metrics } from '../core/metrics.ts';
 import type { ErrorClass } from '../telemetry/event.ts';
@@ -53,12 +53,17 @@ function resolveModels(catalog: Catalog, req: ChatRequest): { model: Model; sort
   });
 }
 
-/** Why nothing could be tried: the request's own needs (4xx) or the state of the endpoints (503). */
-function noRouteError(plans: RoutePlan[]): ApiError {
+/** Why nothing could be tried: the request's own needs (4xx), rate limits (429) or broken endpoints (503). */
+function noRouteError(plans: RoutePlan[], health: HealthRegistry, now: number): ApiError {
   const all = plans.flatMap((p) => p.excluded);
-  const transient = all.filter((x) => x.reason === 'circuit open' || x.reason.startsWith('rate limited'));
-  if (transient.length > 0) {
-    return new ApiError(503, 'service_unavailable', 'no_available_endpoints', `every endpoint that could serve this request is cooling down after failures (${transient.map((x) => x.endpoint).join(', ')})`, { retryAfterSeconds: 1, metadata: { excluded: all } });
+  const limited = all.filter((x) => x.reason.startsWith('rate limited'));
+  const open = all.filter((x) => x.reason === 'circuit open');
+  if (limited.length > 0 && open.length === 0) {
+    const wait = Math.min(...limited.map((x) => health.get(x.endpoint).stats.coolUntil - now));
+    return new ApiError(429, 'rate_limit_error', 'upstream_rate_limited', `every endpoint that could serve this request asked to retry later (${limited.map((x) => x.endpoint).join(', ')})`, { provider: limited[0].provider, retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)), metadata: { excluded: all } });
+  }
+  if (open.length + limited.length > 0) {
+    return new ApiError(503, 'service_unavailable', 'no_available_endpoints', `every endpoint that could serve this request is cooling down after failures (${[...open, ...limited].map((x) => x.endpoint).join(', ')})`, { retryAfterSeconds: 1, metadata: { excluded: all } });
   }
   if (all.length > 0 && all.every((x) => x.reason.startsWith('context_length'))) {
     return new ApiError(400, 'invalid_request_error', 'context_length_exceeded', 'the prompt plus max_tokens exceeds the context length of every endpoint of the requested models', { metadata: { excluded: all } });
@@ -78,10 +83,6 @@ function finalError(failures: { f: AttemptFailure; e: Endpoint }[], deadlineHit:
   return new ApiError(502, 'upstream_error', deadlineHit ? 'upstream_timeout' : 'upstream_failed', `${failures.length} attempt(s) failed; last: ${last.e.provider} (${last.f.errorClass}${last.f.status ? ` ${last.f.status}` : ''}): ${last.f.message}`, { provider: last.e.provider, metadata: { attempts } });
 }
 
-function lastUserTextOf(req: ChatRequest): number {
-  return promptTokens(req.messages);
-}
-
 export async function handleChat(deps: ChatDeps, req: ChatRequest, caller: Caller, reply: FastifyReply): Promise<unknown> {
   const startedAt = Date.now();
   const t0 = performance.now();
@@ -89,7 +90,7 @@ export async function handleChat(deps: ChatDeps, req: ChatRequest, caller: Calle
   const id: RequestIdentity = { generationId: generationId(startedAt), accountId: caller.accountId, keyId: caller.keyId, streamed: stream };
   const models = resolveModels(deps.catalog, req);
   const maxTokens = req.max_completion_tokens ?? req.max_tokens;
-  const prompt = lastUserTextOf(req);
+  const prompt = promptTokens(req.messages);
   const plans = models.map(({ model, sort }) =>
     planRoute(
       { model, sort, prefs: req.provider, promptTokens: prompt, maxTokens, needsTools: (req.tools?.length ?? 0) > 0, needsResponseFormat: req.response_format !== undefined && req.response_format.type !== 'text' },
@@ -99,7 +100,7 @@ export async function handleChat(deps: ChatDeps, req: ChatRequest, caller: Calle
   );
   const explain = req.switchboard?.explain === true ? { generation_id: id.generationId, plans } : undefined;
   const queue: { e: Endpoint; modelIndex: number }[] = plans.flatMap((p, i) => p.order.map((e) => ({ e, modelIndex: i })));
-  if (queue.length === 0) throw withTelemetry(deps, id, startedAt, t0, caller, req, noRouteError(plans));
+  if (queue.length === 0) throw withTelemetry(deps, id, startedAt, t0, caller, req, noRouteError(plans, deps.health, startedAt));
 
   // The client leaving or the deadline passing aborts whatever upstream call is running.
   const abort = new AbortController();
@@ -210,7 +211,7 @@ function finish(deps: ChatDeps, id: RequestIdentity, startedAt: number, t0: numb
 }
 
 function withTelemetry(deps: ChatDeps, id: RequestIdentity, startedAt: number, t0: number, caller: Caller, req: ChatRequest, err: ApiError, e?: Endpoint, attempts = 0, errorClass?: ErrorClass): ApiError {
-  const cls: ErrorClass = errorClass ?? (err.code === 'no_available_endpoints' ? 'circuit_open' : err.status === 502 ? 'upstream_5xx' : 'no_candidates');
+  const cls: ErrorClass = errorClass ?? (err.code === 'no_available_endpoints' ? 'circuit_open' : err.code === 'upstream_rate_limited' ? 'rate_limited' : err.status === 502 ? 'upstream_5xx' : 'no_candidates');
   const latency = performance.now() - t0;
   deps.sink.emit(requestEvent(id, startedAt, { app: caller.app, category: caller.category, requestedModel: req.model, endpoint: e, attempts, fallbackDepth: Math.max(0, attempts - 1), feeUsd: 0 }, { status: err.status, errorClass: cls, latencyMs: latency, ttftMs: 0, tokensPrompt: 0, tokensCompletion: 0, costUsd: 0 }));
   deps.metrics.requestDuration.observe({ streamed: String(id.streamed), outcome: 'error' }, latency / 1000);

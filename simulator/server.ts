@@ -124,8 +124,8 @@ async function answerWhole(plan: Plan, res: ServerResponse, api: 'openai' | 'ant
   }
   if (plan.fault?.mode === 'cut_stream') {
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-    res.write(text.slice(0, Math.floor(text.length / 2)));
-    res.socket?.destroy();
+    // Destroy only once the partial body is on the wire, or the client would see a plain reset.
+    res.write(text.slice(0, Math.floor(text.length / 2)), () => setTimeout(() => res.socket?.destroy(), 5));
     return;
   }
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });

@@ -1,0 +1,182 @@
+// Every simulator fault mode, over loopback, through the running service: what the client sees, and what
+// the request's record says. Each fault uses its own provider of one model, so tests do not share state.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Service } from '../../service/server.ts';
+import type { Fault } from '../../simulator/faults.ts';
+import { auth, chatBody, flushTelemetry, sseData, startTestService } from '../helpers/service.ts';
+
+const MODEL = 'meta-llama/llama-3.3-70b-instruct';
+let s: Service;
+
+beforeAll(async () => {
+  // Breakers stay closed here (they have their own test), so each fault is seen on every request.
+  s = await startTestService({ UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '400', UPSTREAM_IDLE_TIMEOUT_MS: '400', BREAKER_CONSECUTIVE_FAILURES: '1000', BREAKER_MIN_REQUESTS: '100000' });
+});
+afterAll(async () => s?.close());
+
+const fault = (f: Fault) => s.simulator!.faults.set({ ...f, model: MODEL });
+
+async function chat(body: Record<string, unknown>) {
+  const res = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: auth(), body: JSON.stringify(body) });
+  return { res, text: await res.text() };
+}
+
+async function generation(id: string) {
+  await flushTelemetry(s);
+  const res = await fetch(`${s.url}/api/v1/generation?id=${id}`, { headers: auth() });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { data: any }).data;
+}
+
+/** Ask for `provider` first, fall back to the rest; expect another provider to answer. */
+async function expectFailover(provider: string, errorClass: string, status: number) {
+  const { res, text } = await chat(chatBody(MODEL, { provider: { order: [provider] } }));
+  expect(res.status, text).toBe(200);
+  const body = JSON.parse(text);
+  expect(res.headers.get('x-switchboard-provider')).not.toBe(provider);
+  const g = await generation(body.id);
+  expect(g.fallback_depth).toBe(1);
+  expect(g.attempts).toHaveLength(2);
+  expect(g.attempts[0]).toMatchObject({ provider, error_class: errorClass, status });
+  expect(g.attempts[1]).toMatchObject({ error_class: 'none', status: 200, provider: res.headers.get('x-switchboard-provider') });
+  return g;
+}
+
+describe('failover before the first byte', () => {
+  it('5xx error: the next endpoint answers and both attempts are recorded', async () => {
+    fault({ provider: 'groq', mode: 'error', status: 500 });
+    await expectFailover('groq', 'upstream_5xx', 500);
+  });
+
+  it('503 overload: fails over', async () => {
+    fault({ provider: 'together', mode: 'server_error', status: 503 });
+    await expectFailover('together', 'upstream_5xx', 503);
+  });
+
+  it('connection reset: fails over', async () => {
+    fault({ provider: 'fireworks', mode: 'reset' });
+    await expectFailover('fireworks', 'connection_error', 0);
+  });
+
+  it('hang: the first-byte timeout fires and the request fails over', async () => {
+    fault({ provider: 'sambanova', mode: 'hang' });
+    const g = await expectFailover('sambanova', 'timeout_first_byte', 0);
+    expect(g.attempts[0].latency_ms).toBeGreaterThanOrEqual(350);
+  });
+
+  it('malformed JSON: fails over', async () => {
+    fault({ provider: 'deepinfra', mode: 'malformed_json' });
+    await expectFailover('deepinfra', 'malformed_response', 200);
+  });
+
+  it('body cut mid-way: fails over', async () => {
+    fault({ provider: 'nebius', mode: 'cut_stream' });
+    await expectFailover('nebius', 'stream_cut', 200);
+  });
+
+  it('429 with Retry-After: fails over, then the endpoint is left alone for that long', async () => {
+    fault({ provider: 'cerebras', mode: 'rate_limit', retryAfterSeconds: 30 });
+    await expectFailover('cerebras', 'rate_limited', 429);
+    const { res, text } = await chat(chatBody(MODEL, { provider: { order: ['cerebras'] }, switchboard: { explain: true } }));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-switchboard-provider')).not.toBe('cerebras');
+    const excluded = JSON.parse(text).routing.plans[0].excluded;
+    expect(excluded.find((x: { provider: string }) => x.provider === 'cerebras').reason).toMatch(/^rate limited for (29|30) s$/);
+    const only = await chat(chatBody(MODEL, { provider: { only: ['cerebras'] } }));
+    expect(only.res.status).toBe(429);
+    expect(Number(only.res.headers.get('retry-after'))).toBeGreaterThanOrEqual(29);
+    expect(JSON.parse(only.text).error).toMatchObject({ type: 'rate_limit_error', code: 'upstream_rate_limited', provider: 'cerebras' });
+  });
+});
+
+describe('when no fallback is allowed', () => {
+  it('the upstream failure reaches the client as a 502 attributed to the provider', async () => {
+    fault({ provider: 'lambda', mode: 'error', status: 500 });
+    const { res, text } = await chat(chatBody(MODEL, { provider: { order: ['lambda'], allow_fallbacks: false } }));
+    expect(res.status).toBe(502);
+    const err = JSON.parse(text).error;
+    expect(err).toMatchObject({ type: 'upstream_error', code: 'upstream_failed', provider: 'lambda' });
+    expect(err.message).toMatch(/lambda/);
+    s.simulator!.faults.clear('lambda');
+  });
+
+  it('an upstream 400 is the client’s error: passed back attributed, without trying others', async () => {
+    fault({ provider: 'novita', mode: 'error', status: 400 });
+    const { res, text } = await chat(chatBody(MODEL, { provider: { order: ['novita'] } }));
+    expect(res.status).toBe(400);
+    expect(JSON.parse(text).error).toMatchObject({ code: 'upstream_rejected', provider: 'novita' });
+    const id = res.headers.get('x-switchboard-generation-id')!;
+    const g = await generation(id);
+    expect(g.attempts).toHaveLength(1);
+    s.simulator!.faults.clear('novita');
+  });
+});
+
+describe('streaming', () => {
+  it('streams a whole answer as SSE ending in [DONE], with usage and the serving provider', async () => {
+    const { res, text } = await chat(chatBody(MODEL, { stream: true, provider: { order: ['lambda'] } }));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const data = sseData(text);
+    expect(data[data.length - 1]).toBe('[DONE]');
+    const chunks = data.slice(0, -1).map((d) => JSON.parse(d));
+    expect(chunks[0].choices[0].delta.role).toBe('assistant');
+    expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toMatch(/^Sure/);
+    const usage = chunks[chunks.length - 1].usage;
+    expect(usage.completion_tokens).toBeGreaterThan(0);
+    expect(chunks.find((c) => c.choices[0]?.finish_reason)?.choices[0].finish_reason).toMatch(/stop|length/);
+    expect(chunks[0].provider).toBe('Lambda');
+  });
+
+  it('a failure before the first token still fails over', async () => {
+    fault({ provider: 'groq', mode: 'error', status: 502 });
+    const { res, text } = await chat(chatBody(MODEL, { stream: true, provider: { order: ['groq'] } }));
+    expect(res.status).toBe(200);
+    expect(sseData(text).pop()).toBe('[DONE]');
+    expect(res.headers.get('x-switchboard-provider')).not.toBe('groq');
+  });
+
+  it('a stream cut mid-way ends with an error chunk (finish_reason "error") and is recorded as a failure', async () => {
+    fault({ provider: 'nebius', mode: 'cut_stream' });
+    const { res, text } = await chat(chatBody(MODEL, { stream: true, max_tokens: 64, provider: { order: ['nebius'] } }));
+    expect(res.status).toBe(200); // the status was sent with the first token
+    const data = sseData(text);
+    expect(data[data.length - 1]).toBe('[DONE]');
+    const chunks = data.slice(0, -1).map((d) => JSON.parse(d));
+    const errorChunk = chunks.find((c) => c.choices[0]?.finish_reason === 'error');
+    expect(errorChunk.error).toMatchObject({ type: 'upstream_error', code: 'stream_cut', provider: 'nebius' });
+    expect(chunks.filter((c) => c.choices[0]?.delta?.content).length).toBeGreaterThan(0);
+    const g = await generation(chunks[0].id);
+    expect(g).toMatchObject({ status: 502, error_class: 'stream_cut', provider: 'nebius', streamed: true });
+  });
+
+  it('malformed data mid-stream ends the stream with an error chunk', async () => {
+    fault({ provider: 'deepinfra', mode: 'malformed_json' });
+    const { text } = await chat(chatBody(MODEL, { stream: true, max_tokens: 64, provider: { order: ['deepinfra'] } }));
+    const chunks = sseData(text).slice(0, -1).map((d) => JSON.parse(d));
+    expect(chunks.find((c) => c.choices[0]?.finish_reason === 'error').error.code).toBe('malformed_response');
+  });
+
+  it('a slow stream completes, only later', async () => {
+    s.simulator!.faults.clear('together');
+    const base = await chat(chatBody(MODEL, { stream: true, provider: { order: ['together'], allow_fallbacks: false } }));
+    const quick = await generation(sseData(base.text).map((d) => (d === '[DONE]' ? null : JSON.parse(d))).find(Boolean).id);
+    fault({ provider: 'together', mode: 'slow_stream', multiplier: 40 });
+    const slow = await chat(chatBody(MODEL, { stream: true, provider: { order: ['together'], allow_fallbacks: false } }));
+    expect(sseData(slow.text).pop()).toBe('[DONE]');
+    const g = await generation(JSON.parse(sseData(slow.text)[0]).id);
+    expect(g.status).toBe(200);
+    expect(g.latency_ms).toBeGreaterThan(quick.latency_ms * 5);
+  });
+
+  it('10× latency: answered by the same endpoint, ten times slower', async () => {
+    s.simulator!.faults.clear();
+    const fast = await chat(chatBody(MODEL, { provider: { order: ['fireworks'], allow_fallbacks: false } }));
+    const quick = await generation(JSON.parse(fast.text).id);
+    fault({ provider: 'fireworks', mode: 'latency', multiplier: 50 });
+    const slow = await chat(chatBody(MODEL, { provider: { order: ['fireworks'], allow_fallbacks: false } }));
+    expect(slow.res.status).toBe(200);
+    const g = await generation(JSON.parse(slow.text).id);
+    expect(g.latency_ms).toBeGreaterThan(quick.latency_ms * 5);
+  });
+});
