@@ -14,6 +14,7 @@ import { registerModelsRoute } from '../router/routes/models.ts';
 import { registerGenerationRoute } from '../analytics/routes/generation.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { installValidation } from './validation.ts';
+import { installAuth } from './auth.ts';
 import { registerOpsRoutes, type OpsDeps } from './ops-routes.ts';
 
 export interface AppDeps {
@@ -38,6 +39,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     forceCloseConnections: false,
   });
   installValidation(app);
+  installAuth(app);
   installErrorHandling(app);
 
   await app.register(swagger, {

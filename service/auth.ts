@@ -1,9 +1,19 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { unauthorized } from '../core/errors.ts';
 import type { KeyRecord, KeyStore } from '../router/auth/key-store.ts';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    apiKey: KeyRecord | null;
+  }
+}
+
+export function installAuth(app: FastifyInstance): void {
+  app.decorateRequest('apiKey', null);
+}
+
 /** The key presented as `Authorization: Bearer <key>`, verified against the stored hashes. */
-export function authenticate(keys: KeyStore, request: FastifyRequest): KeyRecord {
+function authenticate(keys: KeyStore, request: FastifyRequest): KeyRecord {
   const header = request.headers.authorization;
   if (header === undefined) throw unauthorized('missing Authorization header: send "Authorization: Bearer <key>"');
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -11,4 +21,17 @@ export function authenticate(keys: KeyStore, request: FastifyRequest): KeyRecord
   const rec = keys.verify(m[1]);
   if (!rec) throw unauthorized('invalid or revoked API key');
   return rec;
+}
+
+/** onRequest hook: runs before the body is parsed or validated, so a bad key is a 401 whatever the body. */
+export function requireKey(keys: KeyStore): onRequestHookHandler {
+  return async (request) => {
+    request.apiKey = authenticate(keys, request);
+  };
+}
+
+/** The authenticated key of a request that passed requireKey. */
+export function keyOf(request: FastifyRequest): KeyRecord {
+  if (!request.apiKey) throw unauthorized('authentication required');
+  return request.apiKey;
 }

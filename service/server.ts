@@ -21,6 +21,7 @@ import { buildApp } from './app.ts';
 
 export interface Service {
   url: string;
+  config: Config;
   app: FastifyInstance;
   catalog: Catalog;
   simulator: Simulator | undefined;
@@ -118,6 +119,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   let closing: Promise<void> | undefined;
   return {
     url,
+    config,
     app,
     catalog,
     simulator,

@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { notFound } from '../../core/errors.ts';
 import type { KeyStore } from '../../router/auth/key-store.ts';
-import { authenticate } from '../../service/auth.ts';
+import { keyOf, requireKey } from '../../service/auth.ts';
 import { errorResponses } from '../../service/schemas.ts';
 import { queryRows } from '../clickhouse.ts';
 
@@ -53,6 +53,7 @@ export function registerGenerationRoute(app: FastifyInstance, deps: { keys: KeyS
   app.get<{ Querystring: Static<typeof Query> }>(
     '/api/v1/generation',
     {
+      onRequest: requireKey(deps.keys),
       schema: {
         summary: "One request's record: model, provider, tokens, cost, latency and every attempt (owner only)",
         description: 'Records reach ClickHouse in batches about once a second: a generation a moment old may answer 404 until then.',
@@ -63,7 +64,7 @@ export function registerGenerationRoute(app: FastifyInstance, deps: { keys: KeyS
       },
     },
     async (request) => {
-      const key = authenticate(deps.keys, request);
+      const key = keyOf(request);
       const params = { id: request.query.id, account: key.account_id };
       const [row] = await queryRows<Row>(
         deps.clickhouse,

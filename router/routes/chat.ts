@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { ApiError, badRequest } from '../../core/errors.ts';
-import { authenticate } from '../../service/auth.ts';
+import { keyOf, requireKey } from '../../service/auth.ts';
 import { contentText } from '../../simulator/completion.ts';
 import type { KeyStore, KeyRecord } from '../auth/key-store.ts';
 import type { RateLimiter } from '../auth/rate-limit.ts';
@@ -92,6 +92,7 @@ export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDeps): vo
   app.post<{ Body: ChatRequest }>(
     '/v1/chat/completions',
     {
+      onRequest: requireKey(deps.keys),
       schema: {
         summary: 'Chat completion, routed to the best live provider endpoint',
         description: 'OpenAI chat completions with OpenRouter routing extensions (`models`, `provider`, `:floor`, `:nitro`). `stream: true` answers with server-sent events ending in `data: [DONE]`.',
@@ -102,7 +103,7 @@ export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDeps): vo
       },
     },
     async (request, reply) => {
-      const key = authenticate(deps.keys, request);
+      const key = keyOf(request);
       applyLimits(deps, key, reply);
       const caller = { accountId: key.account_id, keyId: key.id, app: appOf(request.headers), category: categoryOf(request.headers, request.body) };
       return handleChat(deps.chat, request.body, caller, reply);

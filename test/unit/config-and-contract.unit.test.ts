@@ -7,6 +7,7 @@ import { decodeEvent, EVENT_VERSION, validateEvent, type RequestEvent } from '..
 import { RateLimiter } from '../../router/auth/rate-limit.ts';
 import { KeyStore, hashKey } from '../../router/auth/key-store.ts';
 import { classify } from '../../router/classify.ts';
+import { sampleRequestEvent } from '../fixtures/events.ts';
 
 describe('configuration', () => {
   it('has working defaults and is frozen', () => {
@@ -42,12 +43,7 @@ describe('configuration', () => {
   });
 });
 
-const sample: RequestEvent = {
-  v: EVENT_VERSION, kind: 'request', event_id: 'e1', generation_id: 'gen-1', ts: 1_700_000_000_000, account_id: 'a', key_id: 'k',
-  app: '', category: 'general', requested_model: 'm', served_model: 'm', provider: 'p', endpoint_id: 'p:m', status: 200,
-  error_class: 'none', latency_ms: 1, ttft_ms: 1, tokens_prompt: 1, tokens_completion: 1, cost_usd: 0, fee_usd: 0,
-  streamed: false, fallback_depth: 0, attempts: 1,
-};
+const sample: RequestEvent = { ...sampleRequestEvent, event_id: 'e1', generation_id: 'gen-1', account_id: 'a', key_id: 'k' };
 
 describe('telemetry event contract', () => {
   it('accepts a valid event and round-trips it through the wire format', () => {
