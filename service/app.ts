@@ -36,7 +36,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Per-request log lines cost more than the routing itself at thousands of requests per second.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
-    forceCloseConnections: false,
   });
   installValidation(app);
   installAuth(app);

@@ -131,10 +131,16 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     close: () =>
       (closing ??= (async () => {
         draining = true;
-        await app.close(); // stops accepting, waits for in-flight requests
+        // Stop accepting and wait for in-flight requests. A connection whose request finishes during the
+        // drain turns idle keep-alive only afterwards, so keep closing idle ones until the server is shut.
+        const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+        await app.close().finally(() => clearInterval(sweep));
+        logger.debug('http closed');
         await writer.stop(); // flushes what they emitted
+        logger.debug('telemetry flushed');
         await upstream.close();
         await simulator?.close();
+        logger.debug('upstreams closed');
         await closeClickHouse(clickhouse, config.clickhouseUrl === undefined);
         logger.info({ written: writer.written, dropped: bus.dropped }, 'switchboard stopped');
       })()),

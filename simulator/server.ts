@@ -153,12 +153,16 @@ async function answerStream(plan: Plan, res: ServerResponse, api: 'openai' | 'an
     send(null, chunk({ role: 'assistant', content: '' }, null));
   }
 
+  const midStreamFault = plan.fault?.mode === 'cut_stream' || plan.fault?.mode === 'malformed_json';
   const cutAt = plan.fault?.mode === 'cut_stream' ? Math.max(1, Math.floor(plan.completion / 2)) : Infinity;
-  const perChunk = plan.msPerToken > 0 ? Math.max(1, Math.ceil(15 / plan.msPerToken)) : plan.completion;
+  let perChunk = plan.msPerToken > 0 ? Math.max(1, Math.ceil(15 / plan.msPerToken)) : plan.completion;
+  // A fault that strikes mid-stream needs a middle: at least a few chunks, whatever the speed.
+  if (midStreamFault) perChunk = Math.max(1, Math.min(perChunk, Math.floor(plan.completion / 4)));
   for (let i = 0; i < plan.completion; i += perChunk) {
     if (res.destroyed) return;
     if (i >= cutAt) {
-      res.socket?.destroy();
+      // Drop the connection only once what was sent is on the wire, or the client sees a plain reset.
+      res.write('', () => setTimeout(() => res.socket?.destroy(), 5));
       return;
     }
     if (plan.fault?.mode === 'malformed_json' && i > 0) {
