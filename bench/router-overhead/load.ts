@@ -1,0 +1,85 @@
+// Open-loop load at a fixed rate: requests are sent on schedule whether or not earlier ones have
+// answered, and latency is measured from the scheduled time, so a stall shows up instead of hiding.
+import { Pool } from 'undici';
+
+export interface LoadResult {
+  sent: number;
+  ok: number;
+  errors: number;
+  latenciesMs: Float64Array;
+  achievedRps: number;
+}
+
+export interface Target {
+  origin: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export function quantile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+export async function openLoop(target: Target, rps: number, seconds: number, connections = 128): Promise<LoadResult> {
+  const pool = new Pool(target.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
+  const total = Math.round(rps * seconds);
+  const lat = new Float64Array(total);
+  let done = 0;
+  let ok = 0;
+  let errors = 0;
+  const start = performance.now();
+  const intervalMs = 1000 / rps;
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    const fire = (scheduled: number) => {
+      pool
+        .request({ path: target.path, method: 'POST', headers: target.headers, body: target.body })
+        .then(async (res) => {
+          await res.body.dump();
+          if (res.statusCode === 200) ok++;
+          else errors++;
+        })
+        .catch(() => errors++)
+        .finally(() => {
+          lat[done++] = performance.now() - scheduled;
+          if (done === total) resolve();
+        });
+    };
+    const tick = () => {
+      const now = performance.now();
+      while (sent < total && start + sent * intervalMs <= now) fire(start + sent++ * intervalMs);
+      if (sent < total) setTimeout(tick, 1);
+    };
+    tick();
+  });
+  const elapsed = (performance.now() - start) / 1000;
+  await pool.close();
+  lat.sort();
+  return { sent: total, ok, errors, latenciesMs: lat, achievedRps: total / elapsed };
+}
+
+/** Closed loop: `concurrency` workers send back to back for `seconds`; returns requests per second. */
+export async function saturate(target: Target, concurrency: number, seconds: number): Promise<{ rps: number; errors: number }> {
+  const pool = new Pool(target.origin, { connections: concurrency, pipelining: 1 });
+  const end = performance.now() + seconds * 1000;
+  let n = 0;
+  let errors = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        try {
+          const res = await pool.request({ path: target.path, method: 'POST', headers: target.headers, body: target.body });
+          await res.body.dump();
+          if (res.statusCode === 200) n++;
+          else errors++;
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  await pool.close();
+  return { rps: n / seconds, errors };
+}
