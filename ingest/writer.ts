@@ -17,6 +17,8 @@ export interface WriterObserver {
   onInsertError(table: string): void;
   /** A batch given up after MAX_TRIES failed inserts. */
   onDrop(table: string, rows: number): void;
+  /** A batch is done with (written, or dropped for good). */
+  onBatch?(): void;
 }
 
 /** A batch still failing after this many tries (about a minute) is dropped and counted, so one bad batch
@@ -29,6 +31,7 @@ export class IngestWriter {
   private stopping = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  /** Events (one row each) inserted, and given up for good: together, every event taken. */
   written = 0;
   dropped = 0;
 
@@ -76,6 +79,7 @@ export class IngestWriter {
         try {
           await this.client.insert({ table, values: rows, format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: `${token}:${table}` } });
           this.observer?.onInsert(table, rows.length, (performance.now() - t0) / 1000);
+          this.written += rows.length;
           break;
         } catch (err) {
           this.observer?.onInsertError(table);
@@ -90,6 +94,6 @@ export class IngestWriter {
         }
       }
     }
-    this.written += batch.length;
+    this.observer?.onBatch?.();
   }
 }

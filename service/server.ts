@@ -8,7 +8,7 @@ import { createLogger, type Logger } from '../core/logger.ts';
 import { Metrics } from '../core/metrics.ts';
 import { closeClickHouse, openClickHouse, queryRows, type ClickHouseClient } from '../analytics/clickhouse.ts';
 import { migrate } from '../analytics/schema/migrate.ts';
-import { IngestWriter } from '../ingest/writer.ts';
+import { WorkerIngest } from '../ingest/worker-ingest.ts';
 import { KeyStore, newKeySecret } from '../router/auth/key-store.ts';
 import { RateLimiter } from '../router/auth/rate-limit.ts';
 import { SpendLedger } from '../router/auth/spend.ts';
@@ -27,7 +27,7 @@ export interface Service {
   simulator: Simulator | undefined;
   clickhouse: ClickHouseClient;
   bus: MemoryBus;
-  writer: IngestWriter;
+  ingest: WorkerIngest;
   health: HealthRegistry;
   /** The development key, when this process made one up (SWITCHBOARD_DEV_KEY unset). */
   devKey: string;
@@ -77,7 +77,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   spend.seed((await queryRows<{ key_id: string; usd: number }>(clickhouse, 'SELECT key_id, sum(cost_usd + fee_usd) AS usd FROM requests GROUP BY key_id')).map((r) => [r.key_id, Number(r.usd)]));
 
   const bus = new MemoryBus(config.telemetry.queueMax);
-  const writer = new IngestWriter(clickhouse, bus, config.telemetry, logger.child({ part: 'ingest' }), {
+  const ingest = new WorkerIngest(bus, { clickhouseUrl: config.clickhouseUrl, dataDir: config.dataDir, ...config.telemetry, logLevel: config.logLevel }, {
     onInsert: (table, rows, seconds) => {
       metrics.telemetryWritten.inc({ table }, rows);
       metrics.insertSeconds.observe({ table }, seconds);
@@ -85,7 +85,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     onInsertError: (table) => metrics.insertErrors.inc({ table }),
     onDrop: (table, rows) => metrics.ingestDropped.inc({ table }, rows),
   });
-  writer.start();
+  await ingest.start();
 
   const health = new HealthRegistry({
     consecutiveFailures: config.router.breakerConsecutiveFailures,
@@ -109,7 +109,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     clickhouse,
     ops: {
       ready: () => (draining ? { ready: false, reason: 'shutting down' } : { ready: true }),
-      telemetry: () => ({ depth: bus.depth, dropped: bus.dropped }),
+      telemetry: () => ({ depth: bus.waiting, dropped: bus.dropped + ingest.dropped }),
     },
   });
   const address = await app.listen({ host: config.host, port: config.port });
@@ -125,7 +125,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     simulator,
     clickhouse,
     bus,
-    writer,
+    ingest,
     health,
     devKey,
     close: () =>
@@ -136,13 +136,13 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
         const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
         await app.close().finally(() => clearInterval(sweep));
         logger.debug('http closed');
-        await writer.stop(); // flushes what they emitted
+        await ingest.stop(); // flushes what they emitted
         logger.debug('telemetry flushed');
         await upstream.close();
         await simulator?.close();
         logger.debug('upstreams closed');
         await closeClickHouse(clickhouse, config.clickhouseUrl === undefined);
-        logger.info({ written: writer.written, dropped: bus.dropped }, 'switchboard stopped');
+        logger.info({ written: ingest.written, dropped: bus.dropped + ingest.dropped }, 'switchboard stopped');
       })()),
   };
 }

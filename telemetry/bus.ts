@@ -12,12 +12,14 @@ export class MemoryBus implements TelemetrySink {
   private head = 0;
   dropped = 0;
   accepted = 0;
+  /** Taken from the queue but not yet written (in another thread's hands): still counts against the bound. */
+  outstanding = 0;
   private waiter: (() => void) | undefined;
 
   constructor(readonly capacity: number) {}
 
   emit(event: TelemetryEvent): void {
-    if (this.depth >= this.capacity) {
+    if (this.depth + this.outstanding >= this.capacity) {
       this.dropped++;
       return;
     }
@@ -32,6 +34,11 @@ export class MemoryBus implements TelemetrySink {
 
   get depth(): number {
     return this.queue.length - this.head;
+  }
+
+  /** Everything emitted and not yet written: the queue plus what was handed on. */
+  get waiting(): number {
+    return this.depth + this.outstanding;
   }
 
   /** Take up to `max` events, oldest first. */

@@ -36,7 +36,13 @@ function start(args: string[], env: Record<string, string>, marker: RegExp): Pro
 const body = (model: string) => JSON.stringify({ model, messages: [{ role: 'user', content: 'benchmark request' }], max_tokens: 16 });
 
 function summary(name: string, r: LoadResult) {
-  return { name, p50: quantile(r.latenciesMs, 0.5), p99: quantile(r.latenciesMs, 0.99), errors: r.errors, rps: r.achievedRps };
+  return { name, p50: quantile(r.latenciesMs, 0.5), p90: quantile(r.latenciesMs, 0.9), p99: quantile(r.latenciesMs, 0.99), p999: quantile(r.latenciesMs, 0.999), errors: r.errors, rps: r.achievedRps };
+}
+
+async function loopLag(routerUrl: string): Promise<string> {
+  const text = await (await fetch(`${routerUrl}/metrics`)).text();
+  const get = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) * 1000;
+  return `event-loop lag p50 ${get('nodejs_eventloop_lag_p50_seconds').toFixed(1)} ms, p99 ${get('nodejs_eventloop_lag_p99_seconds').toFixed(1)} ms, max ${get('nodejs_eventloop_lag_max_seconds').toFixed(1)} ms`;
 }
 
 async function rssMb(routerUrl: string): Promise<number> {
@@ -48,7 +54,7 @@ const upstream = await start(['bench/router-overhead/upstream.ts'], {}, /UPSTREA
 const upstreamUrl = upstream.match[1];
 const dir = mkdtempSync(join(tmpdir(), 'sb-bench-'));
 writeFileSync(join(dir, 'providers.json'), JSON.stringify({ providers: [{ name: 'openai', baseUrl: `${upstreamUrl}/openai` }] }));
-const router = await start(['service/main.ts'], { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, SWITCHBOARD_DEV_KEY: KEY, SWITCHBOARD_CONFIG: join(dir, 'providers.json'), LOG_LEVEL: 'info', RATE_LIMIT_PER_MINUTE: '10000000' }, /"url":"(http:\/\/[^"]+)"/);
+const router = await start(['service/main.ts'], { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, SWITCHBOARD_DEV_KEY: KEY, SWITCHBOARD_CONFIG: join(dir, 'providers.json'), LOG_LEVEL: 'info', RATE_LIMIT_PER_MINUTE: '10000000', ...(process.env.BENCH_ROUTER_ENV ? JSON.parse(process.env.BENCH_ROUTER_ENV) : {}) }, /"url":"(http:\/\/[^"]+)"/);
 const routerUrl = router.match[1];
 
 const direct: Target = { origin: upstreamUrl, path: '/openai/v1/chat/completions', headers: { 'content-type': 'application/json' }, body: body('gpt-4o-mini') };
@@ -73,6 +79,7 @@ try {
     l.sort();
     return { sent: a.sent + b.sent, ok: a.ok + b.ok, errors: a.errors + b.errors, latenciesMs: l, achievedRps: (a.achievedRps + b.achievedRps) / 2 };
   };
+  const lag = await loopLag(routerUrl);
   const D = summary('direct', merge(d1, d2));
   const R = summary('router', merge(r1, r2));
 
@@ -93,8 +100,9 @@ try {
 
   const f = (x: number) => x.toFixed(3);
   console.log(`router-overhead  ${new Date().toISOString()}  rate ${RPS} req/s for ${SECONDS} s per side, zero-delay upstream, telemetry on`);
-  console.log(`direct   p50 ${f(D.p50)} ms  p99 ${f(D.p99)} ms  errors ${D.errors}  achieved ${D.rps.toFixed(0)} req/s`);
-  console.log(`router   p50 ${f(R.p50)} ms  p99 ${f(R.p99)} ms  errors ${R.errors}  achieved ${R.rps.toFixed(0)} req/s`);
+  console.log(`direct   p50 ${f(D.p50)} ms  p90 ${f(D.p90)} ms  p99 ${f(D.p99)} ms  p99.9 ${f(D.p999)} ms  errors ${D.errors}  achieved ${D.rps.toFixed(0)} req/s`);
+  console.log(`router   p50 ${f(R.p50)} ms  p90 ${f(R.p90)} ms  p99 ${f(R.p99)} ms  p99.9 ${f(R.p999)} ms  errors ${R.errors}  achieved ${R.rps.toFixed(0)} req/s`);
+  console.log(`router ${lag}`);
   console.log(`added    p50 ${f(R.p50 - D.p50)} ms  p99 ${f(R.p99 - D.p99)} ms   (ratio router/direct p50 ${(R.p50 / D.p50).toFixed(2)}, p99 ${(R.p99 / D.p99).toFixed(2)})`);
   console.log(`saturation (64 concurrent, 5 s): direct ${satDirect.rps.toFixed(0)} req/s, router ${satRouter.rps.toFixed(0)} req/s (errors ${satRouter.errors}), ratio ${(satRouter.rps / satDirect.rps).toFixed(2)}`);
   console.log(`router RSS ${rssStart.toFixed(0)} MB after warm-up → ${rssEnd.toFixed(0)} MB at end`);

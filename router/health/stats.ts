@@ -39,8 +39,12 @@ export class EndpointStats {
   lastFailureAt = 0;
   /** Set from a 429's Retry-After: no traffic before then. */
   coolUntil = 0;
+  /** Routing reads the snapshot on every request; sorting samples each time cost a fifth of the router's CPU. */
+  private cached: { at: number; records: number; snap: StatsSnapshot } | undefined;
+  private records = 0;
 
   record(outcome: Outcome, now: number, latencyMs?: number, ttftMs?: number, completionTokens?: number): void {
+    this.records++;
     const key = Math.floor(now / BUCKET_MS);
     let b = this.buckets.get(key);
     if (!b) {
@@ -65,7 +69,16 @@ export class EndpointStats {
     }
   }
 
+  /** Recomputed when 250 ms old, or when the records since are many relative to what it was built on. */
   snapshot(now = Date.now()): StatsSnapshot {
+    const c = this.cached;
+    if (c && now - c.at < 250 && now >= c.at && this.records - c.records < Math.max(1, c.records >> 3)) return c.snap;
+    const snap = this.compute(now);
+    this.cached = { at: now, records: this.records, snap };
+    return snap;
+  }
+
+  private compute(now: number): StatsSnapshot {
     const since = Math.floor(now / BUCKET_MS) - BUCKETS;
     let ok = 0;
     let fail = 0;

@@ -20,7 +20,7 @@ describe('telemetry back-pressure', () => {
       await res.arrayBuffer();
     }
     expect(statuses.every((x) => x === 200)).toBe(true);
-    expect(s.bus.depth).toBe(100);
+    expect(s.bus.waiting).toBe(100);
     expect(s.bus.dropped).toBe(160 - 100); // two events (attempt + request) per request
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
     expect(metrics).toMatch(/^switchboard_telemetry_dropped_total 60$/m);
