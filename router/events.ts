@@ -22,19 +22,17 @@ export interface Outcome {
 
 const r3 = (ms: number) => Math.round(ms * 1000) / 1000;
 
-export function attemptEvent(id: RequestIdentity, index: number, startedAt: number, endpoint: Endpoint, o: Outcome): AttemptEvent {
+/** The fields every event of a request shares: identity, where it went, and how it ended. */
+function common(id: RequestIdentity, startedAt: number, endpoint: Endpoint | undefined, o: Outcome) {
   return {
     v: EVENT_VERSION,
-    kind: 'attempt',
     event_id: eventId(),
     generation_id: id.generationId,
     ts: startedAt,
     account_id: id.accountId,
     key_id: id.keyId,
-    attempt: index,
-    model: endpoint.model,
-    provider: endpoint.provider,
-    endpoint_id: endpoint.id,
+    provider: endpoint?.provider ?? '',
+    endpoint_id: endpoint?.id ?? '',
     status: o.status,
     error_class: o.errorClass,
     latency_ms: r3(o.latencyMs),
@@ -43,7 +41,11 @@ export function attemptEvent(id: RequestIdentity, index: number, startedAt: numb
     tokens_completion: o.tokensCompletion,
     cost_usd: o.costUsd,
     streamed: id.streamed,
-  };
+  } as const;
+}
+
+export function attemptEvent(id: RequestIdentity, index: number, startedAt: number, endpoint: Endpoint, o: Outcome): AttemptEvent {
+  return { kind: 'attempt', ...common(id, startedAt, endpoint, o), attempt: index, model: endpoint.model };
 }
 
 export function requestEvent(
@@ -53,28 +55,13 @@ export function requestEvent(
   o: Outcome,
 ): RequestEvent {
   return {
-    v: EVENT_VERSION,
     kind: 'request',
-    event_id: eventId(),
-    generation_id: id.generationId,
-    ts: startedAt,
-    account_id: id.accountId,
-    key_id: id.keyId,
+    ...common(id, startedAt, fields.endpoint, o),
     app: fields.app,
     category: fields.category,
     requested_model: fields.requestedModel,
     served_model: fields.endpoint?.model ?? '',
-    provider: fields.endpoint?.provider ?? '',
-    endpoint_id: fields.endpoint?.id ?? '',
-    status: o.status,
-    error_class: o.errorClass,
-    latency_ms: r3(o.latencyMs),
-    ttft_ms: r3(o.ttftMs),
-    tokens_prompt: o.tokensPrompt,
-    tokens_completion: o.tokensCompletion,
-    cost_usd: o.costUsd,
     fee_usd: fields.feeUsd,
-    streamed: id.streamed,
     fallback_depth: fields.fallbackDepth,
     attempts: fields.attempts,
   };

@@ -8,6 +8,8 @@ import { RateLimiter } from '../../router/auth/rate-limit.ts';
 import { KeyStore, hashKey } from '../../router/auth/key-store.ts';
 import { classify } from '../../router/classify.ts';
 import { sampleRequestEvent } from '../fixtures/events.ts';
+import { loadCatalog } from '../../catalog/catalog.ts';
+import { attemptEvent, costOf, requestEvent } from '../../router/events.ts';
 
 describe('configuration', () => {
   it('has working defaults and is frozen', () => {
@@ -49,6 +51,20 @@ describe('telemetry event contract', () => {
   it('accepts a valid event and round-trips it through the wire format', () => {
     expect(validateEvent(sample).ok).toBe(true);
     expect(decodeEvent(Buffer.from(JSON.stringify(sample)))).toEqual({ ok: true, event: sample });
+  });
+
+  it('the router builds attempt and request events that pass the contract', () => {
+    const endpoint = loadCatalog().endpoint('groq:meta-llama/llama-3.3-70b-instruct')!;
+    const id = { generationId: 'gen-abc', accountId: 'acct_1', keyId: 'key_1', streamed: true };
+    const outcome = { status: 200, errorClass: 'none' as const, latencyMs: 12.3456, ttftMs: 3.21, tokensPrompt: 10, tokensCompletion: 5, costUsd: costOf(endpoint, 10, 5) };
+    const attempt = attemptEvent(id, 0, Date.now(), endpoint, outcome);
+    const request = requestEvent(id, Date.now(), { app: 'x', category: 'general', requestedModel: endpoint.model, endpoint, attempts: 1, fallbackDepth: 0, feeUsd: 0 }, outcome);
+    expect(validateEvent(attempt)).toMatchObject({ ok: true });
+    expect(validateEvent(request)).toMatchObject({ ok: true });
+    expect(attempt.cost_usd).toBe(0.00000985); // (10 × $0.59 + 5 × $0.79) per million, to the nano-dollar
+    const failed = requestEvent(id, Date.now(), { app: '', category: 'general', requestedModel: 'm', endpoint: undefined, attempts: 0, fallbackDepth: 0, feeUsd: 0 }, { ...outcome, status: 503, errorClass: 'circuit_open' });
+    expect(validateEvent(failed)).toMatchObject({ ok: true });
+    expect(failed.provider).toBe('');
   });
 
   it('rejects wrong versions, missing fields, extra fields (like prompt text) and bad JSON with a reason', () => {
