@@ -42,6 +42,9 @@ export interface Config {
     breakerCooldownMs: number;
   };
   telemetry: { queueMax: number; batchMax: number; flushIntervalMs: number };
+  kafka: { partitions: number; groupId: string; lingerMs: number; batchMax: number; spoolMaxBytes: number; ingestLingerMs: number; ingestMaxRows: number };
+  /** A simulator running elsewhere (cluster mode): every catalog provider is routed to `${url}/${provider}`. */
+  simulatorUrl: string | undefined;
   simulator: { port: number; latencyScale: number };
   retentionDays: number;
 }
@@ -189,6 +192,16 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
       batchMax: r.int('TELEMETRY_BATCH_MAX', 20_000, 1, 1_000_000),
       flushIntervalMs: r.int('TELEMETRY_FLUSH_MS', 1_000, 10, 60_000),
     },
+    kafka: {
+      partitions: r.int('KAFKA_PARTITIONS', 4, 1, 1024),
+      groupId: r.str('INGEST_GROUP_ID', 'switchboard-ingest'),
+      lingerMs: r.int('KAFKA_LINGER_MS', 20, 0, 10_000),
+      batchMax: r.int('KAFKA_BATCH_MAX', 5_000, 1, 1_000_000),
+      spoolMaxBytes: r.int('SPOOL_MAX_BYTES', 1024 ** 3, 1024, 2 ** 45),
+      ingestLingerMs: r.int('INGEST_LINGER_MS', 100, 1, 10_000),
+      ingestMaxRows: r.int('INGEST_MAX_ROWS', 200_000, 1, 1_000_000),
+    },
+    simulatorUrl: r.url('SIMULATOR_URL'),
     simulator: {
       port: r.int('SIMULATOR_PORT', 0, 0, 65535),
       latencyScale: r.float('SIMULATOR_LATENCY_SCALE', 1, 0, 100),

@@ -27,6 +27,14 @@ export class Metrics {
   readonly ingestDropped = new Counter({ name: 'switchboard_ingest_rows_dropped_total', help: 'Rows given up after repeated insert failures', labelNames: ['table'], registers: [this.registry] });
   readonly insertErrors = new Counter({ name: 'switchboard_ingest_insert_errors_total', help: 'Failed ClickHouse inserts (retried)', labelNames: ['table'], registers: [this.registry] });
 
+  readonly consumerLag = new Gauge({ name: 'switchboard_ingest_consumer_lag', help: 'Messages behind the end of each partition', labelNames: ['partition'], registers: [this.registry] });
+  readonly consumedBatch = new Histogram({ name: 'switchboard_ingest_batch_messages', help: 'Messages per consumed partition batch', buckets: [1, 10, 100, 1000, 10_000, 100_000], registers: [this.registry] });
+  readonly deadLetters = new Counter({ name: 'switchboard_ingest_dead_letters_total', help: 'Messages sent to the DLQ, by reason kind', labelNames: ['reason'], registers: [this.registry] });
+  readonly duplicatesSkipped = new Counter({ name: 'switchboard_ingest_duplicates_skipped_total', help: 'Messages already in ClickHouse (replays) skipped', registers: [this.registry] });
+  readonly spoolBytes = new Gauge({ name: 'switchboard_telemetry_spool_bytes', help: 'Bytes of telemetry waiting in the disk spool', registers: [this.registry] });
+  readonly spooledEvents = new Gauge({ name: 'switchboard_telemetry_spooled_total', help: 'Events written to the disk spool while the broker was away', registers: [this.registry] });
+  readonly replayedEvents = new Gauge({ name: 'switchboard_telemetry_replayed_total', help: 'Spooled events delivered to the broker later', registers: [this.registry] });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

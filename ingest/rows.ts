@@ -4,22 +4,28 @@ import type { AttemptEvent, RequestEvent, TelemetryEvent } from '../telemetry/ev
 /** DateTime64(3) text as the basic input format reads it ('YYYY-MM-DD hh:mm:ss.sss', UTC). */
 const dateTime = (ms: number): string => new Date(ms).toISOString().slice(0, 23).replace('T', ' ');
 
-export function requestRow(e: RequestEvent): Record<string, unknown> {
-  const { kind: _k, v: _v, ts, ...rest } = e;
-  return { ...rest, ts: dateTime(ts) };
+/** Where a row came from in Kafka; absent in embedded mode. */
+export interface KafkaOrigin {
+  partition: number;
+  offset: number;
 }
 
-export function attemptRow(e: AttemptEvent): Record<string, unknown> {
+function row(e: RequestEvent | AttemptEvent, origin: KafkaOrigin | undefined): Record<string, unknown> {
   const { kind: _k, v: _v, ts, ...rest } = e;
-  return { ...rest, ts: dateTime(ts) };
+  const r: Record<string, unknown> = { ...rest, ts: dateTime(ts) };
+  if (origin) {
+    r.kafka_partition = origin.partition;
+    r.kafka_offset_next = origin.offset + 1;
+  }
+  return r;
 }
 
-export function splitRows(events: readonly TelemetryEvent[]): { requests: Record<string, unknown>[]; attempts: Record<string, unknown>[] } {
+export function splitRows(
+  events: readonly TelemetryEvent[],
+  origins?: readonly KafkaOrigin[],
+): { requests: Record<string, unknown>[]; attempts: Record<string, unknown>[] } {
   const requests: Record<string, unknown>[] = [];
   const attempts: Record<string, unknown>[] = [];
-  for (const e of events) {
-    if (e.kind === 'request') requests.push(requestRow(e));
-    else attempts.push(attemptRow(e));
-  }
+  events.forEach((e, i) => (e.kind === 'request' ? requests : attempts).push(row(e, origins?.[i])));
   return { requests, attempts };
 }

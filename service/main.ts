@@ -1,7 +1,7 @@
 // Entry point: `npm start` (every role, embedded) or `node … <role>`.
 import { ConfigError, loadConfig } from '../core/config.ts';
 import { createLogger } from '../core/logger.ts';
-import { startService } from './server.ts';
+import { startService, startSimulatorRole } from './server.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  const service = await startService(config, { logger });
+  const service = config.role === 'simulator' ? await startSimulatorRole(config, logger) : await startService(config, { logger });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

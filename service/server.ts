@@ -1,5 +1,9 @@
-// Start-up and shutdown of the service: which parts run in this process, listening, and a graceful stop
-// that drains in-flight requests and flushes telemetry. Routes live in app.ts.
+// Start-up and shutdown: which parts run in this process (by role), listening, and a graceful stop that
+// drains in-flight requests and flushes telemetry. Routes live in app.ts.
+//   all (default)  router + ingest + analytics; in-process hand-off and chDB, or Kafka when KAFKA_BROKERS is set
+//   router         routes requests, emits telemetry to Kafka
+//   ingest         consumes Kafka into ClickHouse
+//   analytics      answers analytics queries from ClickHouse
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadCatalog, type Catalog, type Endpoint } from '../catalog/catalog.ts';
@@ -8,6 +12,7 @@ import { createLogger, type Logger } from '../core/logger.ts';
 import { Metrics } from '../core/metrics.ts';
 import { closeClickHouse, openClickHouse, queryRows, type ClickHouseClient } from '../analytics/clickhouse.ts';
 import { migrate } from '../analytics/schema/migrate.ts';
+import { IngestConsumer } from '../ingest/consumer.ts';
 import { WorkerIngest } from '../ingest/worker-ingest.ts';
 import { KeyStore, newKeySecret } from '../router/auth/key-store.ts';
 import { RateLimiter } from '../router/auth/rate-limit.ts';
@@ -16,7 +21,9 @@ import { HealthRegistry } from '../router/health/registry.ts';
 import { DEFAULT_WEIGHTS } from '../router/routing/plan.ts';
 import { UpstreamClient, type UpstreamTarget } from '../router/upstream/client.ts';
 import { startSimulator, type Simulator } from '../simulator/server.ts';
-import { MemoryBus } from '../telemetry/bus.ts';
+import { MemoryBus, type TelemetrySink } from '../telemetry/bus.ts';
+import { createKafka, ensureTopics } from '../telemetry/kafka.ts';
+import { KafkaSink } from '../telemetry/kafka-sink.ts';
 import { buildApp } from './app.ts';
 
 export interface Service {
@@ -25,11 +32,15 @@ export interface Service {
   app: FastifyInstance;
   catalog: Catalog;
   simulator: Simulator | undefined;
-  clickhouse: ClickHouseClient;
+  clickhouse: ClickHouseClient | undefined;
+  /** The router's telemetry queue (in-process hand-off or the Kafka sender's). */
   bus: MemoryBus;
-  ingest: WorkerIngest;
+  /** Embedded ingest (no Kafka). */
+  ingest: WorkerIngest | undefined;
+  kafkaSink: KafkaSink | undefined;
+  consumer: IngestConsumer | undefined;
   health: HealthRegistry;
-  /** The development key, when this process made one up (SWITCHBOARD_DEV_KEY unset). */
+  /** The development key: SWITCHBOARD_DEV_KEY, or one made up for this process. */
   devKey: string;
   close(): Promise<void>;
 }
@@ -40,7 +51,8 @@ export interface ServiceOptions {
 }
 
 function targets(config: Config, simulator: Simulator | undefined): (e: Endpoint) => UpstreamTarget {
-  if (simulator) return (e) => ({ baseUrl: `${simulator.url}/${e.provider}`, apiKey: undefined });
+  const simUrl = simulator?.url ?? config.simulatorUrl;
+  if (simUrl) return (e) => ({ baseUrl: `${simUrl}/${e.provider}`, apiKey: undefined });
   const byName = new Map(config.providers.map((p) => [p.name, p]));
   return (e) => {
     const p = byName.get(e.provider);
@@ -49,19 +61,24 @@ function targets(config: Config, simulator: Simulator | undefined): (e: Endpoint
   };
 }
 
-/** The embedded service: router, ingest and analytics in one process, with chDB under DATA_DIR. */
 export async function startService(config: Config, opts: ServiceOptions = {}): Promise<Service> {
-  if (config.role !== 'all') {
-    throw new Error(`role "${config.role}" runs against Kafka and a ClickHouse server (cluster mode), which this build does not provide yet; run without a role for the embedded service`);
-  }
+  const { role } = config;
+  if (role === 'simulator') throw new Error('the simulator role is started by startSimulatorRole');
+  const routes = role === 'all' || role === 'router';
+  const ingests = role === 'all' || role === 'ingest';
+  const analyzes = role === 'all' || role === 'analytics';
+  const kafkaBrokers = config.kafkaBrokers;
+  if ((role === 'router' || role === 'ingest') && !kafkaBrokers) throw new Error(`role "${role}" needs KAFKA_BROKERS (cluster mode); run without a role for the embedded service`);
+
   const logger = opts.logger ?? createLogger(config.logLevel);
   const metrics = new Metrics();
+  const cleanups: (() => Promise<void>)[] = [];
   let catalog = loadCatalog();
   let simulator: Simulator | undefined;
-  if (config.providers.length === 0) {
+  if (routes && config.providers.length === 0 && !config.simulatorUrl) {
     simulator = await startSimulator({ catalog, port: config.simulator.port, latencyScale: config.simulator.latencyScale });
     logger.info({ simulator: simulator.url }, `no providers configured: routing to the bundled provider simulator at ${simulator.url}`);
-  } else {
+  } else if (routes && config.providers.length > 0) {
     catalog = catalog.restrictTo(new Set(config.providers.map((p) => p.name)));
     logger.info({ providers: config.providers.map((p) => p.name), models: catalog.models.length }, 'routing to configured providers');
   }
@@ -69,24 +86,60 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   const keys = new KeyStore(join(config.dataDir, 'keys.json'));
   const devKey = config.devKey ?? newKeySecret();
   keys.addEphemeral(devKey, 'dev', 'acct_dev');
-  if (config.devKey === undefined) logger.info(`development API key (valid until this process stops): ${devKey}`);
+  if (routes && config.devKey === undefined) logger.info(`development API key (valid until this process stops): ${devKey}`);
 
-  const clickhouse = await openClickHouse({ url: config.clickhouseUrl, dataDir: config.dataDir });
-  await migrate(clickhouse, config.retentionDays);
-  const spend = new SpendLedger();
-  spend.seed((await queryRows<{ key_id: string; usd: number }>(clickhouse, 'SELECT key_id, sum(cost_usd + fee_usd) AS usd FROM requests GROUP BY key_id')).map((r) => [r.key_id, Number(r.usd)]));
+  let clickhouse: ClickHouseClient | undefined;
+  if (ingests || analyzes || config.clickhouseUrl) {
+    clickhouse = await openClickHouse({ url: config.clickhouseUrl, dataDir: config.dataDir });
+    await migrate(clickhouse, config.retentionDays);
+  }
+  const kafka = kafkaBrokers ? createKafka(kafkaBrokers, `switchboard-${role}`, logger) : undefined;
+  if (kafka) await ensureTopics(kafka, config.kafka.partitions);
 
-  const bus = new MemoryBus(config.telemetry.queueMax);
-  const ingest = new WorkerIngest(bus, { clickhouseUrl: config.clickhouseUrl, dataDir: config.dataDir, ...config.telemetry, logLevel: config.logLevel }, {
-    onInsert: (table, rows, seconds) => {
+  // Telemetry: the router's side.
+  let bus: MemoryBus;
+  let sink: TelemetrySink;
+  let kafkaSink: KafkaSink | undefined;
+  let ingest: WorkerIngest | undefined;
+  const insertObserver = {
+    onInsert: (table: string, rows: number, seconds: number) => {
       metrics.telemetryWritten.inc({ table }, rows);
       metrics.insertSeconds.observe({ table }, seconds);
     },
-    onInsertError: (table) => metrics.insertErrors.inc({ table }),
-    onDrop: (table, rows) => metrics.ingestDropped.inc({ table }, rows),
-  });
-  await ingest.start();
+    onInsertError: (table: string) => metrics.insertErrors.inc({ table }),
+    onDrop: (table: string, rows: number) => metrics.ingestDropped.inc({ table }, rows),
+  };
+  if (kafka) {
+    kafkaSink = new KafkaSink(kafka, { queueMax: config.telemetry.queueMax, batchMax: config.kafka.batchMax, lingerMs: config.kafka.lingerMs, spoolDir: join(config.dataDir, 'spool'), spoolMaxBytes: config.kafka.spoolMaxBytes }, logger.child({ part: 'telemetry' }));
+    bus = kafkaSink.bus;
+    sink = kafkaSink;
+    if (routes) kafkaSink.start();
+  } else {
+    bus = new MemoryBus(config.telemetry.queueMax);
+    sink = bus;
+    ingest = new WorkerIngest(bus, { clickhouseUrl: config.clickhouseUrl, dataDir: config.dataDir, ...config.telemetry, logLevel: config.logLevel }, insertObserver);
+    await ingest.start();
+  }
 
+  // Ingest from Kafka.
+  let consumer: IngestConsumer | undefined;
+  if (kafka && ingests && clickhouse) {
+    consumer = new IngestConsumer(kafka, clickhouse, { groupId: config.kafka.groupId, lingerMs: config.kafka.ingestLingerMs, maxRows: config.kafka.ingestMaxRows }, logger.child({ part: 'ingest' }), {
+      ...insertObserver,
+      onBatch: (partition, messages, lag) => {
+        metrics.consumedBatch.observe(messages);
+        metrics.consumerLag.set({ partition: String(partition) }, lag);
+      },
+      onDeadLetter: (reason) => metrics.deadLetters.inc({ reason: reason.split(':')[0].slice(0, 40) }),
+      onDuplicate: (n) => metrics.duplicatesSkipped.inc(n),
+    });
+    await consumer.start();
+  }
+
+  const spend = new SpendLedger();
+  if (routes && clickhouse) {
+    spend.seed((await queryRows<{ key_id: string; usd: number }>(clickhouse, 'SELECT key_id, sum(cost_usd + fee_usd) AS usd FROM requests GROUP BY key_id')).map((r) => [r.key_id, Number(r.usd)]));
+  }
   const health = new HealthRegistry({
     consecutiveFailures: config.router.breakerConsecutiveFailures,
     failureRatio: config.router.breakerFailureRatio,
@@ -102,19 +155,35 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     metrics,
     bodyLimitBytes: config.bodyLimitBytes,
     keys,
-    router: {
-      chat: { config, catalog, health, upstream, target: targets(config, simulator), sink: bus, metrics, spend, weights: () => DEFAULT_WEIGHTS, random: opts.random },
-      rateLimiter: new RateLimiter(),
-    },
-    clickhouse,
+    router: routes
+      ? { chat: { config, catalog, health, upstream, target: targets(config, simulator), sink, metrics, spend, weights: () => DEFAULT_WEIGHTS, random: opts.random }, rateLimiter: new RateLimiter() }
+      : undefined,
+    clickhouse: analyzes ? clickhouse : undefined,
     ops: {
       ready: () => (draining ? { ready: false, reason: 'shutting down' } : { ready: true }),
-      telemetry: () => ({ depth: bus.waiting, dropped: bus.dropped + ingest.dropped }),
+      telemetry: () => {
+        if (kafkaSink) {
+          metrics.spoolBytes.set(kafkaSink.spool.bytes);
+          metrics.spooledEvents.set(kafkaSink.spooled);
+          metrics.replayedEvents.set(kafkaSink.replayed);
+          return { depth: bus.waiting, dropped: kafkaSink.dropped };
+        }
+        return { depth: bus.waiting, dropped: bus.dropped + (ingest?.dropped ?? 0) };
+      },
     },
   });
   const address = await app.listen({ host: config.host, port: config.port });
   const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
-  logger.info({ url }, `switchboard listening on ${url} (OpenAI base URL ${url}/v1)`);
+  logger.info({ url, role, kafka: Boolean(kafka) }, `switchboard (${role}) listening on ${url}${routes ? ` (OpenAI base URL ${url}/v1)` : ''}`);
+
+  cleanups.push(async () => {
+    await kafkaSink?.stop(); // sends or spools what the drained requests emitted
+    await ingest?.stop(); // embedded: flushes it into ClickHouse
+    await consumer?.stop(); // finishes its batches, commits
+    await upstream.close();
+    await simulator?.close();
+    if (clickhouse) await closeClickHouse(clickhouse, config.clickhouseUrl === undefined);
+  });
 
   let closing: Promise<void> | undefined;
   return {
@@ -126,6 +195,8 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     clickhouse,
     bus,
     ingest,
+    kafkaSink,
+    consumer,
     health,
     devKey,
     close: () =>
@@ -135,14 +206,15 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
         // drain turns idle keep-alive only afterwards, so keep closing idle ones until the server is shut.
         const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
         await app.close().finally(() => clearInterval(sweep));
-        logger.debug('http closed');
-        await ingest.stop(); // flushes what they emitted
-        logger.debug('telemetry flushed');
-        await upstream.close();
-        await simulator?.close();
-        logger.debug('upstreams closed');
-        await closeClickHouse(clickhouse, config.clickhouseUrl === undefined);
-        logger.info({ written: ingest.written, dropped: bus.dropped + ingest.dropped }, 'switchboard stopped');
+        for (const c of cleanups) await c();
+        logger.info({ written: ingest?.written ?? consumer?.ingested, dropped: kafkaSink?.dropped ?? bus.dropped + (ingest?.dropped ?? 0) }, 'switchboard stopped');
       })()),
   };
+}
+
+/** `simulator` role: the provider simulator as its own service (cluster mode, docker compose). */
+export async function startSimulatorRole(config: Config, logger: Logger): Promise<Simulator> {
+  const sim = await startSimulator({ catalog: loadCatalog(), host: config.host, port: config.simulator.port || 8090, latencyScale: config.simulator.latencyScale });
+  logger.info({ url: sim.url }, `provider simulator listening on ${sim.url}`);
+  return sim;
 }

@@ -71,6 +71,19 @@ export const MIGRATIONS: Migration[] = [
       `ALTER TABLE attempts ADD INDEX IF NOT EXISTS idx_generation generation_id TYPE bloom_filter(0.01) GRANULARITY 4`,
     ],
   },
+  {
+    version: 2,
+    name: 'kafka origin of each row, for idempotent replays',
+    // offset + 1 (Kafka's "next offset" convention), so 0 can mean "not from Kafka" (embedded mode).
+    statements: [
+      `ALTER TABLE requests ADD COLUMN IF NOT EXISTS kafka_partition UInt16 DEFAULT 0`,
+      `ALTER TABLE requests ADD COLUMN IF NOT EXISTS kafka_offset_next UInt64 DEFAULT 0`,
+      `ALTER TABLE attempts ADD COLUMN IF NOT EXISTS kafka_partition UInt16 DEFAULT 0`,
+      `ALTER TABLE attempts ADD COLUMN IF NOT EXISTS kafka_offset_next UInt64 DEFAULT 0`,
+      `ALTER TABLE requests ADD INDEX IF NOT EXISTS idx_kafka_partition kafka_partition TYPE minmax GRANULARITY 1`,
+      `ALTER TABLE attempts ADD INDEX IF NOT EXISTS idx_kafka_partition kafka_partition TYPE minmax GRANULARITY 1`,
+    ],
+  },
 ];
 
 /** Tables whose rows expire after the configured retention. */

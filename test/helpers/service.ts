@@ -34,8 +34,9 @@ export const chatBody = (model: string, extra: Record<string, unknown> = {}) => 
 /** Wait until every emitted event has been written to ClickHouse. */
 export async function flushTelemetry(s: Service): Promise<void> {
   const deadline = Date.now() + 15_000;
-  while (s.bus.waiting > 0 || s.ingest.written < s.bus.accepted) {
-    if (Date.now() > deadline) throw new Error(`telemetry not flushed: waiting ${s.bus.waiting}, written ${s.ingest.written} of ${s.bus.accepted}`);
+  const ingest = s.ingest!;
+  while (s.bus.waiting > 0 || ingest.written < s.bus.accepted) {
+    if (Date.now() > deadline) throw new Error(`telemetry not flushed: waiting ${s.bus.waiting}, written ${ingest.written} of ${s.bus.accepted}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }

@@ -1,0 +1,175 @@
+// The ingest role: a consumer group on switchboard.requests.v1 that validates every message against the
+// event contract, sends poison to the DLQ with its reason, and inserts the rest into ClickHouse. Offsets
+// are committed only after the insert. Exactly-once counting rests on each row carrying its partition and
+// offset: on taking a partition, the consumer reads how far ClickHouse already holds it (the high-water
+// mark per table) and skips anything below, so a replay after a crash or a rebalance never adds a row twice.
+// Copies made by the router's spool replay are dropped by event id.
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Logger } from '../core/logger.ts';
+import { decodeEvent, REQUESTS_TOPIC, type TelemetryEvent } from '../telemetry/event.ts';
+import { DLQ_TOPIC } from '../telemetry/kafka.ts';
+import { REPLAY_HEADER } from '../telemetry/kafka-sink.ts';
+import { queryRows } from '../analytics/clickhouse.ts';
+import { Coalescer, type InsertObserver } from './coalescer.ts';
+import { splitRows, type KafkaOrigin } from './rows.ts';
+
+export interface ConsumerOptions {
+  groupId: string;
+  /** Gather partition batches for this long into one insert. */
+  lingerMs: number;
+  maxRows: number;
+}
+
+export interface ConsumerObserver extends InsertObserver {
+  onBatch(partition: number, messages: number, lag: number): void;
+  onDeadLetter(reason: string): void;
+  onDuplicate(count: number): void;
+}
+
+interface HighWater {
+  requests: number;
+  attempts: number;
+}
+
+const dateTime = (ms: number) => new Date(ms).toISOString().slice(0, 23).replace('T', ' ');
+
+export class IngestConsumer {
+  private readonly consumer: Consumer;
+  private readonly dlq: Producer;
+  private readonly coalescer: Coalescer;
+  private readonly highWater = new Map<number, HighWater>();
+  ingested = 0;
+  deadLettered = 0;
+  duplicates = 0;
+
+  constructor(
+    kafka: Kafka,
+    private readonly client: ClickHouseClient,
+    private readonly opts: ConsumerOptions,
+    private readonly log: Logger,
+    private readonly observer: ConsumerObserver,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: opts.groupId,
+      // Let the broker gather about a second of data per fetch: fewer, larger inserts.
+      minBytes: 1_000_000,
+      maxWaitTimeInMs: 1000,
+      maxBytesPerPartition: 16 * 1024 * 1024,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3000,
+    });
+    this.dlq = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.coalescer = new Coalescer(client, { lingerMs: opts.lingerMs, maxRows: opts.maxRows, tries: 5 }, observer);
+    // After any rebalance, what this consumer knew of a partition may be stale: ask ClickHouse again.
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.highWater.clear());
+  }
+
+  async start(): Promise<void> {
+    await this.dlq.connect();
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: REQUESTS_TOPIC, fromBeginning: true });
+    await this.consumer.run({ eachBatchAutoResolve: false, autoCommit: true, partitionsConsumedConcurrently: 16, eachBatch: (p) => this.eachBatch(p) });
+  }
+
+  /** Finishes the batches in hand (their inserts and commits), then leaves the group. */
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+    await this.dlq.disconnect();
+  }
+
+  private async partitionHighWater(partition: number): Promise<HighWater> {
+    let hw = this.highWater.get(partition);
+    if (!hw) {
+      const [row] = await queryRows<{ r: string; a: string }>(
+        this.client,
+        `SELECT (SELECT max(kafka_offset_next) FROM requests WHERE kafka_partition = {p:UInt16}) AS r,
+                (SELECT max(kafka_offset_next) FROM attempts WHERE kafka_partition = {p:UInt16}) AS a`,
+        { p: partition },
+      );
+      hw = { requests: Number(row.r), attempts: Number(row.a) };
+      this.highWater.set(partition, hw);
+    }
+    return hw;
+  }
+
+  /** Event ids among `events` that ClickHouse already holds (only asked for replayed copies). */
+  private async alreadyStored(events: TelemetryEvent[]): Promise<Set<string>> {
+    if (events.length === 0) return new Set();
+    const ids = events.map((e) => e.event_id);
+    const ts = events.map((e) => e.ts);
+    const params = { ids, from: dateTime(Math.min(...ts)), to: dateTime(Math.max(...ts)) };
+    const rows = await queryRows<{ id: string }>(
+      this.client,
+      `SELECT toString(event_id) AS id FROM requests WHERE ts BETWEEN {from:DateTime64(3, 'UTC')} AND {to:DateTime64(3, 'UTC')} AND toString(event_id) IN {ids:Array(String)}
+       UNION ALL
+       SELECT toString(event_id) AS id FROM attempts WHERE ts BETWEEN {from:DateTime64(3, 'UTC')} AND {to:DateTime64(3, 'UTC')} AND toString(event_id) IN {ids:Array(String)}`,
+      params,
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
+  private async deadLetter(poison: { message: KafkaMessage; partition: number; reason: string }[]): Promise<void> {
+    if (poison.length === 0) return;
+    await this.dlq.send({
+      topic: DLQ_TOPIC,
+      acks: -1,
+      messages: poison.map(({ message, partition, reason }) => ({
+        key: message.key,
+        value: message.value,
+        headers: { reason, source_topic: REQUESTS_TOPIC, source_partition: String(partition), source_offset: message.offset },
+      })),
+    });
+    for (const p of poison) this.observer.onDeadLetter(p.reason);
+    this.deadLettered += poison.length;
+  }
+
+  private async eachBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
+    if (batch.isEmpty()) return;
+    const partition = batch.partition;
+    const hw = await this.partitionHighWater(partition);
+    const events: TelemetryEvent[] = [];
+    const origins: KafkaOrigin[] = [];
+    const replayed: TelemetryEvent[] = [];
+    const poison: { message: KafkaMessage; partition: number; reason: string }[] = [];
+    const seen = new Set<string>();
+    let skipped = 0;
+    for (const message of batch.messages) {
+      const offset = Number(message.offset);
+      const decoded = decodeEvent(message.value);
+      if (!decoded.ok) {
+        poison.push({ message, partition, reason: decoded.reason });
+        continue;
+      }
+      const e = decoded.event;
+      // Below the high-water mark of its table: ClickHouse has it from an earlier run.
+      if (offset + 1 <= (e.kind === 'request' ? hw.requests : hw.attempts) || seen.has(e.event_id)) {
+        skipped++;
+        continue;
+      }
+      seen.add(e.event_id);
+      events.push(e);
+      origins.push({ partition, offset });
+      if (message.headers?.[REPLAY_HEADER] !== undefined) replayed.push(e);
+    }
+    const stored = await this.alreadyStored(replayed);
+    const keep = events.map((e) => !stored.has(e.event_id));
+    skipped += stored.size;
+    const { requests, attempts } = splitRows(events.filter((_, i) => keep[i]), origins.filter((_, i) => keep[i]));
+
+    await this.deadLetter(poison);
+    await heartbeat();
+    await this.coalescer.add(requests, attempts);
+    // What is now in ClickHouse raises the marks, so a re-delivery in this session is skipped too.
+    for (const r of requests) hw.requests = Math.max(hw.requests, r.kafka_offset_next as number);
+    for (const a of attempts) hw.attempts = Math.max(hw.attempts, a.kafka_offset_next as number);
+    this.ingested += requests.length + attempts.length;
+    if (skipped > 0) {
+      this.duplicates += skipped;
+      this.observer.onDuplicate(skipped);
+    }
+    resolveOffset(batch.lastOffset());
+    await commitOffsetsIfNecessary();
+    this.observer.onBatch(partition, batch.messages.length, Number(batch.offsetLag()));
+  }
+}

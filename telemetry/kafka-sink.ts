@@ -1,0 +1,161 @@
+// Cluster-mode emission: events wait in a bounded in-memory queue (emit never blocks), a sender drains it
+// into Kafka in compressed batches keyed by account (one account's events stay in order), with the
+// idempotent producer. When the broker is away, batches go to the disk spool and are replayed, oldest
+// first, once it is back; replayed messages carry a header so ingest can drop copies the broker did get.
+import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
+import type { Logger } from '../core/logger.ts';
+import { MemoryBus, type TelemetrySink } from './bus.ts';
+import { REQUESTS_TOPIC, encodeEvent, type TelemetryEvent } from './event.ts';
+import { DiskSpool, type SpooledMessage } from './spool.ts';
+
+export const REPLAY_HEADER = 'sb-replay';
+
+export interface KafkaSinkOptions {
+  queueMax: number;
+  batchMax: number;
+  lingerMs: number;
+  spoolDir: string;
+  spoolMaxBytes: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class KafkaSink implements TelemetrySink {
+  readonly bus: MemoryBus;
+  readonly spool: DiskSpool;
+  private producer: Producer;
+  private connected = false;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  sent = 0;
+  spooled = 0;
+  replayed = 0;
+  /** Events lost past the spool's limit (queue drops are counted by the bus). */
+  spoolDropped = 0;
+
+  constructor(
+    kafka: Kafka,
+    private readonly opts: KafkaSinkOptions,
+    private readonly log: Logger,
+  ) {
+    this.bus = new MemoryBus(opts.queueMax);
+    this.spool = new DiskSpool(opts.spoolDir, opts.spoolMaxBytes);
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer.on(this.producer.events.DISCONNECT, () => (this.connected = false));
+  }
+
+  emit(event: TelemetryEvent): void {
+    this.bus.emit(event);
+  }
+
+  get dropped(): number {
+    return this.bus.dropped + this.spoolDropped;
+  }
+
+  start(): void {
+    this.running = true;
+    this.loop ??= this.run();
+  }
+
+  /** Send or spool everything queued, then disconnect. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+    await this.connecting;
+    if (this.connected && this.spool.batches > 0) await this.replaySpool();
+    while (this.bus.depth > 0) await this.deliver(this.toMessages(this.bus.take(this.opts.batchMax)));
+    if (this.connected) await this.producer.disconnect().catch(() => undefined);
+  }
+
+  private toMessages(events: TelemetryEvent[]): SpooledMessage[] {
+    return events.map((e) => ({ key: e.account_id, value: encodeEvent(e) }));
+  }
+
+  /** Connection attempts run beside the sender, so the queue keeps draining (to the spool) meanwhile. */
+  private connecting: Promise<void> | undefined;
+  private nextConnectAt = 0;
+
+  private tryConnect(): void {
+    if (this.connected || this.connecting || Date.now() < this.nextConnectAt) return;
+    this.connecting = this.producer
+      .connect()
+      .then(() => {
+        this.connected = true;
+        this.log.info('kafka connected');
+      })
+      .catch((err) => {
+        this.nextConnectAt = Date.now() + 1000;
+        this.log.warn({ err: (err as Error).message }, 'kafka unreachable: telemetry goes to the disk spool');
+      })
+      .finally(() => (this.connecting = undefined));
+  }
+
+  private async send(messages: SpooledMessage[], replay: boolean): Promise<void> {
+    await this.producer.send({
+      topic: REQUESTS_TOPIC,
+      acks: -1,
+      compression: CompressionTypes.GZIP,
+      messages: replay ? messages.map((m) => ({ ...m, headers: { [REPLAY_HEADER]: '1' } })) : messages,
+    });
+  }
+
+  private brokerFailed(err: unknown): void {
+    this.connected = false;
+    this.nextConnectAt = Date.now() + 500;
+    this.log.warn({ err: (err as Error).message }, 'kafka send failed: spooling');
+  }
+
+  private toSpool(messages: SpooledMessage[]): void {
+    if (this.spool.append(messages)) this.spooled += messages.length;
+    else {
+      this.spoolDropped += messages.length;
+      this.log.error({ events: messages.length, spoolBytes: this.spool.bytes }, 'telemetry spool full: batch dropped');
+    }
+  }
+
+  /** Send a batch, or spool it when the broker is away or earlier batches still wait in the spool. */
+  private async deliver(messages: SpooledMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    // Spooled batches go first, so the broker sees events in the order they happened.
+    if (this.connected && this.spool.batches === 0) {
+      try {
+        await this.send(messages, false);
+        this.sent += messages.length;
+        return;
+      } catch (err) {
+        this.brokerFailed(err);
+      }
+    }
+    this.toSpool(messages);
+  }
+
+  private async replaySpool(): Promise<void> {
+    for (const name of this.spool.files()) {
+      if (!this.connected || this.bus.depth >= this.opts.batchMax * 4) return; // keep the live queue moving too
+      const messages = this.spool.read(name);
+      try {
+        await this.send(messages, true);
+      } catch (err) {
+        this.brokerFailed(err);
+        return;
+      }
+      this.spool.remove(name);
+      this.sent += messages.length;
+      this.replayed += messages.length;
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      this.tryConnect();
+      if (this.connected && this.spool.batches > 0) await this.replaySpool();
+      if (this.bus.depth === 0) {
+        await Promise.race([this.bus.whenNotEmpty(), sleep(100)]);
+        continue;
+      }
+      // Linger briefly so batches are large and compress well, unless a full batch is already waiting.
+      if (this.bus.depth < this.opts.batchMax) await sleep(this.opts.lingerMs);
+      await this.deliver(this.toMessages(this.bus.take(this.opts.batchMax)));
+    }
+  }
+}

@@ -1,0 +1,54 @@
+// Kafka clients for both sides of the topic, with kafkajs' logs routed into pino.
+import { Kafka, logLevel as KafkaLogLevel, type Admin, type ITopicConfig } from 'kafkajs';
+import type { Logger } from '../core/logger.ts';
+import { REQUESTS_TOPIC } from './event.ts';
+
+export const DLQ_TOPIC = 'switchboard.dlq.v1';
+export const SIGNALS_TOPIC = 'switchboard.signals.v1';
+
+const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [KafkaLogLevel.ERROR]: 'error',
+  [KafkaLogLevel.WARN]: 'warn',
+  [KafkaLogLevel.INFO]: 'info',
+  [KafkaLogLevel.DEBUG]: 'debug',
+};
+
+export function createKafka(brokers: readonly string[], clientId: string, logger: Logger): Kafka {
+  const log = logger.child({ part: 'kafka' });
+  return new Kafka({
+    clientId,
+    brokers: [...brokers],
+    connectionTimeout: 3000,
+    requestTimeout: 10_000,
+    // kafkajs retries forever-ish by default; callers decide what to do when the broker is away.
+    retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2000 },
+    logLevel: KafkaLogLevel.WARN,
+    logCreator: () => ({ level, log: entry }) => {
+      const { message, ...rest } = entry;
+      log[LEVELS[level] ?? 'info']({ ...rest, namespace: entry.namespace }, message);
+    },
+  });
+}
+
+/** Create the topics if missing. Idempotent; several processes may race to do it. */
+export async function ensureTopics(kafka: Kafka, partitions: number): Promise<void> {
+  const admin: Admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const wanted: ITopicConfig[] = [
+      { topic: REQUESTS_TOPIC, numPartitions: partitions, replicationFactor: -1 },
+      { topic: DLQ_TOPIC, numPartitions: 1, replicationFactor: -1 },
+      { topic: SIGNALS_TOPIC, numPartitions: 1, replicationFactor: -1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+    ].filter((t) => !existing.has(t.topic));
+    if (wanted.length > 0) {
+      try {
+        await admin.createTopics({ topics: wanted, waitForLeaders: true });
+      } catch (err) {
+        if (!/already exists/i.test((err as Error).message)) throw err;
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
