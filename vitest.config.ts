@@ -6,6 +6,7 @@ export default defineConfig({
     // chDB allows one data directory per process: every test file gets its own forked worker.
     pool: 'forks',
     isolate: true,
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

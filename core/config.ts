@@ -42,7 +42,7 @@ export interface Config {
     breakerCooldownMs: number;
   };
   telemetry: { queueMax: number; batchMax: number; flushIntervalMs: number };
-  kafka: { partitions: number; groupId: string; lingerMs: number; batchMax: number; spoolMaxBytes: number; ingestLingerMs: number; ingestMaxRows: number };
+  kafka: { topicPrefix: string; partitions: number; groupId: string; lingerMs: number; batchMax: number; spoolMaxBytes: number; ingestLingerMs: number; ingestMaxRows: number };
   /** A simulator running elsewhere (cluster mode): every catalog provider is routed to `${url}/${provider}`. */
   simulatorUrl: string | undefined;
   simulator: { port: number; latencyScale: number };
@@ -193,6 +193,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
       flushIntervalMs: r.int('TELEMETRY_FLUSH_MS', 1_000, 10, 60_000),
     },
     kafka: {
+      topicPrefix: r.str('KAFKA_TOPIC_PREFIX', ''),
       partitions: r.int('KAFKA_PARTITIONS', 4, 1, 1024),
       groupId: r.str('INGEST_GROUP_ID', 'switchboard-ingest'),
       lingerMs: r.int('KAFKA_LINGER_MS', 20, 0, 10_000),

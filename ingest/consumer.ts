@@ -5,10 +5,10 @@
 // mark per table) and skips anything below, so a replay after a crash or a rebalance never adds a row twice.
 // Copies made by the router's spool replay are dropped by event id.
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import type { Logger } from '../core/logger.ts';
-import { decodeEvent, REQUESTS_TOPIC, type TelemetryEvent } from '../telemetry/event.ts';
-import { DLQ_TOPIC } from '../telemetry/kafka.ts';
+import { decodeEvent, type TelemetryEvent } from '../telemetry/event.ts';
+import type { Topics } from '../telemetry/kafka.ts';
 import { REPLAY_HEADER } from '../telemetry/kafka-sink.ts';
 import { queryRows } from '../analytics/clickhouse.ts';
 import { Coalescer, type InsertObserver } from './coalescer.ts';
@@ -16,6 +16,7 @@ import { splitRows, type KafkaOrigin } from './rows.ts';
 
 export interface ConsumerOptions {
   groupId: string;
+  topics: Topics;
   /** Gather partition batches for this long into one insert. */
   lingerMs: number;
   maxRows: number;
@@ -59,7 +60,7 @@ export class IngestConsumer {
       sessionTimeout: 30_000,
       heartbeatInterval: 3000,
     });
-    this.dlq = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.dlq = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     this.coalescer = new Coalescer(client, { lingerMs: opts.lingerMs, maxRows: opts.maxRows, tries: 5 }, observer);
     // After any rebalance, what this consumer knew of a partition may be stale: ask ClickHouse again.
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.highWater.clear());
@@ -68,7 +69,7 @@ export class IngestConsumer {
   async start(): Promise<void> {
     await this.dlq.connect();
     await this.consumer.connect();
-    await this.consumer.subscribe({ topic: REQUESTS_TOPIC, fromBeginning: true });
+    await this.consumer.subscribe({ topic: this.opts.topics.requests, fromBeginning: true });
     await this.consumer.run({ eachBatchAutoResolve: false, autoCommit: true, partitionsConsumedConcurrently: 16, eachBatch: (p) => this.eachBatch(p) });
   }
 
@@ -112,12 +113,12 @@ export class IngestConsumer {
   private async deadLetter(poison: { message: KafkaMessage; partition: number; reason: string }[]): Promise<void> {
     if (poison.length === 0) return;
     await this.dlq.send({
-      topic: DLQ_TOPIC,
+      topic: this.opts.topics.dlq,
       acks: -1,
       messages: poison.map(({ message, partition, reason }) => ({
         key: message.key,
         value: message.value,
-        headers: { reason, source_topic: REQUESTS_TOPIC, source_partition: String(partition), source_offset: message.offset },
+        headers: { reason, source_topic: this.opts.topics.requests, source_partition: String(partition), source_offset: message.offset },
       })),
     });
     for (const p of poison) this.observer.onDeadLetter(p.reason);

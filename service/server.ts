@@ -22,7 +22,7 @@ import { DEFAULT_WEIGHTS } from '../router/routing/plan.ts';
 import { UpstreamClient, type UpstreamTarget } from '../router/upstream/client.ts';
 import { startSimulator, type Simulator } from '../simulator/server.ts';
 import { MemoryBus, type TelemetrySink } from '../telemetry/bus.ts';
-import { createKafka, ensureTopics } from '../telemetry/kafka.ts';
+import { createKafka, ensureTopics, topicNames } from '../telemetry/kafka.ts';
 import { KafkaSink } from '../telemetry/kafka-sink.ts';
 import { buildApp } from './app.ts';
 
@@ -94,7 +94,8 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     await migrate(clickhouse, config.retentionDays);
   }
   const kafka = kafkaBrokers ? createKafka(kafkaBrokers, `switchboard-${role}`, logger) : undefined;
-  if (kafka) await ensureTopics(kafka, config.kafka.partitions);
+  const topics = topicNames(config.kafka.topicPrefix);
+  if (kafka) await ensureTopics(kafka, topics, config.kafka.partitions);
 
   // Telemetry: the router's side.
   let bus: MemoryBus;
@@ -110,7 +111,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     onDrop: (table: string, rows: number) => metrics.ingestDropped.inc({ table }, rows),
   };
   if (kafka) {
-    kafkaSink = new KafkaSink(kafka, { queueMax: config.telemetry.queueMax, batchMax: config.kafka.batchMax, lingerMs: config.kafka.lingerMs, spoolDir: join(config.dataDir, 'spool'), spoolMaxBytes: config.kafka.spoolMaxBytes }, logger.child({ part: 'telemetry' }));
+    kafkaSink = new KafkaSink(kafka, { queueMax: config.telemetry.queueMax, batchMax: config.kafka.batchMax, lingerMs: config.kafka.lingerMs, spoolDir: join(config.dataDir, 'spool'), spoolMaxBytes: config.kafka.spoolMaxBytes, topic: topics.requests }, logger.child({ part: 'telemetry' }));
     bus = kafkaSink.bus;
     sink = kafkaSink;
     if (routes) kafkaSink.start();
@@ -124,7 +125,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   // Ingest from Kafka.
   let consumer: IngestConsumer | undefined;
   if (kafka && ingests && clickhouse) {
-    consumer = new IngestConsumer(kafka, clickhouse, { groupId: config.kafka.groupId, lingerMs: config.kafka.ingestLingerMs, maxRows: config.kafka.ingestMaxRows }, logger.child({ part: 'ingest' }), {
+    consumer = new IngestConsumer(kafka, clickhouse, { groupId: config.kafka.groupId, topics, lingerMs: config.kafka.ingestLingerMs, maxRows: config.kafka.ingestMaxRows }, logger.child({ part: 'ingest' }), {
       ...insertObserver,
       onBatch: (partition, messages, lag) => {
         metrics.consumedBatch.observe(messages);

@@ -81,6 +81,8 @@ export type RequestEvent = Static<typeof RequestEventSchema>;
 export type TelemetryEvent = Static<typeof TelemetryEventSchema>;
 
 const checker = TypeCompiler.Compile(TelemetryEventSchema);
+// Checked again against the schema of its own kind, so a reason names the field, not just "the union".
+const byKind = { request: TypeCompiler.Compile(RequestEventSchema), attempt: TypeCompiler.Compile(AttemptEventSchema) };
 
 export type Validation = { ok: true; event: TelemetryEvent } | { ok: false; reason: string };
 
@@ -90,7 +92,9 @@ export function validateEvent(value: unknown): Validation {
   if (typeof value === 'object' && value !== null && 'v' in value && (value as { v: unknown }).v !== EVENT_VERSION) {
     return { ok: false, reason: `unsupported event version ${JSON.stringify((value as { v: unknown }).v)} (expected ${EVENT_VERSION})` };
   }
-  const first = checker.Errors(value).First();
+  const kind = (value as { kind?: unknown } | null)?.kind;
+  const specific = kind === 'request' || kind === 'attempt' ? byKind[kind] : checker;
+  const first = specific.Errors(value).First();
   return { ok: false, reason: first ? `${first.path || '/'}: ${first.message}` : 'not an event' };
 }
 

@@ -2,10 +2,10 @@
 // into Kafka in compressed batches keyed by account (one account's events stay in order), with the
 // idempotent producer. When the broker is away, batches go to the disk spool and are replayed, oldest
 // first, once it is back; replayed messages carry a header so ingest can drop copies the broker did get.
-import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from '../core/logger.ts';
 import { MemoryBus, type TelemetrySink } from './bus.ts';
-import { REQUESTS_TOPIC, encodeEvent, type TelemetryEvent } from './event.ts';
+import { encodeEvent, type TelemetryEvent } from './event.ts';
 import { DiskSpool, type SpooledMessage } from './spool.ts';
 
 export const REPLAY_HEADER = 'sb-replay';
@@ -16,6 +16,7 @@ export interface KafkaSinkOptions {
   lingerMs: number;
   spoolDir: string;
   spoolMaxBytes: number;
+  topic: string;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -40,7 +41,7 @@ export class KafkaSink implements TelemetrySink {
   ) {
     this.bus = new MemoryBus(opts.queueMax);
     this.spool = new DiskSpool(opts.spoolDir, opts.spoolMaxBytes);
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     this.producer.on(this.producer.events.DISCONNECT, () => (this.connected = false));
   }
 
@@ -92,7 +93,7 @@ export class KafkaSink implements TelemetrySink {
 
   private async send(messages: SpooledMessage[], replay: boolean): Promise<void> {
     await this.producer.send({
-      topic: REQUESTS_TOPIC,
+      topic: this.opts.topic,
       acks: -1,
       compression: CompressionTypes.GZIP,
       messages: replay ? messages.map((m) => ({ ...m, headers: { [REPLAY_HEADER]: '1' } })) : messages,

@@ -6,6 +6,17 @@ import { REQUESTS_TOPIC } from './event.ts';
 export const DLQ_TOPIC = 'switchboard.dlq.v1';
 export const SIGNALS_TOPIC = 'switchboard.signals.v1';
 
+/** Topic names, with an optional prefix so several deployments (or test runs) can share one cluster. */
+export interface Topics {
+  requests: string;
+  dlq: string;
+  signals: string;
+}
+
+export function topicNames(prefix = ''): Topics {
+  return { requests: prefix + REQUESTS_TOPIC, dlq: prefix + DLQ_TOPIC, signals: prefix + SIGNALS_TOPIC };
+}
+
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [KafkaLogLevel.ERROR]: 'error',
   [KafkaLogLevel.WARN]: 'warn',
@@ -31,15 +42,15 @@ export function createKafka(brokers: readonly string[], clientId: string, logger
 }
 
 /** Create the topics if missing. Idempotent; several processes may race to do it. */
-export async function ensureTopics(kafka: Kafka, partitions: number): Promise<void> {
+export async function ensureTopics(kafka: Kafka, topics: Topics, partitions: number): Promise<void> {
   const admin: Admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
     const wanted: ITopicConfig[] = [
-      { topic: REQUESTS_TOPIC, numPartitions: partitions, replicationFactor: -1 },
-      { topic: DLQ_TOPIC, numPartitions: 1, replicationFactor: -1 },
-      { topic: SIGNALS_TOPIC, numPartitions: 1, replicationFactor: -1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+      { topic: topics.requests, numPartitions: partitions, replicationFactor: -1 },
+      { topic: topics.dlq, numPartitions: 1, replicationFactor: -1 },
+      { topic: topics.signals, numPartitions: 1, replicationFactor: -1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
     ].filter((t) => !existing.has(t.topic));
     if (wanted.length > 0) {
       try {

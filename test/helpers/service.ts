@@ -8,7 +8,7 @@ import { startService, type Service } from '../../service/server.ts';
 export const DEV_KEY = 'test-dev-key-0123456789abcdef';
 
 /** The embedded service on a loopback port, with its own data directory and a fast simulator. */
-export async function startTestService(env: Record<string, string> = {}, random?: () => number): Promise<Service> {
+export async function startTestService(env: Record<string, string> = {}, random?: () => number, role?: string): Promise<Service> {
   const config = loadConfig({
     DATA_DIR: mkdtempSync(join(tmpdir(), 'switchboard-test-')),
     HOST: '127.0.0.1',
@@ -18,7 +18,7 @@ export async function startTestService(env: Record<string, string> = {}, random?
     SIMULATOR_LATENCY_SCALE: '0.01',
     TELEMETRY_FLUSH_MS: '100',
     ...env,
-  });
+  }, role ? [role] : []);
   return startService(config, { logger: createLogger(env.LOG_LEVEL ?? 'silent'), random });
 }
 
@@ -47,4 +47,16 @@ export function sseData(text: string): string[] {
     .split('\n\n')
     .map((block) => block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n'))
     .filter((d) => d !== '');
+}
+
+/** Poll until `check` is true (or fail with what it last saw). */
+export async function eventually<T>(probe: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await probe();
+  while (!check(last)) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 200));
+    last = await probe();
+  }
+  return last;
 }

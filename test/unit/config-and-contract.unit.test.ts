@@ -70,8 +70,8 @@ describe('telemetry event contract', () => {
   it('rejects wrong versions, missing fields, extra fields (like prompt text) and bad JSON with a reason', () => {
     expect(decodeEvent(JSON.stringify({ ...sample, v: 2 }))).toMatchObject({ ok: false, reason: expect.stringMatching(/version/) });
     const { cost_usd: _c, ...missing } = sample;
-    expect(validateEvent(missing)).toMatchObject({ ok: false });
-    expect(validateEvent({ ...sample, prompt: 'secret text' })).toMatchObject({ ok: false });
+    expect(validateEvent(missing)).toMatchObject({ ok: false, reason: expect.stringMatching(/cost_usd/) });
+    expect(validateEvent({ ...sample, prompt: 'secret text' })).toMatchObject({ ok: false, reason: expect.stringMatching(/prompt/) });
     expect(decodeEvent('{not json')).toMatchObject({ ok: false, reason: expect.stringMatching(/JSON/) });
     expect(decodeEvent(null)).toMatchObject({ ok: false });
   });
