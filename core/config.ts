@@ -42,7 +42,7 @@ export interface Config {
     breakerCooldownMs: number;
   };
   telemetry: { queueMax: number; batchMax: number; flushIntervalMs: number };
-  kafka: { topicPrefix: string; partitions: number; groupId: string; lingerMs: number; batchMax: number; spoolMaxBytes: number; ingestLingerMs: number; ingestMaxRows: number };
+  kafka: { topicPrefix: string; partitions: number; groupId: string; sessionTimeoutMs: number; commitDelayMs: number; lingerMs: number; batchMax: number; spoolMaxBytes: number; ingestLingerMs: number; ingestMaxRows: number };
   /** A simulator running elsewhere (cluster mode): every catalog provider is routed to `${url}/${provider}`. */
   simulatorUrl: string | undefined;
   simulator: { port: number; latencyScale: number };
@@ -196,6 +196,10 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
       topicPrefix: r.str('KAFKA_TOPIC_PREFIX', ''),
       partitions: r.int('KAFKA_PARTITIONS', 4, 1, 1024),
       groupId: r.str('INGEST_GROUP_ID', 'switchboard-ingest'),
+      // How long a crashed ingest process holds its partitions before the group hands them on.
+      sessionTimeoutMs: r.int('INGEST_SESSION_TIMEOUT_MS', 10_000, 6_000, 300_000),
+      // Fault injection for crash drills: widens the window between insert and offset commit.
+      commitDelayMs: r.int('INGEST_COMMIT_DELAY_MS', 0, 0, 60_000),
       lingerMs: r.int('KAFKA_LINGER_MS', 20, 0, 10_000),
       batchMax: r.int('KAFKA_BATCH_MAX', 5_000, 1, 1_000_000),
       spoolMaxBytes: r.int('SPOOL_MAX_BYTES', 1024 ** 3, 1024, 2 ** 45),

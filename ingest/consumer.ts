@@ -16,6 +16,9 @@ import { splitRows, type KafkaOrigin } from './rows.ts';
 
 export interface ConsumerOptions {
   groupId: string;
+  sessionTimeoutMs?: number;
+  /** Fault injection for drills: wait this long between the insert and the offset commit (default 0). */
+  commitDelayMs?: number;
   topics: Topics;
   /** Gather partition batches for this long into one insert. */
   lingerMs: number;
@@ -57,8 +60,8 @@ export class IngestConsumer {
       minBytes: 1_000_000,
       maxWaitTimeInMs: 1000,
       maxBytesPerPartition: 16 * 1024 * 1024,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3000,
+      sessionTimeout: opts.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: 1000,
     });
     this.dlq = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     this.coalescer = new Coalescer(client, { lingerMs: opts.lingerMs, maxRows: opts.maxRows, tries: 5 }, observer);
@@ -169,6 +172,7 @@ export class IngestConsumer {
       this.duplicates += skipped;
       this.observer.onDuplicate(skipped);
     }
+    if (this.opts.commitDelayMs) await new Promise((r) => setTimeout(r, this.opts.commitDelayMs));
     resolveOffset(batch.lastOffset());
     await commitOffsetsIfNecessary();
     this.observer.onBatch(partition, batch.messages.length, Number(batch.offsetLag()));

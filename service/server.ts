@@ -125,7 +125,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   // Ingest from Kafka.
   let consumer: IngestConsumer | undefined;
   if (kafka && ingests && clickhouse) {
-    consumer = new IngestConsumer(kafka, clickhouse, { groupId: config.kafka.groupId, topics, lingerMs: config.kafka.ingestLingerMs, maxRows: config.kafka.ingestMaxRows }, logger.child({ part: 'ingest' }), {
+    consumer = new IngestConsumer(kafka, clickhouse, { groupId: config.kafka.groupId, sessionTimeoutMs: config.kafka.sessionTimeoutMs, commitDelayMs: config.kafka.commitDelayMs, topics, lingerMs: config.kafka.ingestLingerMs, maxRows: config.kafka.ingestMaxRows }, logger.child({ part: 'ingest' }), {
       ...insertObserver,
       onBatch: (partition, messages, lag) => {
         metrics.consumedBatch.observe(messages);

@@ -1,0 +1,43 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface Child {
+  proc: ChildProcess;
+  log: () => string;
+  url: string;
+}
+
+/** Start the service as its own process (as `npm start` / `npm run <role>` would) and wait for it to listen. */
+export async function startServiceProcess(role: string | undefined, env: Record<string, string>, timeoutMs = 60_000): Promise<Child> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'service/main.ts', ...(role ? [role] : [])], {
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`service ${role ?? 'all'} did not start:\n${out}`)), timeoutMs);
+    const onData = (c: Buffer) => {
+      out += c.toString();
+      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', onData);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`service ${role ?? 'all'} exited with ${code}:\n${out}`));
+    });
+  });
+  proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  proc.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  return { proc, url, log: () => out };
+}
+
+export function stopProcess(child: Child, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  if (child.proc.exitCode !== null || child.proc.signalCode !== null) return Promise.resolve(child.proc.exitCode);
+  const exited = new Promise<number | null>((r) => child.proc.once('exit', (code) => r(code)));
+  child.proc.kill(signal);
+  return exited;
+}
