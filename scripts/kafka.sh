@@ -3,6 +3,7 @@
 # The jars come from Maven Central and are cached outside the repo's tracked files.
 #   scripts/kafka.sh fetch            resolve the broker jars into the cache
 #   scripts/kafka.sh start [PORT]     format storage (fresh) and start; prints KAFKA_BROKERS=127.0.0.1:PORT
+#   scripts/kafka.sh restart          start again on the existing storage (after stop), same port
 #   scripts/kafka.sh stop             stop the broker started from this cache/state dir
 #   scripts/kafka.sh status
 set -euo pipefail
@@ -44,6 +45,7 @@ start() {
   fetch
   stop_quiet
   rm -rf "$STATE"; mkdir -p "$STATE/data"
+  echo "$port" > "$STATE/port"
   cat > "$STATE/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
@@ -72,11 +74,23 @@ log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
 log4j.logger.kafka.server.KafkaServer=INFO
 log4j.logger.kafka.server.BrokerServer=INFO
 L4J
-  local jopts=(-Xms256m -Xmx512m -XX:+UseG1GC -Dkafka.logs.dir="$STATE" -Dlog4j.configuration="file:$STATE/log4j.properties")
-  local uuid; uuid=$(java -cp "$LIBS/*" "${jopts[@]}" kafka.tools.StorageTool random-uuid)
-  java -cp "$LIBS/*" "${jopts[@]}" kafka.tools.StorageTool format --standalone -t "$uuid" -c "$STATE/server.properties" >"$STATE/format.log" 2>&1 \
+  local uuid; uuid=$(java -cp "$LIBS/*" "${JOPTS[@]}" kafka.tools.StorageTool random-uuid)
+  java -cp "$LIBS/*" "${JOPTS[@]}" kafka.tools.StorageTool format --standalone -t "$uuid" -c "$STATE/server.properties" >"$STATE/format.log" 2>&1 \
     || { cat "$STATE/format.log" >&2; die "storage format failed"; }
-  nohup java -cp "$LIBS/*" "${jopts[@]}" kafka.Kafka "$STATE/server.properties" >"$STATE/stdout.log" 2>&1 &
+  launch "$port"
+}
+
+JOPTS=(-Xms256m -Xmx512m -XX:+UseG1GC -Dkafka.logs.dir="$STATE" -Dlog4j.configuration="file:$STATE/log4j.properties")
+
+restart() {
+  [[ -f "$STATE/server.properties" && -f "$STATE/port" ]] || die "nothing to restart in $STATE: use start"
+  stop_quiet
+  launch "$(cat "$STATE/port")"
+}
+
+launch() {
+  local port="$1"
+  nohup java -cp "$LIBS/*" "${JOPTS[@]}" kafka.Kafka "$STATE/server.properties" >>"$STATE/stdout.log" 2>&1 &
   echo $! > "$STATE/pid"
   # Ready when the PLAINTEXT listener accepts connections.
   for _ in $(seq 1 120); do
@@ -101,7 +115,8 @@ stop_quiet() {
 case "${1:-}" in
   fetch) fetch; echo "$LIBS" ;;
   start) start "${2:-19092}" ;;
+  restart) restart ;;
   stop) stop_quiet ;;
   status) [[ -f "$STATE/pid" ]] && kill -0 "$(cat "$STATE/pid")" 2>/dev/null && echo running || echo stopped ;;
-  *) echo "usage: scripts/kafka.sh fetch|start [PORT]|stop|status" >&2; exit 2 ;;
+  *) echo "usage: scripts/kafka.sh fetch|start [PORT]|restart|stop|status" >&2; exit 2 ;;
 esac

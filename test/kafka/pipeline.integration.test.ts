@@ -7,6 +7,7 @@ import { createLogger } from '../../core/logger.ts';
 import { IngestConsumer } from '../../ingest/consumer.ts';
 import type { Service } from '../../service/server.ts';
 import { topicNames } from '../../telemetry/kafka.ts';
+import { REPLAY_HEADER } from '../../telemetry/kafka-sink.ts';
 import { EVENT_VERSION } from '../../telemetry/event.ts';
 import { sampleRequestEvent } from '../fixtures/events.ts';
 import { kafkaOrSkip, testPrefix } from '../helpers/kafka.ts';
@@ -105,6 +106,24 @@ describe.skipIf(!brokers)('telemetry through Kafka', () => {
     await eventually(() => count('requests', "account_id = 'acct_poison'", {}), (n) => n >= 50);
     expect(await count('requests', "account_id = 'acct_poison'", {})).toBe(50);
     expect(await (await fetch(`${ingest.url}/metrics`)).text()).toMatch(/switchboard_ingest_dead_letters_total\{reason="[^"]+"\} [1-9]/);
+  });
+
+  it('a copy re-sent from a router\'s spool (the broker had the original) is ingested once, by event id', async () => {
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    const original = { ...sampleRequestEvent, event_id: randomUUID(), generation_id: 'gen-replayed', account_id: 'acct_replay', ts: Date.now() };
+    const sameBatch = { ...original, event_id: randomUUID(), generation_id: 'gen-replayed-same-batch' };
+    const message = (e: typeof original, replay: boolean) => ({ key: e.account_id, value: JSON.stringify(e), headers: replay ? { [REPLAY_HEADER]: '1' } : undefined });
+    await producer.send({ topic: topics.requests, messages: [message(original, false), message(sameBatch, false), message(sameBatch, true)] });
+    await eventually(() => count('requests', "account_id = 'acct_replay'", {}), (n) => n >= 2);
+    await producer.send({ topic: topics.requests, messages: [message(original, true)] });
+    const marker = { ...original, event_id: randomUUID(), generation_id: 'gen-replay-marker' };
+    await producer.send({ topic: topics.requests, messages: [message(marker, false)] });
+    await eventually(() => count('requests', "account_id = 'acct_replay'", {}), (n) => n >= 3);
+    await producer.disconnect();
+    expect(await count('requests', "generation_id = 'gen-replayed'", {})).toBe(1);
+    expect(await count('requests', "generation_id = 'gen-replayed-same-batch'", {})).toBe(1);
+    expect(await count('requests', "account_id = 'acct_replay'", {})).toBe(3);
   });
 
   it('two consumers in one group share the partitions and together ingest everything once', async () => {
