@@ -4,6 +4,7 @@
 //   router         routes requests, emits telemetry to Kafka
 //   ingest         consumes Kafka into ClickHouse
 //   analytics      answers analytics queries from ClickHouse
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadCatalog, type Catalog, type Endpoint } from '../catalog/catalog.ts';
@@ -111,7 +112,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     onDrop: (table: string, rows: number) => metrics.ingestDropped.inc({ table }, rows),
   };
   if (kafka) {
-    kafkaSink = new KafkaSink(kafka, { queueMax: config.telemetry.queueMax, batchMax: config.kafka.batchMax, lingerMs: config.kafka.lingerMs, spoolDir: join(config.dataDir, 'spool'), spoolMaxBytes: config.kafka.spoolMaxBytes, topic: topics.requests }, logger.child({ part: 'telemetry' }));
+    kafkaSink = new KafkaSink(kafka, { queueMax: config.telemetry.queueMax, batchMax: config.kafka.batchMax, lingerMs: config.kafka.lingerMs, spoolDir: join(config.dataDir, 'spool', hostname()), // one spool per router, even on a shared volume spoolMaxBytes: config.kafka.spoolMaxBytes, topic: topics.requests }, logger.child({ part: 'telemetry' }));
     bus = kafkaSink.bus;
     sink = kafkaSink;
     if (routes) kafkaSink.start();
