@@ -112,7 +112,9 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     onDrop: (table: string, rows: number) => metrics.ingestDropped.inc({ table }, rows),
   };
   if (kafka) {
-    kafkaSink = new KafkaSink(kafka, { queueMax: config.telemetry.queueMax, batchMax: config.kafka.batchMax, lingerMs: config.kafka.lingerMs, spoolDir: join(config.dataDir, 'spool', hostname()), // one spool per router, even on a shared volume spoolMaxBytes: config.kafka.spoolMaxBytes, topic: topics.requests }, logger.child({ part: 'telemetry' }));
+    // One spool per router host, so routers sharing a volume never replay each other's batches.
+    const spoolDir = join(config.dataDir, 'spool', hostname());
+    kafkaSink = new KafkaSink(kafka, { queueMax: config.telemetry.queueMax, batchMax: config.kafka.batchMax, lingerMs: config.kafka.lingerMs, spoolDir, spoolMaxBytes: config.kafka.spoolMaxBytes, topic: topics.requests }, logger.child({ part: 'telemetry' }));
     bus = kafkaSink.bus;
     sink = kafkaSink;
     if (routes) kafkaSink.start();
