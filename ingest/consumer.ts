@@ -5,9 +5,9 @@
 // mark per table) and skips anything below, so a replay after a crash or a rebalance never adds a row twice.
 // Copies made by the router's spool replay are dropped by event id.
 import type { ClickHouseClient } from '@clickhouse/client';
-import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
+import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from '../core/logger.ts';
-import { decodeEvent, type TelemetryEvent } from '../telemetry/event.ts';
+import { decodeMessage, type TelemetryEvent } from '../telemetry/event.ts';
 import type { Topics } from '../telemetry/kafka.ts';
 import { REPLAY_HEADER } from '../telemetry/kafka-sink.ts';
 import { queryRows } from '../analytics/clickhouse.ts';
@@ -113,15 +113,15 @@ export class IngestConsumer {
     return new Set(rows.map((r) => r.id));
   }
 
-  private async deadLetter(poison: { message: KafkaMessage; partition: number; reason: string }[]): Promise<void> {
+  private async deadLetter(poison: { value: Buffer | string; key: Buffer | null; offset: string; partition: number; reason: string }[]): Promise<void> {
     if (poison.length === 0) return;
     await this.dlq.send({
       topic: this.opts.topics.dlq,
       acks: -1,
-      messages: poison.map(({ message, partition, reason }) => ({
-        key: message.key,
-        value: message.value,
-        headers: { reason, source_topic: this.opts.topics.requests, source_partition: String(partition), source_offset: message.offset },
+      messages: poison.map(({ value, key, offset, partition, reason }) => ({
+        key,
+        value,
+        headers: { reason, source_topic: this.opts.topics.requests, source_partition: String(partition), source_offset: offset },
       })),
     });
     for (const p of poison) this.observer.onDeadLetter(p.reason);
@@ -135,26 +135,28 @@ export class IngestConsumer {
     const events: TelemetryEvent[] = [];
     const origins: KafkaOrigin[] = [];
     const replayed: TelemetryEvent[] = [];
-    const poison: { message: KafkaMessage; partition: number; reason: string }[] = [];
+    const poison: { value: Buffer | string; key: Buffer | null; offset: string; partition: number; reason: string }[] = [];
     const seen = new Set<string>();
     let skipped = 0;
     for (const message of batch.messages) {
       const offset = Number(message.offset);
-      const decoded = decodeEvent(message.value);
-      if (!decoded.ok) {
-        poison.push({ message, partition, reason: decoded.reason });
-        continue;
+      const replay = message.headers?.[REPLAY_HEADER] !== undefined;
+      for (const { line, result } of decodeMessage(message.value)) {
+        if (!result.ok) {
+          poison.push({ value: line, key: message.key, offset: message.offset, partition, reason: result.reason });
+          continue;
+        }
+        const e = result.event;
+        // Below the high-water mark of its table: ClickHouse has it from an earlier run.
+        if (offset + 1 <= (e.kind === 'request' ? hw.requests : hw.attempts) || seen.has(e.event_id)) {
+          skipped++;
+          continue;
+        }
+        seen.add(e.event_id);
+        events.push(e);
+        origins.push({ partition, offset });
+        if (replay) replayed.push(e);
       }
-      const e = decoded.event;
-      // Below the high-water mark of its table: ClickHouse has it from an earlier run.
-      if (offset + 1 <= (e.kind === 'request' ? hw.requests : hw.attempts) || seen.has(e.event_id)) {
-        skipped++;
-        continue;
-      }
-      seen.add(e.event_id);
-      events.push(e);
-      origins.push({ partition, offset });
-      if (message.headers?.[REPLAY_HEADER] !== undefined) replayed.push(e);
     }
     const stored = await this.alreadyStored(replayed);
     const keep = events.map((e) => !stored.has(e.event_id));

@@ -111,3 +111,19 @@ export function decodeEvent(bytes: Buffer | string | null): Validation {
 }
 
 export const encodeEvent = (event: TelemetryEvent): string => JSON.stringify(event);
+
+/**
+ * A Kafka message carries one or more events as NDJSON (one event per line). Many events per message is
+ * what lets a producer keep up: kafkajs' cost is per message, not per byte.
+ */
+export const encodeEvents = (events: readonly TelemetryEvent[]): string => events.map(encodeEvent).join('\n');
+
+/** Decode every line of a message; a message that is not text lines decodes as one invalid line. */
+export function decodeMessage(bytes: Buffer | null): { line: string | Buffer; result: Validation }[] {
+  if (bytes === null || bytes.length === 0) return [{ line: bytes ?? Buffer.alloc(0), result: { ok: false, reason: 'empty message' } }];
+  const text = bytes.toString('utf8');
+  const lines = text.split('\n').filter((l) => l !== '');
+  // A single line keeps the original bytes, so a dead letter is byte for byte what was sent.
+  if (lines.length <= 1) return [{ line: bytes, result: decodeEvent(bytes) }];
+  return lines.map((line) => ({ line, result: decodeEvent(line) }));
+}

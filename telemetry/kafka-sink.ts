@@ -5,10 +5,13 @@
 import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from '../core/logger.ts';
 import { MemoryBus, type TelemetrySink } from './bus.ts';
-import { encodeEvent, type TelemetryEvent } from './event.ts';
+import { createHash } from 'node:crypto';
+import { encodeEvents, type TelemetryEvent } from './event.ts';
 import { DiskSpool, type SpooledMessage } from './spool.ts';
 
 export const REPLAY_HEADER = 'sb-replay';
+/** Message keys per topic: enough to spread over many partitions, few enough to pack events densely. */
+const KEY_BUCKETS = 64;
 
 export interface KafkaSinkOptions {
   queueMax: number;
@@ -68,8 +71,28 @@ export class KafkaSink implements TelemetrySink {
     if (this.connected) await this.producer.disconnect().catch(() => undefined);
   }
 
+  private readonly bucketOf = new Map<string, string>();
+
+  /** Account → one of KEY_BUCKETS message keys (cached: the same few thousand accounts recur). */
+  private bucket(account: string): string {
+    let b = this.bucketOf.get(account);
+    if (b === undefined) {
+      b = `b${createHash('sha1').update(account).digest().readUInt16BE(0) % KEY_BUCKETS}`;
+      if (this.bucketOf.size > 100_000) this.bucketOf.clear();
+      this.bucketOf.set(account, b);
+    }
+    return b;
+  }
+
   private toMessages(events: TelemetryEvent[]): SpooledMessage[] {
-    return events.map((e) => ({ key: e.account_id, value: encodeEvent(e) }));
+    const groups = new Map<string, TelemetryEvent[]>();
+    for (const e of events) {
+      const key = this.bucket(e.account_id);
+      const g = groups.get(key);
+      if (g) g.push(e);
+      else groups.set(key, [e]);
+    }
+    return [...groups].map(([key, group]) => ({ key, value: encodeEvents(group) }));
   }
 
   /** Connection attempts run beside the sender, so the queue keeps draining (to the spool) meanwhile. */

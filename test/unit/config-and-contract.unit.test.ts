@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../core/config.ts';
-import { decodeEvent, EVENT_VERSION, validateEvent, type RequestEvent } from '../../telemetry/event.ts';
+import { decodeEvent, decodeMessage, encodeEvents, validateEvent, type RequestEvent } from '../../telemetry/event.ts';
 import { RateLimiter } from '../../router/auth/rate-limit.ts';
 import { KeyStore, hashKey } from '../../router/auth/key-store.ts';
 import { classify } from '../../router/classify.ts';
@@ -65,6 +65,17 @@ describe('telemetry event contract', () => {
     const failed = requestEvent(id, Date.now(), { app: '', category: 'general', requestedModel: 'm', endpoint: undefined, attempts: 0, fallbackDepth: 0, feeUsd: 0 }, { ...outcome, status: 503, errorClass: 'circuit_open' });
     expect(validateEvent(failed)).toMatchObject({ ok: true });
     expect(failed.provider).toBe('');
+  });
+
+  it('a Kafka message carries events as NDJSON; a bad line is reported alone, a single line keeps its bytes', () => {
+    const a = { ...sample, event_id: 'a' };
+    const b = { ...sample, event_id: 'b' };
+    const lines = decodeMessage(Buffer.from(encodeEvents([a, b]) + '\n{"v":1}'));
+    expect(lines.map((l) => l.result.ok)).toEqual([true, true, false]);
+    expect(lines[2].line).toBe('{"v":1}');
+    const binary = Buffer.from([0xff, 0xfe, 0x00]);
+    expect(decodeMessage(binary)).toEqual([{ line: binary, result: { ok: false, reason: expect.stringMatching(/JSON/) } }]);
+    expect(decodeMessage(null)[0].result).toEqual({ ok: false, reason: 'empty message' });
   });
 
   it('rejects wrong versions, missing fields, extra fields (like prompt text) and bad JSON with a reason', () => {
