@@ -2,6 +2,7 @@
 // Metadata only: no prompt or completion text has a field here, by design.
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import fastJson from 'fast-json-stringify';
 
 export const EVENT_VERSION = 1;
 export const REQUESTS_TOPIC = 'switchboard.requests.v1';
@@ -110,7 +111,12 @@ export function decodeEvent(bytes: Buffer | string | null): Validation {
   return validateEvent(parsed);
 }
 
-export const encodeEvent = (event: TelemetryEvent): string => JSON.stringify(event);
+// Serializers compiled from the same schemas: JSON.stringify was the largest cost of emitting at high
+// rates; compiled, it is 1.2× (warm) to 2.3× (cold) faster (bench/ingest/serialize.ts).
+const serialize = { request: fastJson(RequestEventSchema), attempt: fastJson(AttemptEventSchema) };
+
+export const encodeEvent = (event: TelemetryEvent): string =>
+  event.kind === 'request' ? serialize.request(event) : serialize.attempt(event);
 
 /**
  * A Kafka message carries one or more events as NDJSON (one event per line). Many events per message is

@@ -22,6 +22,7 @@ export interface KafkaSinkOptions {
   topic: string;
 }
 
+const countEvents = (messages: SpooledMessage[]) => messages.reduce((n, m) => n + m.events, 0);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class KafkaSink implements TelemetrySink {
@@ -92,7 +93,7 @@ export class KafkaSink implements TelemetrySink {
       if (g) g.push(e);
       else groups.set(key, [e]);
     }
-    return [...groups].map(([key, group]) => ({ key, value: encodeEvents(group) }));
+    return [...groups].map(([key, group]) => ({ key, value: encodeEvents(group), events: group.length }));
   }
 
   /** Connection attempts run beside the sender, so the queue keeps draining (to the spool) meanwhile. */
@@ -119,7 +120,7 @@ export class KafkaSink implements TelemetrySink {
       topic: this.opts.topic,
       acks: -1,
       compression: CompressionTypes.GZIP,
-      messages: replay ? messages.map((m) => ({ ...m, headers: { [REPLAY_HEADER]: '1' } })) : messages,
+      messages: messages.map((m) => ({ key: m.key, value: m.value, headers: replay ? { [REPLAY_HEADER]: '1' } : undefined })),
     });
   }
 
@@ -130,10 +131,10 @@ export class KafkaSink implements TelemetrySink {
   }
 
   private toSpool(messages: SpooledMessage[]): void {
-    if (this.spool.append(messages)) this.spooled += messages.length;
+    if (this.spool.append(messages)) this.spooled += countEvents(messages);
     else {
-      this.spoolDropped += messages.length;
-      this.log.error({ events: messages.length, spoolBytes: this.spool.bytes }, 'telemetry spool full: batch dropped');
+      this.spoolDropped += countEvents(messages);
+      this.log.error({ events: countEvents(messages), spoolBytes: this.spool.bytes }, 'telemetry spool full: batch dropped');
     }
   }
 
@@ -144,7 +145,7 @@ export class KafkaSink implements TelemetrySink {
     if (this.connected && this.spool.batches === 0) {
       try {
         await this.send(messages, false);
-        this.sent += messages.length;
+        this.sent += countEvents(messages);
         return;
       } catch (err) {
         this.brokerFailed(err);
@@ -164,8 +165,8 @@ export class KafkaSink implements TelemetrySink {
         return;
       }
       this.spool.remove(name);
-      this.sent += messages.length;
-      this.replayed += messages.length;
+      this.sent += countEvents(messages);
+      this.replayed += countEvents(messages);
     }
   }
 

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 export interface SpooledMessage {
   key: string;
   value: string;
+  /** Events packed in `value`. */
+  events: number;
 }
 
 export class DiskSpool {

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const [brokers, topic, rateArg, secondsArg] = process.argv.slice(2);
+const [brokers, topic, rateArg, secondsArg, profile] = process.argv.slice(2);
 const rate = Number(rateArg);
 const seconds = Number(secondsArg);
 const log = createLogger('warn');
