@@ -1,43 +1,24 @@
 // The service as a user runs it (`npm start`'s command, its own process), driven by the official openai
 // client: a completion, a stream, then the request's record through /api/v1/generation.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServiceProcess, stopProcess, type Child } from '../helpers/process.ts';
 
 const KEY = 'e2e-dev-key-0123456789abcdef';
-let child: ChildProcess;
+let service: Child;
 let baseUrl: string;
-let log = '';
+const log = () => service.log();
 
 beforeAll(async () => {
-  child = spawn(process.execPath, ['--import', 'tsx', 'service/main.ts'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: mkdtempSync(join(tmpdir(), 'switchboard-e2e-')), SWITCHBOARD_DEV_KEY: KEY, SIMULATOR_LATENCY_SCALE: '0.05', TELEMETRY_FLUSH_MS: '200' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  baseUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start:\n${log}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      log += chunk.toString();
-      const m = /"url":"(http:\/\/[^"]+)"/.exec(log);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`service exited with ${code}:\n${log}`)));
-  });
+  service = await startServiceProcess(undefined, { DATA_DIR: mkdtempSync(join(tmpdir(), 'switchboard-e2e-')), SWITCHBOARD_DEV_KEY: KEY, SIMULATOR_LATENCY_SCALE: '0.05', TELEMETRY_FLUSH_MS: '200' });
+  baseUrl = service.url;
 });
 
 afterAll(async () => {
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
+  if (service) await stopProcess(service);
 });
 
 async function record(id: string) {
@@ -52,7 +33,7 @@ async function record(id: string) {
 
 describe('the running service with the official openai client', () => {
   it('logs that it runs against the simulator', () => {
-    expect(log).toMatch(/no providers configured: routing to the bundled provider simulator/);
+    expect(log()).toMatch(/no providers configured: routing to the bundled provider simulator/);
   });
 
   it('answers a completion and records it', async () => {
@@ -104,19 +85,18 @@ describe('the running service with the official openai client', () => {
   });
 
   it('shuts down gracefully on SIGTERM: an in-flight request completes, telemetry is flushed', async () => {
-    const simulator = /"simulator":"(http:\/\/[^"]+)"/.exec(log)![1];
+    const simulator = /"simulator":"(http:\/\/[^"]+)"/.exec(log())![1];
     // Make the one endpoint of this model slow, start a request, and stop the service while it runs.
     await fetch(`${simulator}/admin/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ provider: 'xai', mode: 'latency', multiplier: 20 }) });
     const inflight = fetch(`${baseUrl}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'x-ai/grok-4', messages: [{ role: 'user', content: 'slow one' }], max_tokens: 5 }) });
     await new Promise((r) => setTimeout(r, 150));
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    child.kill('SIGTERM');
+    const exited = stopProcess(service);
     const res = await inflight;
     expect(res.status).toBe(200);
     expect(((await res.json()) as { provider: string }).provider).toBe('xAI');
     const code = await exited;
-    expect(code, log.split('\n').slice(-8).join('\n')).toBe(0);
-    expect(log).toMatch(/"written":\d+/);
-    expect(log).toMatch(/"msg":"switchboard stopped"/);
+    expect(code, log().split('\n').slice(-8).join('\n')).toBe(0);
+    expect(log()).toMatch(/"written":\d+/);
+    expect(log()).toMatch(/"msg":"switchboard stopped"/);
   });
 });
