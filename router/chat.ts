@@ -45,11 +45,11 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function resolveModels(catalog: Catalog, req: ChatRequest): { model: Model; sort: ReturnType<typeof parseModelRef>['sort'] }[] {
   const refs = [...new Set([req.model, ...(req.models ?? [])])];
-  return refs.map((ref, i) => {
+  return refs.map((ref) => {
     const { id, sort } = parseModelRef(ref);
     const model = catalog.model(id);
     if (!model) throw notFound(`model ${JSON.stringify(ref)} is not in the catalog (GET /v1/models lists them)`, 'model_not_found');
-    return { model, sort: sort ?? req.provider?.sort, index: i };
+    return { model, sort: sort ?? req.provider?.sort };
   });
 }
 
@@ -99,7 +99,7 @@ export async function handleChat(deps: ChatDeps, req: ChatRequest, caller: Calle
     ),
   );
   const explain = req.switchboard?.explain === true ? { generation_id: id.generationId, plans } : undefined;
-  const queue: { e: Endpoint; modelIndex: number }[] = plans.flatMap((p, i) => p.order.map((e) => ({ e, modelIndex: i })));
+  const queue: Endpoint[] = plans.flatMap((p) => p.order);
   if (queue.length === 0) throw withTelemetry(deps, id, startedAt, t0, caller, req, noRouteError(plans, deps.health, startedAt));
 
   // The client leaving or the deadline passing aborts whatever upstream call is running.
@@ -120,13 +120,12 @@ export async function handleChat(deps: ChatDeps, req: ChatRequest, caller: Calle
         const wait = Math.min(...limited.map(({ f }) => f.retryAfterMs ?? Infinity));
         if (limited.length === 0 || limited.length !== failures.length || wait > deps.config.router.maxRetryAfterWaitMs) break;
         await sleep(wait);
-        for (const { f: _f, e } of limited.slice(-1)) {
-          deps.health.get(e).stats.coolUntil = 0;
-          queue.push({ e, modelIndex: 0 });
-        }
+        const last = limited[limited.length - 1].e;
+        deps.health.get(last).stats.coolUntil = 0;
+        queue.push(last);
         continue;
       }
-      const { e } = next;
+      const e = next;
       const h = deps.health.get(e);
       if (!h.breaker.tryAcquire()) continue;
       const index = attempts++;

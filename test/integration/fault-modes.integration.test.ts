@@ -89,6 +89,30 @@ describe('failover before the first byte', () => {
   });
 });
 
+describe('Retry-After within the budget', () => {
+  it('when every candidate rate-limits briefly, the router waits as asked and retries', async () => {
+    const model = 'x-ai/grok-3-mini'; // one endpoint only
+    s.simulator!.faults.set({ provider: 'xai', model, mode: 'rate_limit', retryAfterSeconds: 1 });
+    setTimeout(() => s.simulator!.faults.clear('xai'), 400);
+    const t0 = performance.now();
+    const { res, text } = await chat(chatBody(model));
+    expect(res.status, text).toBe(200);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(950);
+    const g = await generation(JSON.parse(text).id);
+    expect(g.attempts.map((a: { error_class: string }) => a.error_class)).toEqual(['rate_limited', 'none']);
+  });
+
+  it('a Retry-After longer than the router will wait comes back as 429 with that Retry-After', async () => {
+    const model = 'x-ai/grok-4-fast';
+    s.simulator!.faults.set({ provider: 'xai', model, mode: 'rate_limit', retryAfterSeconds: 20 });
+    const { res, text } = await chat(chatBody(model));
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get('retry-after'))).toBe(20);
+    expect(JSON.parse(text).error).toMatchObject({ code: 'upstream_rate_limited', provider: 'xai' });
+    s.simulator!.faults.clear('xai');
+  });
+});
+
 describe('when no fallback is allowed', () => {
   it('the upstream failure reaches the client as a 502 attributed to the provider', async () => {
     fault({ provider: 'lambda', mode: 'error', status: 500 });
