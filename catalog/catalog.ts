@@ -1,5 +1,7 @@
 import { MODELS, PROVIDERS, type EndpointRow } from './data.ts';
 import type { Endpoint, Model, Provider } from './types.ts';
+import type { ProviderConfig } from '../core/config.ts';
+import type { ModelEntryConfig } from '../core/config-file.ts';
 
 export type { Endpoint, Model, Provider } from './types.ts';
 
@@ -28,6 +30,44 @@ export class Catalog {
 
   get endpoints(): IterableIterator<Endpoint> {
     return this.endpointsById.values();
+  }
+
+  /**
+   * The catalog with models or endpoints from configuration: an endpoint of an existing model replaces the
+   * one of the same provider; unknown providers are added with the wire format configured for them.
+   */
+  extend(models: readonly ModelEntryConfig[], providers: readonly ProviderConfig[]): Catalog {
+    if (models.length === 0 && providers.every((p) => this.providers.has(p.name))) return this;
+    const provs = new Map(this.providers);
+    for (const p of providers) if (!provs.has(p.name)) provs.set(p.name, { slug: p.name, name: p.name, api: p.api });
+    const byId = new Map(this.models.map((m) => [m.id, { ...m, endpoints: [...m.endpoints] }]));
+    for (const entry of models) {
+      const model = byId.get(entry.id) ?? { id: entry.id, name: entry.name ?? entry.id, author: entry.id.split('/')[0], contextLength: 0, endpoints: [] };
+      for (const ep of entry.endpoints) {
+        const p = provs.get(ep.provider);
+        if (!p) throw new Error(`config: model ${entry.id} names provider ${ep.provider}, which is neither in the catalog nor configured`);
+        model.endpoints = model.endpoints.filter((e) => e.provider !== ep.provider);
+        model.endpoints.push({
+          id: `${ep.provider}:${entry.id}`,
+          provider: ep.provider,
+          model: entry.id,
+          providerModelId: ep.providerModelId ?? entry.id,
+          api: p.api,
+          contextLength: ep.contextLength,
+          maxCompletionTokens: ep.maxCompletionTokens,
+          pricePrompt: ep.pricePrompt,
+          priceCompletion: ep.priceCompletion,
+          quantization: ep.quantization ?? 'unknown',
+          supportsTools: ep.supportsTools ?? false,
+          supportsResponseFormat: ep.supportsResponseFormat ?? false,
+          ttftMs: ep.ttftMs ?? 500,
+          tokensPerSecond: ep.tokensPerSecond ?? 50,
+        });
+      }
+      model.contextLength = Math.max(...model.endpoints.map((e) => e.contextLength));
+      byId.set(entry.id, model);
+    }
+    return new Catalog([...byId.values()], [...provs.values()]);
   }
 
   /** The catalog restricted to some providers (those configured, when real upstreams are in use). */

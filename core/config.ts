@@ -2,6 +2,7 @@
 // together, so an operator fixes a bad deployment in one go instead of one variable per restart.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { configFileProblems, type ConfigFile, type KeyEntryConfig, type ModelEntryConfig } from './config-file.ts';
 
 export const ROLES = ['all', 'router', 'ingest', 'analytics', 'simulator'] as const;
 export type Role = (typeof ROLES)[number];
@@ -25,6 +26,10 @@ export interface Config {
   kafkaBrokers: readonly string[] | undefined;
   devKey: string | undefined;
   providers: readonly ProviderConfig[];
+  /** Models or endpoints the config file adds to the catalog. */
+  extraModels: readonly ModelEntryConfig[];
+  /** Keys from the config file (hashes only). */
+  fileKeys: readonly KeyEntryConfig[];
   bodyLimitBytes: number;
   platformFeeRate: number;
   defaultRateLimitPerMinute: number;
@@ -109,32 +114,18 @@ class Reader {
   }
 }
 
-function readProviders(file: string | undefined, problems: string[]): ProviderConfig[] {
-  if (file === undefined) return [];
+function readConfigFile(file: string | undefined, problems: string[]): ConfigFile {
+  if (file === undefined) return {};
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     problems.push(`SWITCHBOARD_CONFIG=${file}: ${(err as Error).message}`);
-    return [];
+    return {};
   }
-  const list = (parsed as { providers?: unknown }).providers;
-  if (list === undefined) return [];
-  if (!Array.isArray(list)) {
-    problems.push(`SWITCHBOARD_CONFIG: "providers" must be an array`);
-    return [];
-  }
-  const out: ProviderConfig[] = [];
-  list.forEach((p: Record<string, unknown>, i) => {
-    const where = `SWITCHBOARD_CONFIG providers[${i}]`;
-    if (typeof p?.name !== 'string' || p.name === '') return problems.push(`${where}: "name" must be a provider slug`);
-    if (typeof p.baseUrl !== 'string' || !/^https?:\/\//.test(p.baseUrl)) return problems.push(`${where}: "baseUrl" must be an http(s) URL`);
-    const api = p.api ?? 'openai';
-    if (api !== 'openai' && api !== 'anthropic') return problems.push(`${where}: "api" must be "openai" or "anthropic"`);
-    if (p.apiKeyEnv !== undefined && typeof p.apiKeyEnv !== 'string') return problems.push(`${where}: "apiKeyEnv" must be a string`);
-    out.push(Object.freeze({ name: p.name, baseUrl: p.baseUrl.replace(/\/+$/, ''), api, apiKeyEnv: p.apiKeyEnv as string | undefined }));
-  });
-  return out;
+  const found = configFileProblems(parsed);
+  problems.push(...found);
+  return found.length ? {} : (parsed as ConfigFile);
 }
 
 function deepFreeze<T>(o: T): T {
@@ -158,7 +149,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
   if (kafkaBrokers?.some((b) => !/^[^:\s]+:\d+$/.test(b))) r.problems.push(`KAFKA_BROKERS=${JSON.stringify(brokers)} must be host:port[,host:port…]`);
   const devKey = r.optional('SWITCHBOARD_DEV_KEY');
   if (devKey !== undefined && devKey.length < 16) r.problems.push('SWITCHBOARD_DEV_KEY must be at least 16 characters');
-  const configFile = r.optional('SWITCHBOARD_CONFIG');
+  const file = readConfigFile(r.optional('SWITCHBOARD_CONFIG'), r.problems);
 
   const config: Config = {
     role,
@@ -169,7 +160,9 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
     clickhouseUrl: r.url('CLICKHOUSE_URL'),
     kafkaBrokers,
     devKey,
-    providers: readProviders(configFile, r.problems),
+    providers: (file.providers ?? []).map((p) => ({ name: p.name, baseUrl: p.baseUrl.replace(/\/+$/, ''), api: p.api ?? 'openai', apiKeyEnv: p.apiKeyEnv })),
+    extraModels: file.models ?? [],
+    fileKeys: file.keys ?? [],
     bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
     // OpenRouter charges 5.5% on credit purchases; the same default makes fee figures comparable.
     platformFeeRate: r.float('PLATFORM_FEE_RATE', 0.055, 0, 1),

@@ -74,7 +74,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   const logger = opts.logger ?? createLogger(config.logLevel);
   const metrics = new Metrics();
   const cleanups: (() => Promise<void>)[] = [];
-  let catalog = loadCatalog();
+  let catalog = loadCatalog().extend(config.extraModels, config.providers);
   let simulator: Simulator | undefined;
   if (routes && config.providers.length === 0 && !config.simulatorUrl) {
     simulator = await startSimulator({ catalog, port: config.simulator.port, latencyScale: config.simulator.latencyScale });
@@ -87,6 +87,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   const keys = new KeyStore(join(config.dataDir, 'keys.json'));
   const devKey = config.devKey ?? newKeySecret();
   keys.addEphemeral(devKey, 'dev', 'acct_dev');
+  for (const k of config.fileKeys) keys.addHashed({ name: k.name, hash: k.sha256, accountId: k.account, rateLimitPerMinute: k.rateLimitPerMinute, spendLimitUsd: k.spendLimitUsd });
   if (routes && config.devKey === undefined) logger.info(`development API key (valid until this process stops): ${devKey}`);
 
   let clickhouse: ClickHouseClient | undefined;

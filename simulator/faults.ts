@@ -7,7 +7,7 @@ export const FAULT_MODES = [
   'server_error', // 502/503 (status picks)
   'reset', // destroys the connection without an answer
   'hang', // accepts and never answers
-  'slow_stream', // time to first token and decode slowed by `multiplier` (default 20)
+  'slow_stream', // decode (time between tokens) slowed by `multiplier` (default 20); first token on time
   'latency', // every delay multiplied by `multiplier` (default 10)
   'cut_stream', // answers, then drops the connection part-way through the body
   'malformed_json', // 200 with a body that is not valid JSON (or a broken SSE data line)
@@ -23,7 +23,7 @@ export const FaultSchema = Type.Object(
     rate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
     status: Type.Optional(Type.Integer({ minimum: 400, maximum: 599 })),
     retryAfterSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 3600 })),
-    multiplier: Type.Optional(Type.Number({ minimum: 1, maximum: 1000 })),
+    multiplier: Type.Optional(Type.Number({ minimum: 1, maximum: 100_000 })),
   },
   { additionalProperties: false },
 );

@@ -252,17 +252,17 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : typeof body.max_completion_tokens === 'number' ? body.max_completion_tokens : undefined;
     const fault = faults.pick(provider, endpoint.model);
     const lat = drawLatency(endpoint.ttftMs, endpoint.tokensPerSecond, scale);
-    const slow = fault?.mode === 'slow_stream' ? fault.multiplier ?? 20 : fault?.mode === 'latency' ? fault.multiplier ?? 10 : 1;
+    const slowFirst = fault?.mode === 'latency' ? fault.multiplier ?? 10 : 1;
+    const slowDecode = fault?.mode === 'slow_stream' ? fault.multiplier ?? 20 : slowFirst;
     // A zero-delay simulator still has to show a slowed endpoint as slower than the rest.
-    const floorMs = scale === 0 && slow > 1 ? slow : 0;
     const plan: Plan = {
       endpoint,
       stream: body.stream === true,
       prompt,
       completion: completionLength(prompt, maxTokens),
       fault,
-      ttftMs: Math.max(lat.ttftMs * slow, floorMs),
-      msPerToken: lat.msPerToken * slow,
+      ttftMs: Math.max(lat.ttftMs * slowFirst, scale === 0 && slowFirst > 1 ? slowFirst : 0),
+      msPerToken: Math.max(lat.msPerToken * slowDecode, scale === 0 && slowDecode > 1 ? slowDecode / 100 : 0),
     };
     if (applyBlockingFault(plan, res, api)) return;
     await (plan.stream ? answerStream(plan, res, api) : answerWhole(plan, res, api));

@@ -38,15 +38,20 @@ export class KeyStore {
 
   /** A key that lives only in this process (the dev key), never written to the file. */
   addEphemeral(secret: string, name: string, accountId: string): KeyRecord {
+    return this.addHashed({ name, hash: hashKey(secret), accountId });
+  }
+
+  /** A key known by its hash only (from the config file), kept in memory. */
+  addHashed(k: { name: string; hash: string; accountId: string; rateLimitPerMinute?: number; spendLimitUsd?: number }): KeyRecord {
     const rec: KeyRecord = {
-      id: `key_${hashKey(secret).slice(0, 12)}`,
-      name,
-      account_id: accountId,
-      hash: hashKey(secret),
+      id: `key_${k.hash.slice(0, 12)}`,
+      name: k.name,
+      account_id: k.accountId,
+      hash: k.hash,
       created_at: new Date().toISOString(),
       revoked_at: null,
-      rate_limit_per_minute: null,
-      spend_limit_usd: null,
+      rate_limit_per_minute: k.rateLimitPerMinute ?? null,
+      spend_limit_usd: k.spendLimitUsd ?? null,
     };
     this.ephemeral.set(rec.hash, rec);
     return rec;

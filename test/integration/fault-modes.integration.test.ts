@@ -193,6 +193,17 @@ describe('streaming', () => {
     expect(g.latency_ms).toBeGreaterThan(quick.latency_ms * 5);
   });
 
+  it('a stream that stalls longer than the idle timeout ends with an error chunk (timeout_idle)', async () => {
+    fault({ provider: 'novita', mode: 'slow_stream', multiplier: 5000 }); // seconds between tokens
+    const { text } = await chat(chatBody(MODEL, { stream: true, provider: { order: ['novita'] } }));
+    const chunks = sseData(text).slice(0, -1).map((d) => JSON.parse(d));
+    expect(chunks[0].choices[0].delta.role).toBe('assistant');
+    expect(chunks.find((c) => c.choices[0]?.finish_reason === 'error').error).toMatchObject({ code: 'timeout_idle', provider: 'novita' });
+    const g = await generation(chunks[0].id);
+    expect(g).toMatchObject({ status: 502, error_class: 'timeout_idle' });
+    s.simulator!.faults.clear('novita');
+  });
+
   it('10× latency: answered by the same endpoint, ten times slower', async () => {
     s.simulator!.faults.clear();
     const fast = await chat(chatBody(MODEL, { provider: { order: ['fireworks'], allow_fallbacks: false } }));

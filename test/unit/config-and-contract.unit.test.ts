@@ -41,6 +41,10 @@ describe('configuration', () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ providers: [{ name: 'x', baseUrl: 'nope' }] }));
     expect(() => loadConfig({ SWITCHBOARD_CONFIG: bad })).toThrow(/baseUrl/);
+    const badKey = join(dir, 'bad-key.json');
+    writeFileSync(badKey, JSON.stringify({ keys: [{ name: 'k', sha256: 'sk-plaintext-key', account: 'a' }], models: [{ id: 'no-slash', endpoints: [] }] }));
+    expect(() => loadConfig({ SWITCHBOARD_CONFIG: badKey })).toThrow(/keys\/0\/sha256/);
+    expect(() => loadConfig({ SWITCHBOARD_CONFIG: badKey })).toThrow(/models\/0\/id/);
     expect(() => loadConfig({ SWITCHBOARD_CONFIG: join(dir, 'missing.json') })).toThrow(/SWITCHBOARD_CONFIG/);
   });
 });
