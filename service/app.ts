@@ -12,6 +12,8 @@ import type { ChatDeps } from '../router/chat.ts';
 import { registerChatRoute } from '../router/routes/chat.ts';
 import { registerModelsRoute } from '../router/routes/models.ts';
 import { registerGenerationRoute } from '../analytics/routes/generation.ts';
+import { registerRankingsRoutes } from '../analytics/routes/rankings.ts';
+import { registerUsageRoutes } from '../analytics/routes/usage.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { installValidation } from './validation.ts';
 import { installAuth } from './auth.ts';
@@ -57,7 +59,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registerChatRoute(app, { chat: deps.router.chat, keys: deps.keys, rateLimiter: deps.router.rateLimiter });
     registerModelsRoute(app, { catalog: deps.router.chat.catalog, health: deps.router.chat.health });
   }
-  if (deps.clickhouse) registerGenerationRoute(app, { keys: deps.keys, clickhouse: deps.clickhouse });
+  if (deps.clickhouse) {
+    registerGenerationRoute(app, { keys: deps.keys, clickhouse: deps.clickhouse });
+    registerUsageRoutes(app, { keys: deps.keys, clickhouse: deps.clickhouse });
+    registerRankingsRoutes(app, { clickhouse: deps.clickhouse });
+  }
   registerOpsRoutes(app, { ...deps.ops, metrics: deps.metrics, health: deps.router?.chat.health });
 
   app.get('/openapi.json', { schema: { summary: 'This API, as OpenAPI 3 (generated from the route schemas)', tags: ['ops'] } }, async () => app.swagger());

@@ -84,6 +84,70 @@ export const MIGRATIONS: Migration[] = [
       `ALTER TABLE attempts ADD INDEX IF NOT EXISTS idx_kafka_partition kafka_partition TYPE minmax GRANULARITY 1`,
     ],
   },
+  {
+    version: 3,
+    name: 'usage aggregates fed by materialized views',
+    // Money is summed as integer nano-dollars so an aggregate equals the same sum over raw rows exactly,
+    // whatever order the parts merge in (float sums are not associative).
+    statements: [
+      `CREATE TABLE IF NOT EXISTS usage_hourly (
+        hour DateTime('UTC'),
+        model LowCardinality(String),
+        author LowCardinality(String),
+        provider LowCardinality(String),
+        category LowCardinality(String),
+        app LowCardinality(String),
+        requests UInt64,
+        errors UInt64,
+        tokens_prompt UInt64,
+        tokens_completion UInt64,
+        cost_nusd UInt64,
+        fee_nusd UInt64
+      ) ENGINE = SummingMergeTree
+      PARTITION BY toYYYYMM(hour)
+      ORDER BY (hour, model, provider, category, app, author)`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS usage_hourly_mv TO usage_hourly AS
+        SELECT toStartOfHour(ts) AS hour,
+               if(served_model = '', requested_model, served_model) AS model,
+               splitByChar('/', model)[1] AS author,
+               provider, category, app,
+               count() AS requests,
+               countIf(status != 200) AS errors,
+               sum(tokens_prompt) AS tokens_prompt,
+               sum(tokens_completion) AS tokens_completion,
+               sum(toUInt64(round(cost_usd * 1e9))) AS cost_nusd,
+               sum(toUInt64(round(fee_usd * 1e9))) AS fee_nusd
+        FROM requests
+        GROUP BY hour, model, author, provider, category, app`,
+      `CREATE TABLE IF NOT EXISTS usage_daily_account (
+        day Date,
+        account_id String,
+        key_id String,
+        model LowCardinality(String),
+        provider LowCardinality(String),
+        requests UInt64,
+        errors UInt64,
+        tokens_prompt UInt64,
+        tokens_completion UInt64,
+        cost_nusd UInt64,
+        fee_nusd UInt64
+      ) ENGINE = SummingMergeTree
+      PARTITION BY toYYYYMM(day)
+      ORDER BY (account_id, day, key_id, model, provider)`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS usage_daily_account_mv TO usage_daily_account AS
+        SELECT toDate(ts) AS day, account_id, key_id,
+               if(served_model = '', requested_model, served_model) AS model,
+               provider,
+               count() AS requests,
+               countIf(status != 200) AS errors,
+               sum(tokens_prompt) AS tokens_prompt,
+               sum(tokens_completion) AS tokens_completion,
+               sum(toUInt64(round(cost_usd * 1e9))) AS cost_nusd,
+               sum(toUInt64(round(fee_usd * 1e9))) AS fee_nusd
+        FROM requests
+        GROUP BY day, account_id, key_id, model, provider`,
+    ],
+  },
 ];
 
 /** Tables whose rows expire after the configured retention. */

@@ -1,0 +1,151 @@
+// Usage and rankings figures, each recomputed here with one independent SQL query over the raw requests
+// table: they must match exactly. Accounts never see each other's usage; bad parameters are 400s.
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../../analytics/clickhouse.ts';
+import { periodWindow } from '../../analytics/routes/rankings.ts';
+import { KeyStore } from '../../router/auth/key-store.ts';
+import type { Service } from '../../service/server.ts';
+import { auth, chatBody, flushTelemetry, startTestService } from '../helpers/service.ts';
+
+let s: Service;
+const keys: Record<'a' | 'b', { secret: string; account: string }> = {} as never;
+
+const TRAFFIC: [string, string, number][] = [
+  // model, category, count
+  ['openai/gpt-4o-mini', 'programming', 14],
+  ['anthropic/claude-haiku-4.5', 'programming', 9],
+  ['deepseek/deepseek-chat', 'translation', 7],
+  ['meta-llama/llama-3.1-8b-instruct', 'roleplay', 5],
+  ['x-ai/grok-4', 'general', 4], // its only endpoint fails: recorded as errors
+  ['mistralai/mistral-nemo', 'general', 2],
+];
+
+beforeAll(async () => {
+  s = await startTestService({ RATE_LIMIT_PER_MINUTE: '100000' });
+  const store = new KeyStore(join(s.config.dataDir, 'keys.json'));
+  for (const who of ['a', 'b'] as const) {
+    const { secret, record } = store.create({ name: `analytics-${who}`, accountId: `acct_analytics_${who}` });
+    keys[who] = { secret, account: record.account_id };
+  }
+  await new Promise((r) => setTimeout(r, 1100)); // the service re-reads the key file once a second
+  s.simulator!.faults.set({ provider: 'xai', model: 'x-ai/grok-4', mode: 'error', status: 500 });
+  const send = (key: string, model: string, category: string, i: number) =>
+    fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { ...auth(key), 'x-switchboard-category': category }, body: JSON.stringify(chatBody(model, { max_tokens: 5 + i })) }).then((r) => r.arrayBuffer());
+  const jobs: Promise<unknown>[] = [];
+  for (const [model, category, n] of TRAFFIC) for (let i = 0; i < n; i++) jobs.push(send(keys.a.secret, model, category, i));
+  for (let i = 0; i < 6; i++) jobs.push(send(keys.b.secret, 'openai/gpt-4o', 'general', i));
+  await Promise.all(jobs);
+  await flushTelemetry(s);
+});
+afterAll(async () => s?.close());
+
+const api = async (path: string, key?: string) => {
+  const res = await fetch(`${s.url}${path}`, { headers: key ? auth(key) : {} });
+  return { status: res.status, body: (await res.json()) as any };
+};
+
+const GROUP_EXPR: Record<string, string> = {
+  day: 'toString(toDate(ts))',
+  model: "if(served_model = '', requested_model, served_model)",
+  provider: 'provider',
+  key: 'key_id',
+};
+
+describe('usage API', () => {
+  for (const groupBy of Object.keys(GROUP_EXPR)) {
+    it(`group_by=${groupBy} equals one SQL query over raw requests`, async () => {
+      const { status, body } = await api(`/api/v1/usage?group_by=${groupBy}`, keys.a.secret);
+      expect(status).toBe(200);
+      const raw = await queryRows<Record<string, string>>(
+        s.clickhouse!,
+        `SELECT ${GROUP_EXPR[groupBy]} AS g, count() AS requests, countIf(status != 200) AS errors, sum(tokens_prompt) AS tp, sum(tokens_completion) AS tc,
+                sum(toUInt64(round(cost_usd * 1e9))) AS cost, sum(toUInt64(round(fee_usd * 1e9))) AS fee
+           FROM requests WHERE account_id = {a:String} GROUP BY g ORDER BY g`,
+        { a: keys.a.account },
+      );
+      expect(body.data).toEqual(
+        raw.map((r) => ({ group: r.g, requests: Number(r.requests), errors: Number(r.errors), tokens_prompt: Number(r.tp), tokens_completion: Number(r.tc), cost_usd: Number(r.cost) / 1e9, platform_fee_usd: Number(r.fee) / 1e9 })),
+      );
+      expect(body.totals.requests).toBe(TRAFFIC.reduce((n, t) => n + t[2], 0));
+    });
+  }
+
+  it('counts failed requests as errors under the model asked for', async () => {
+    const { body } = await api('/api/v1/usage?group_by=model', keys.a.secret);
+    expect(body.data.find((g: { group: string }) => g.group === 'x-ai/grok-4')).toMatchObject({ requests: 4, errors: 4, cost_usd: 0 });
+  });
+
+  it('an account sees only its own usage', async () => {
+    const b = await api('/api/v1/usage?group_by=model', keys.b.secret);
+    expect(b.body.data.map((g: { group: string }) => g.group)).toEqual(['openai/gpt-4o']);
+    expect(b.body.totals.requests).toBe(6);
+    const a = await api('/api/v1/usage?group_by=key', keys.a.secret);
+    expect(a.body.data).toHaveLength(1);
+    expect((await api('/api/v1/usage')).status).toBe(401);
+  });
+
+  it('GET /api/v1/key reports the calling key and what it spent', async () => {
+    const { body } = await api('/api/v1/key', keys.b.secret);
+    const [raw] = await queryRows<{ spent: string }>(s.clickhouse!, 'SELECT sum(toUInt64(round(cost_usd * 1e9)) + toUInt64(round(fee_usd * 1e9))) AS spent FROM requests WHERE account_id = {a:String}', { a: keys.b.account });
+    expect(body.data).toMatchObject({ account_id: keys.b.account, name: 'analytics-b', usage_usd: Number(raw.spent) / 1e9, spend_limit_usd: null });
+  });
+});
+
+describe('rankings API', () => {
+  const rawRanking = (category?: string) => {
+    const w = periodWindow('day');
+    return queryRows<{ m: string; t: string }>(
+      s.clickhouse!,
+      `SELECT if(served_model = '', requested_model, served_model) AS m, sum(tokens_prompt + tokens_completion) AS t
+         FROM requests WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} ${category ? 'AND category = {c:String}' : ''}
+        GROUP BY m HAVING m != '' ORDER BY t DESC, m`,
+      { from: w.from.toISOString().replace('T', ' ').slice(0, 23), to: w.to.toISOString().replace('T', ' ').slice(0, 23), c: category ?? '' },
+    );
+  };
+
+  it('top models by tokens with shares equal one SQL query over raw requests; the rest is "other"', async () => {
+    const { status, body } = await api('/api/v1/rankings?period=day&limit=3');
+    expect(status).toBe(200);
+    const raw = await rawRanking();
+    const total = raw.reduce((n, r) => n + Number(r.t), 0);
+    expect(body.total_tokens).toBe(total);
+    expect(body.models.map((m: any) => [m.rank, m.model, m.tokens, m.share])).toEqual(raw.slice(0, 3).map((r, i) => [i + 1, r.m, Number(r.t), Number(r.t) / total]));
+    const rest = raw.slice(3).reduce((n, r) => n + Number(r.t), 0);
+    expect(body.other).toEqual({ models: raw.length - 3, tokens: rest, share: rest / total });
+    expect(body.models[0]).toMatchObject({ previous_rank: null, rank_change: null, growth: null }); // nothing the day before
+    const authors = body.authors.reduce((n: number, a: { tokens: number }) => n + a.tokens, 0);
+    expect(authors).toBe(total);
+  });
+
+  it('a category narrows the leaderboard to that category, exactly', async () => {
+    const { body } = await api('/api/v1/rankings?period=week&category=programming');
+    const raw = await rawRanking('programming');
+    expect(body.models.map((m: any) => [m.model, m.tokens])).toEqual(raw.map((r) => [r.m, Number(r.t)]));
+    expect(body.models.map((m: any) => m.model).sort()).toEqual(['anthropic/claude-haiku-4.5', 'openai/gpt-4o-mini']);
+  });
+});
+
+describe('parameter validation', () => {
+  it('rejects bad periods, limits, categories, dates, groupings and injection attempts with 400, changing nothing', async () => {
+    const before = await queryRows<{ n: string }>(s.clickhouse!, 'SELECT count() AS n FROM requests');
+    for (const path of [
+      '/api/v1/rankings?period=year',
+      '/api/v1/rankings?limit=0',
+      '/api/v1/rankings?limit=101',
+      '/api/v1/rankings?limit=ten',
+      '/api/v1/rankings?category=cooking',
+      `/api/v1/rankings?category=${encodeURIComponent("programming' OR 1=1 --")}`,
+      `/api/v1/rankings?period=${encodeURIComponent('day; DROP TABLE requests')}`,
+      '/api/v1/rankings?surprise=1',
+    ]) {
+      const { status, body } = await api(path);
+      expect(status, path).toBe(400);
+      expect(body.error.type).toBe('invalid_request_error');
+    }
+    for (const path of ['/api/v1/usage?group_by=account_id', '/api/v1/usage?from=2026-02-30', '/api/v1/usage?from=2026-03-01&to=2026-02-01', '/api/v1/usage?from=2020-01-01&to=2026-01-01', `/api/v1/usage?to=${encodeURIComponent("2026-01-01' OR '1'='1")}`]) {
+      expect((await api(path, keys.a.secret)).status, path).toBe(400);
+    }
+    expect(await queryRows<{ n: string }>(s.clickhouse!, 'SELECT count() AS n FROM requests')).toEqual(before);
+  });
+});
