@@ -68,6 +68,7 @@ describe.skipIf(!brokers)('ingest crashes', () => {
 
     // Let the last ingest catch up, stop it cleanly, then read its ClickHouse directly.
     let counts = { requests: 0, attempts: 0, distinctEvents: 0, distinctGenerations: 0 };
+    let aggregates = { raw: '', hourly: '', daily: '' };
     for (let round = 0; round < 3; round++) {
       await sleep(4000);
       expect(await stopProcess(ingest)).toBe(0);
@@ -75,6 +76,13 @@ describe.skipIf(!brokers)('ingest crashes', () => {
       const params = { ids };
       const [r] = await queryRows<{ n: string; e: string; g: string }>(ch, 'SELECT count() AS n, uniqExact(event_id) AS e, uniqExact(generation_id) AS g FROM requests WHERE generation_id IN {ids:Array(String)}', params);
       const [a] = await queryRows<{ n: string; e: string }>(ch, 'SELECT count() AS n, uniqExact(event_id) AS e FROM attempts WHERE generation_id IN {ids:Array(String)}', params);
+      // The materialized views fed by those inserts must hold exactly the same sums as the raw rows.
+      const sums = 'sum(requests) AS n, sum(tokens_prompt) AS p, sum(tokens_completion) AS c, sum(cost_nusd) AS cost';
+      const [raw] = await queryRows(ch, "SELECT count() AS n, sum(tokens_prompt) AS p, sum(tokens_completion) AS c, sum(toUInt64(round(cost_usd * 1e9))) AS cost FROM requests WHERE account_id = 'acct_dev'");
+      const [daily] = await queryRows(ch, `SELECT ${sums} FROM usage_daily_account WHERE account_id = 'acct_dev'`);
+      const [hourly] = await queryRows(ch, `SELECT ${sums} FROM usage_hourly`);
+      const numbers = (r: unknown) => JSON.stringify(Object.values(r as Record<string, unknown>).map(Number));
+      aggregates = { raw: numbers(raw), hourly: numbers(hourly), daily: numbers(daily) };
       await closeClickHouse(ch, true);
       counts = { requests: Number(r.n), attempts: Number(a.n), distinctEvents: Number(r.e) + Number(a.e), distinctGenerations: Number(r.g) };
       if (counts.requests >= ids.length && counts.attempts >= attemptsEmitted) break;
@@ -85,5 +93,8 @@ describe.skipIf(!brokers)('ingest crashes', () => {
     expect(counts.attempts).toBe(attemptsEmitted);
     expect(counts.distinctEvents).toBe(counts.requests + counts.attempts);
     expect(ids.length).toBeGreaterThan(500);
+    expect(JSON.parse(aggregates.raw)[0]).toBe(ids.length);
+    expect(aggregates.daily).toBe(aggregates.raw);
+    expect(aggregates.hourly).toBe(aggregates.raw);
   }, 180_000);
 });

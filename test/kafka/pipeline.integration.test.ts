@@ -68,6 +68,10 @@ describe.skipIf(!brokers)('telemetry through Kafka', () => {
     expect(Number(sums.c)).toBe(seen.reduce((a, s) => a + s.completion, 0));
     expect(sums.cost).toBeCloseTo(seen.reduce((a, s) => a + s.cost, 0), 12);
     expect(Number(sums.kafka)).toBe(N);
+    // And the aggregates fed from those rows hold the same totals (integer nano-dollars: exact).
+    const [raw] = await queryRows(ingest.clickhouse!, "SELECT count() AS n, sum(tokens_completion) AS c, sum(toUInt64(round(cost_usd * 1e9))) AS cost FROM requests WHERE account_id = 'acct_dev'");
+    const [agg] = await queryRows(ingest.clickhouse!, "SELECT sum(requests) AS n, sum(tokens_completion) AS c, sum(cost_nusd) AS cost FROM usage_daily_account WHERE account_id = 'acct_dev'");
+    expect(Object.values(agg as object).map(Number)).toEqual(Object.values(raw as object).map(Number));
     const metrics = await (await fetch(`${ingest.url}/metrics`)).text();
     expect(metrics).toMatch(/switchboard_ingest_consumer_lag\{partition="\d+"\} \d+/);
     expect(metrics).toMatch(/switchboard_ingest_batch_messages_count [1-9]/);
