@@ -7,6 +7,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '../core/logger.ts';
 import type { Metrics } from '../core/metrics.ts';
 import type { KeyStore } from '../router/auth/key-store.ts';
+import type { Catalog } from '../catalog/catalog.ts';
 import type { RateLimiter } from '../router/auth/rate-limit.ts';
 import type { ChatDeps } from '../router/chat.ts';
 import { registerChatRoute } from '../router/routes/chat.ts';
@@ -14,6 +15,7 @@ import { registerModelsRoute } from '../router/routes/models.ts';
 import { registerGenerationRoute } from '../analytics/routes/generation.ts';
 import { registerRankingsRoutes } from '../analytics/routes/rankings.ts';
 import { registerUsageRoutes } from '../analytics/routes/usage.ts';
+import { registerModelStatsRoute } from '../analytics/routes/model-stats.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { installValidation } from './validation.ts';
 import { installAuth } from './auth.ts';
@@ -24,6 +26,7 @@ export interface AppDeps {
   metrics: Metrics;
   bodyLimitBytes: number;
   keys: KeyStore;
+  catalog: Catalog;
   /** Router role: present when this process routes requests. */
   router?: { chat: ChatDeps; rateLimiter: RateLimiter };
   /** Analytics role: present when this process answers analytics queries. */
@@ -57,12 +60,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   if (deps.router) {
     registerChatRoute(app, { chat: deps.router.chat, keys: deps.keys, rateLimiter: deps.router.rateLimiter });
-    registerModelsRoute(app, { catalog: deps.router.chat.catalog, health: deps.router.chat.health });
+    registerModelsRoute(app, { catalog: deps.catalog, health: deps.router.chat.health });
   }
   if (deps.clickhouse) {
     registerGenerationRoute(app, { keys: deps.keys, clickhouse: deps.clickhouse });
     registerUsageRoutes(app, { keys: deps.keys, clickhouse: deps.clickhouse });
     registerRankingsRoutes(app, { clickhouse: deps.clickhouse });
+    registerModelStatsRoute(app, { clickhouse: deps.clickhouse, catalog: deps.catalog });
   }
   registerOpsRoutes(app, { ...deps.ops, metrics: deps.metrics, health: deps.router?.chat.health });
 

@@ -13,6 +13,7 @@ import { createLogger, type Logger } from '../core/logger.ts';
 import { Metrics } from '../core/metrics.ts';
 import { closeClickHouse, openClickHouse, queryRows, type ClickHouseClient } from '../analytics/clickhouse.ts';
 import { migrate } from '../analytics/schema/migrate.ts';
+import { recordCatalog } from '../analytics/catalog-history.ts';
 import { IngestConsumer } from '../ingest/consumer.ts';
 import { WorkerIngest } from '../ingest/worker-ingest.ts';
 import { KeyStore, newKeySecret } from '../router/auth/key-store.ts';
@@ -94,6 +95,9 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   if (ingests || analyzes || config.clickhouseUrl) {
     clickhouse = await openClickHouse({ url: config.clickhouseUrl, dataDir: config.dataDir });
     await migrate(clickhouse, config.retentionDays);
+    // The full catalog, not the subset this process routes to: what the world offers, for price events.
+    const changes = await recordCatalog(clickhouse, loadCatalog().extend(config.extraModels, config.providers));
+    if (changes > 0) logger.info({ changes }, 'catalog changes recorded');
   }
   const kafka = kafkaBrokers ? createKafka(kafkaBrokers, `switchboard-${role}`, logger) : undefined;
   const topics = topicNames(config.kafka.topicPrefix);
@@ -160,6 +164,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     metrics,
     bodyLimitBytes: config.bodyLimitBytes,
     keys,
+    catalog,
     router: routes
       ? { chat: { config, catalog, health, upstream, target: targets(config, simulator), sink, metrics, spend, weights: () => DEFAULT_WEIGHTS, random: opts.random }, rateLimiter: new RateLimiter() }
       : undefined,

@@ -148,6 +148,56 @@ export const MIGRATIONS: Migration[] = [
         GROUP BY day, account_id, key_id, model, provider`,
     ],
   },
+  {
+    version: 4,
+    name: 'endpoint health per minute; catalog history',
+    // Uptime as OpenRouter defines it: client errors (400/413 → upstream_4xx) are not failures, 429s are
+    // counted apart, and a client hanging up says nothing about the endpoint.
+    statements: [
+      `CREATE TABLE IF NOT EXISTS endpoint_minute (
+        minute DateTime('UTC'),
+        endpoint_id LowCardinality(String),
+        provider LowCardinality(String),
+        model LowCardinality(String),
+        attempts SimpleAggregateFunction(sum, UInt64),
+        successes SimpleAggregateFunction(sum, UInt64),
+        failures SimpleAggregateFunction(sum, UInt64),
+        rate_limited SimpleAggregateFunction(sum, UInt64),
+        client_errors SimpleAggregateFunction(sum, UInt64),
+        decode_tokens SimpleAggregateFunction(sum, UInt64),
+        decode_ms SimpleAggregateFunction(sum, Float64),
+        latency AggregateFunction(quantilesTDigest(0.5, 0.9, 0.99), Float32),
+        ttft AggregateFunction(quantilesTDigest(0.5, 0.9, 0.99), Float32)
+      ) ENGINE = AggregatingMergeTree
+      PARTITION BY toYYYYMM(minute)
+      ORDER BY (model, endpoint_id, provider, minute)`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS endpoint_minute_mv TO endpoint_minute AS
+        SELECT toStartOfMinute(ts) AS minute, endpoint_id, provider, model,
+               count() AS attempts,
+               countIf(error_class = 'none') AS successes,
+               countIf(error_class NOT IN ('none', 'rate_limited', 'upstream_4xx', 'client_abort')) AS failures,
+               countIf(error_class = 'rate_limited') AS rate_limited,
+               countIf(error_class = 'upstream_4xx') AS client_errors,
+               sumIf(tokens_completion, error_class = 'none' AND latency_ms > ttft_ms) AS decode_tokens,
+               sumIf(toFloat64(latency_ms - ttft_ms), error_class = 'none' AND latency_ms > ttft_ms) AS decode_ms,
+               quantilesTDigestStateIf(0.5, 0.9, 0.99)(latency_ms, error_class = 'none') AS latency,
+               quantilesTDigestStateIf(0.5, 0.9, 0.99)(ttft_ms, error_class = 'none') AS ttft
+        FROM attempts
+        GROUP BY minute, endpoint_id, provider, model`,
+      `CREATE TABLE IF NOT EXISTS catalog_history (
+        ts DateTime64(3, 'UTC'),
+        endpoint_id String,
+        provider LowCardinality(String),
+        model LowCardinality(String),
+        price_prompt Float64,
+        price_completion Float64,
+        context_length UInt32,
+        available Bool,
+        change LowCardinality(String)
+      ) ENGINE = MergeTree
+      ORDER BY (model, endpoint_id, ts)`,
+    ],
+  },
 ];
 
 /** Tables whose rows expire after the configured retention. */

@@ -126,6 +126,59 @@ describe('rankings API', () => {
   });
 });
 
+describe('model stats API', () => {
+  it('per endpoint: attempts, uptime and throughput equal the raw attempts; quantiles agree with t-digest over raw rows', async () => {
+    const { status, body } = await api('/api/v1/models/openai/gpt-4o-mini/stats');
+    expect(status).toBe(200);
+    expect(body.endpoints.map((e: { provider: string }) => e.provider).sort()).toEqual(['azure', 'openai']);
+    const raw = await queryRows<{ endpoint_id: string; n: string; ok: string; bad: string; dt: string; dms: number; lat: number[] }>(
+      s.clickhouse!,
+      `SELECT endpoint_id, count() AS n, countIf(error_class = 'none') AS ok,
+              countIf(error_class NOT IN ('none', 'rate_limited', 'upstream_4xx', 'client_abort')) AS bad,
+              sumIf(tokens_completion, error_class = 'none' AND latency_ms > ttft_ms) AS dt,
+              sumIf(toFloat64(latency_ms - ttft_ms), error_class = 'none' AND latency_ms > ttft_ms) AS dms,
+              quantilesTDigestIf(0.5, 0.9, 0.99)(latency_ms, error_class = 'none') AS lat
+         FROM attempts WHERE model = 'openai/gpt-4o-mini' GROUP BY endpoint_id`,
+    );
+    expect(raw.length).toBeGreaterThan(0);
+    for (const r of raw) {
+      const e = body.endpoints.find((x: { endpoint: string }) => x.endpoint === r.endpoint_id);
+      expect(e.requests_1d).toBe(Number(r.n));
+      expect(e.uptime.d1).toBe(Number(r.ok) / (Number(r.ok) + Number(r.bad)));
+      expect(e.uptime.m5).toBe(e.uptime.d1); // all traffic is minutes old
+      expect(e.tokens_per_second).toBeCloseTo((Number(r.dt) * 1000) / r.dms, 9);
+      expect(e.latency_ms.p50).toBeCloseTo(r.lat[0], 0); // t-digest states merged vs. one pass: same here, within 0.5 ms
+      expect(e.pricing).toEqual({ prompt: 0.15, completion: 0.6 });
+    }
+    const tokens = await queryRows<{ t: string }>(s.clickhouse!, "SELECT sum(tokens_prompt + tokens_completion) AS t FROM requests WHERE served_model = 'openai/gpt-4o-mini'");
+    expect(body.daily_tokens.reduce((n: number, d: { tokens: number }) => n + d.tokens, 0)).toBe(Number(tokens[0].t));
+  });
+
+  it('an endpoint that failed every request shows uptime 0 and no latency', async () => {
+    const { body } = await api('/api/v1/models/x-ai/grok-4/stats');
+    expect(body.endpoints[0]).toMatchObject({ provider: 'xai', uptime: { m5: 0, m30: 0, d1: 0 }, latency_ms: null, tokens_per_second: null });
+  });
+
+  it('an unknown model is a 404, a malformed one a 400', async () => {
+    expect((await api('/api/v1/models/nobody/nothing/stats')).status).toBe(404);
+    expect((await api(`/api/v1/models/${encodeURIComponent("x' OR 1=1")}/y/stats`)).status).toBe(400);
+  });
+});
+
+describe('catalog history', () => {
+  it('records every endpoint at first start, then only changes', async () => {
+    const [first] = await queryRows<{ n: string }>(s.clickhouse!, "SELECT count() AS n FROM catalog_history WHERE change = 'listed'");
+    expect(Number(first.n)).toBe([...s.catalog.endpoints].length);
+    const { recordCatalog } = await import('../../analytics/catalog-history.ts');
+    const { loadCatalog } = await import('../../catalog/catalog.ts');
+    expect(await recordCatalog(s.clickhouse!, loadCatalog())).toBe(0); // nothing changed
+    const cheaper = loadCatalog().extend([{ id: 'openai/gpt-4o', endpoints: [{ provider: 'azure', contextLength: 128_000, maxCompletionTokens: 16_384, pricePrompt: 1.25, priceCompletion: 5 }] }], []);
+    expect(await recordCatalog(s.clickhouse!, cheaper, Date.now() + 1000)).toBe(1);
+    const [row] = await queryRows<{ change: string; price_prompt: number }>(s.clickhouse!, "SELECT change, price_prompt FROM catalog_history WHERE endpoint_id = 'azure:openai/gpt-4o' ORDER BY ts DESC LIMIT 1");
+    expect(row).toEqual({ change: 'price', price_prompt: 1.25 });
+  });
+});
+
 describe('parameter validation', () => {
   it('rejects bad periods, limits, categories, dates, groupings and injection attempts with 400, changing nothing', async () => {
     const before = await queryRows<{ n: string }>(s.clickhouse!, 'SELECT count() AS n FROM requests');

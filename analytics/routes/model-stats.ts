@@ -1,0 +1,113 @@
+// Public per-model stats: each provider endpoint's price, latency and time-to-first-token quantiles over
+// the last day, throughput, uptime over 5 minutes, 30 minutes and 1 day, and daily token series.
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Catalog } from '../../catalog/catalog.ts';
+import { notFound } from '../../core/errors.ts';
+import { errorResponses } from '../../service/schemas.ts';
+import { queryRows } from '../clickhouse.ts';
+
+const Params = Type.Object({
+  author: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' }),
+  slug: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' }),
+});
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+const Quantiles = Nullable(Type.Object({ p50: Type.Number(), p90: Type.Number(), p99: Type.Number() }));
+
+export const ModelStatsSchema = Type.Object({
+  model: Type.String(),
+  name: Type.String(),
+  author: Type.String(),
+  endpoints: Type.Array(
+    Type.Object({
+      endpoint: Type.String(),
+      provider: Type.String(),
+      provider_name: Type.String(),
+      pricing: Type.Object({ prompt: Type.Number(), completion: Type.Number() }, { description: 'USD per million tokens' }),
+      context_length: Type.Integer(),
+      requests_1d: Type.Integer(),
+      rate_limited_1d: Type.Integer(),
+      latency_ms: Quantiles,
+      ttft_ms: Quantiles,
+      tokens_per_second: Nullable(Type.Number()),
+      uptime: Type.Object({ m5: Nullable(Type.Number()), m30: Nullable(Type.Number()), d1: Nullable(Type.Number()) }),
+    }),
+  ),
+  daily_tokens: Type.Array(Type.Object({ day: Type.String(), provider: Type.String(), tokens: Type.Integer() })),
+});
+
+interface Row {
+  endpoint_id: string;
+  s5: string; f5: string; s30: string; f30: string; s1d: string; f1d: string; rl: string; a1d: string;
+  dt: string; dms: number; lat: number[]; ttft: number[];
+}
+
+const minute = (ms: number) => new Date(Math.floor(ms / 60_000) * 60_000).toISOString().slice(0, 19).replace('T', ' ');
+const uptime = (s: string, f: string) => (Number(s) + Number(f) === 0 ? null : Number(s) / (Number(s) + Number(f)));
+const quantiles = (q: number[], n: number) => (n === 0 || !q || q.some((x) => !Number.isFinite(x)) ? null : { p50: q[0], p90: q[1], p99: q[2] });
+
+export function registerModelStatsRoute(app: FastifyInstance, deps: { clickhouse: ClickHouseClient; catalog: Catalog }): void {
+  app.get<{ Params: Static<typeof Params> }>(
+    '/api/v1/models/:author/:slug/stats',
+    {
+      schema: {
+        summary: "A model's provider endpoints side by side: price, latency, time to first token, throughput, uptime, daily tokens",
+        tags: ['analytics'],
+        params: Params,
+        response: { 200: ModelStatsSchema, ...errorResponses(400, 404) },
+      },
+    },
+    async (request) => {
+      const id = `${request.params.author}/${request.params.slug}`;
+      const model = deps.catalog.model(id);
+      if (!model) throw notFound(`model ${id} is not in the catalog`, 'model_not_found');
+      const now = Date.now();
+      // Windows in whole minutes, the current one included: 5 minutes is this minute and the four before.
+      const p = { model: id, m5: minute(now - 4 * 60_000), m30: minute(now - 29 * 60_000), d1: minute(now - 1439 * 60_000), d30: minute(now - 30 * 86_400_000) };
+      const rows = await queryRows<Row>(
+        deps.clickhouse,
+        `SELECT endpoint_id,
+                sumIf(successes, minute >= {m5:DateTime('UTC')}) AS s5, sumIf(failures, minute >= {m5:DateTime('UTC')}) AS f5,
+                sumIf(successes, minute >= {m30:DateTime('UTC')}) AS s30, sumIf(failures, minute >= {m30:DateTime('UTC')}) AS f30,
+                sum(successes) AS s1d, sum(failures) AS f1d, sum(rate_limited) AS rl, sum(attempts) AS a1d,
+                sum(decode_tokens) AS dt, sum(decode_ms) AS dms,
+                quantilesTDigestMerge(0.5, 0.9, 0.99)(latency) AS lat, quantilesTDigestMerge(0.5, 0.9, 0.99)(ttft) AS ttft
+           FROM endpoint_minute WHERE model = {model:String} AND minute >= {d1:DateTime('UTC')}
+          GROUP BY endpoint_id`,
+        p,
+      );
+      const byEndpoint = new Map(rows.map((r) => [r.endpoint_id, r]));
+      const daily = await queryRows<{ day: string; provider: string; tokens: string }>(
+        deps.clickhouse,
+        `SELECT toString(toDate(hour)) AS day, provider, sum(tokens_prompt + tokens_completion) AS tokens
+           FROM usage_hourly WHERE model = {model:String} AND hour >= {d30:DateTime('UTC')} AND provider != ''
+          GROUP BY day, provider ORDER BY day, provider`,
+        p,
+      );
+      return {
+        model: model.id,
+        name: model.name,
+        author: model.author,
+        endpoints: model.endpoints.map((e) => {
+          const r = byEndpoint.get(e.id);
+          const ok = Number(r?.s1d ?? 0);
+          return {
+            endpoint: e.id,
+            provider: e.provider,
+            provider_name: deps.catalog.providers.get(e.provider)?.name ?? e.provider,
+            pricing: { prompt: e.pricePrompt, completion: e.priceCompletion },
+            context_length: e.contextLength,
+            requests_1d: Number(r?.a1d ?? 0),
+            rate_limited_1d: Number(r?.rl ?? 0),
+            latency_ms: r ? quantiles(r.lat, ok) : null,
+            ttft_ms: r ? quantiles(r.ttft, ok) : null,
+            tokens_per_second: r && r.dms > 0 ? (Number(r.dt) * 1000) / r.dms : null,
+            uptime: { m5: r ? uptime(r.s5, r.f5) : null, m30: r ? uptime(r.s30, r.f30) : null, d1: r ? uptime(r.s1d, r.f1d) : null },
+          };
+        }),
+        daily_tokens: daily.map((d) => ({ day: d.day, provider: d.provider, tokens: Number(d.tokens) })),
+      };
+    },
+  );
+}
