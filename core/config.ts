@@ -52,6 +52,8 @@ export interface Config {
   simulatorUrl: string | undefined;
   simulator: { port: number; latencyScale: number };
   retentionDays: number;
+  /** An app appears on public leaderboards only once this many distinct accounts used it (privacy). */
+  appMinUsers: number;
 }
 
 export class ConfigError extends Error {
@@ -205,6 +207,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
       latencyScale: r.float('SIMULATOR_LATENCY_SCALE', 1, 0, 100),
     },
     retentionDays: r.int('RETENTION_DAYS', 400, 1, 36_500),
+    appMinUsers: r.int('APP_MIN_USERS', 5, 1, 1_000_000),
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze(config);

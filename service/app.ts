@@ -27,6 +27,7 @@ export interface AppDeps {
   bodyLimitBytes: number;
   keys: KeyStore;
   catalog: Catalog;
+  appMinUsers: number;
   /** Router role: present when this process routes requests. */
   router?: { chat: ChatDeps; rateLimiter: RateLimiter };
   /** Analytics role: present when this process answers analytics queries. */
@@ -65,7 +66,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.clickhouse) {
     registerGenerationRoute(app, { keys: deps.keys, clickhouse: deps.clickhouse });
     registerUsageRoutes(app, { keys: deps.keys, clickhouse: deps.clickhouse });
-    registerRankingsRoutes(app, { clickhouse: deps.clickhouse });
+    registerRankingsRoutes(app, { clickhouse: deps.clickhouse, appMinUsers: deps.appMinUsers });
     registerModelStatsRoute(app, { clickhouse: deps.clickhouse, catalog: deps.catalog });
   }
   registerOpsRoutes(app, { ...deps.ops, metrics: deps.metrics, health: deps.router?.chat.health });

@@ -165,6 +165,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     bodyLimitBytes: config.bodyLimitBytes,
     keys,
     catalog,
+    appMinUsers: config.appMinUsers,
     router: routes
       ? { chat: { config, catalog, health, upstream, target: targets(config, simulator), sink, metrics, spend, weights: () => DEFAULT_WEIGHTS, random: opts.random }, rateLimiter: new RateLimiter() }
       : undefined,

@@ -41,6 +41,19 @@ export const RankingsSchema = Type.Object({
   ),
   other: Type.Object({ models: Type.Integer(), tokens: Type.Integer(), share: Type.Number() }),
   authors: Type.Array(Type.Object({ author: Type.String(), tokens: Type.Integer(), share: Type.Number() })),
+  series: Type.Object(
+    {
+      bucket: Type.Union([Type.Literal('hour'), Type.Literal('day')]),
+      points: Type.Array(Type.Object({ t: Type.String(), model: Type.String(), tokens: Type.Integer() })),
+    },
+    { description: 'tokens per bucket for the listed models, the rest as "other" (for a stacked chart)' },
+  ),
+  apps: Type.Array(Type.Object({ app: Type.String(), users: Type.Integer(), requests: Type.Integer(), tokens: Type.Integer() }), {
+    description: 'apps used by at least APP_MIN_USERS distinct accounts in the period',
+  }),
+  trending: Type.Array(Type.Object({ model: Type.String(), tokens: Type.Integer(), previous_tokens: Type.Integer(), growth: Type.Number() }), {
+    description: 'fastest growth against the previous period, among models with at least 0.1% of tokens in both',
+  }),
 });
 
 interface ModelRow {
@@ -59,7 +72,7 @@ export function periodWindow(period: keyof typeof PERIOD_HOURS, now = Date.now()
 
 const ch = (d: Date) => d.toISOString().slice(0, 19).replace('T', ' ');
 
-export function registerRankingsRoutes(app: FastifyInstance, deps: { clickhouse: ClickHouseClient }): void {
+export function registerRankingsRoutes(app: FastifyInstance, deps: { clickhouse: ClickHouseClient; appMinUsers: number }): void {
   app.get<{ Querystring: Static<typeof Query> }>(
     '/api/v1/rankings',
     {
@@ -108,7 +121,41 @@ export function registerRankingsRoutes(app: FastifyInstance, deps: { clickhouse:
       const restTokens = rest.reduce((s, r) => s + Number(r.tokens), 0);
       const authors = new Map<string, number>();
       for (const r of current) authors.set(r.author, (authors.get(r.author) ?? 0) + Number(r.tokens));
+      const listed = models.map((m) => m.model);
+      const bucket = period === 'day' ? 'hour' : 'day';
+      const common = { from: ch(w.from), to: ch(w.to), category: category ?? '' };
+      const [series, apps] = await Promise.all([
+        queryRows<{ t: string; m: string; tokens: string }>(
+          deps.clickhouse,
+          `SELECT formatDateTime(${bucket === 'hour' ? 'hour' : 'toStartOfDay(hour)'}, '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS t,
+                  if(has({listed:Array(String)}, model), model, 'other') AS m, sum(tokens_prompt + tokens_completion) AS tokens
+             FROM usage_hourly
+            WHERE hour >= {from:DateTime('UTC')} AND hour < {to:DateTime('UTC')} AND model != ''
+              AND ({category:String} = '' OR category = {category:String})
+            GROUP BY t, m ORDER BY t, m`,
+          { ...common, listed },
+        ),
+        queryRows<{ app: string; users: string; requests: string; tokens: string }>(
+          deps.clickhouse,
+          `SELECT app, uniqExactMerge(users) AS users, sum(requests) AS requests, sum(tokens) AS tokens
+             FROM app_hourly
+            WHERE hour >= {from:DateTime('UTC')} AND hour < {to:DateTime('UTC')}
+              AND ({category:String} = '' OR category = {category:String})
+            GROUP BY app HAVING users >= {k:UInt32} ORDER BY tokens DESC, app LIMIT {limit:UInt32}`,
+          { ...common, k: deps.appMinUsers, limit },
+        ),
+      ]);
+      const prevTotal = previous.reduce((n, r) => n + Number(r.tokens), 0);
+      const trending = current
+        .map((r) => ({ model: r.model, tokens: Number(r.tokens), previous_tokens: prev.get(r.model)?.tokens ?? 0 }))
+        .filter((r) => r.previous_tokens > 0 && r.tokens >= total * 0.001 && r.previous_tokens >= prevTotal * 0.001)
+        .map((r) => ({ ...r, growth: (r.tokens - r.previous_tokens) / r.previous_tokens }))
+        .sort((a, b) => b.growth - a.growth || a.model.localeCompare(b.model))
+        .slice(0, 10);
       return {
+        series: { bucket, points: series.map((p) => ({ t: p.t, model: p.m, tokens: Number(p.tokens) })) },
+        apps: apps.map((a) => ({ app: a.app, users: Number(a.users), requests: Number(a.requests), tokens: Number(a.tokens) })),
+        trending,
         period,
         category,
         from: w.from.toISOString(),

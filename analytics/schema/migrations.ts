@@ -198,6 +198,29 @@ export const MIGRATIONS: Migration[] = [
       ORDER BY (model, endpoint_id, ts)`,
     ],
   },
+  {
+    version: 5,
+    name: 'apps per hour with their distinct users',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS app_hourly (
+        hour DateTime('UTC'),
+        app LowCardinality(String),
+        category LowCardinality(String),
+        users AggregateFunction(uniqExact, String),
+        requests SimpleAggregateFunction(sum, UInt64),
+        tokens SimpleAggregateFunction(sum, UInt64)
+      ) ENGINE = AggregatingMergeTree
+      PARTITION BY toYYYYMM(hour)
+      ORDER BY (hour, app, category)`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS app_hourly_mv TO app_hourly AS
+        SELECT toStartOfHour(ts) AS hour, app, category,
+               uniqExactState(account_id) AS users,
+               count() AS requests,
+               sum(tokens_prompt + tokens_completion) AS tokens
+        FROM requests WHERE app != ''
+        GROUP BY hour, app, category`,
+    ],
+  },
 ];
 
 /** Tables whose rows expire after the configured retention. */

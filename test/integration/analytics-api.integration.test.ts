@@ -35,6 +35,13 @@ beforeAll(async () => {
   const jobs: Promise<unknown>[] = [];
   for (const [model, category, n] of TRAFFIC) for (let i = 0; i < n; i++) jobs.push(send(keys.a.secret, model, category, i));
   for (let i = 0; i < 6; i++) jobs.push(send(keys.b.secret, 'openai/gpt-4o', 'general', i));
+  // Apps: one used by five accounts (shown), one by three (below the default threshold of five: hidden).
+  const appUsers = Array.from({ length: 5 }, (_, i) => store.create({ name: `app-user-${i}`, accountId: `acct_app_${i}` }).secret);
+  await new Promise((r) => setTimeout(r, 1100));
+  const withApp = (key: string, app: string) =>
+    fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { ...auth(key), 'x-title': app }, body: JSON.stringify(chatBody('google/gemini-2.5-flash')) }).then((r) => r.arrayBuffer());
+  for (const key of appUsers) jobs.push(withApp(key, 'popular-app'), withApp(key, 'popular-app'));
+  for (const key of appUsers.slice(0, 3)) jobs.push(withApp(key, 'niche-app'));
   await Promise.all(jobs);
   await flushTelemetry(s);
 });
@@ -118,11 +125,58 @@ describe('rankings API', () => {
     expect(authors).toBe(total);
   });
 
+  it('the share-over-time series and the apps equal raw recomputation; apps below k users stay hidden', async () => {
+    const { body } = await api('/api/v1/rankings?period=day&limit=3');
+    expect(body.series.bucket).toBe('hour');
+    const listed = body.models.map((m: { model: string }) => m.model);
+    const raw = await queryRows<{ t: string; m: string; tokens: string }>(
+      s.clickhouse!,
+      `SELECT formatDateTime(toStartOfHour(ts), '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS t, if(has({listed:Array(String)}, mm), mm, 'other') AS m, sum(tokens_prompt + tokens_completion) AS tokens
+         FROM (SELECT *, if(served_model = '', requested_model, served_model) AS mm FROM requests) WHERE mm != '' GROUP BY t, m ORDER BY t, m`,
+      { listed },
+    );
+    expect(body.series.points).toEqual(raw.map((r) => ({ t: r.t, model: r.m, tokens: Number(r.tokens) })));
+    expect(body.series.points.reduce((n: number, p: { tokens: number }) => n + p.tokens, 0)).toBe(body.total_tokens);
+    const apps = await queryRows<{ app: string; u: string; n: string; t: string }>(
+      s.clickhouse!,
+      "SELECT app, uniqExact(account_id) AS u, count() AS n, sum(tokens_prompt + tokens_completion) AS t FROM requests WHERE app != '' GROUP BY app HAVING u >= 5 ORDER BY t DESC, app",
+    );
+    expect(body.apps).toEqual(apps.map((a) => ({ app: a.app, users: Number(a.u), requests: Number(a.n), tokens: Number(a.t) })));
+    expect(body.apps.map((a: { app: string }) => a.app)).toEqual(['popular-app']);
+    expect(body.trending).toEqual([]); // nothing in the previous period to grow from
+  });
+
   it('a category narrows the leaderboard to that category, exactly', async () => {
     const { body } = await api('/api/v1/rankings?period=week&category=programming');
     const raw = await rawRanking('programming');
     expect(body.models.map((m: any) => [m.model, m.tokens])).toEqual(raw.map((r) => [r.m, Number(r.t)]));
     expect(body.models.map((m: any) => m.model).sort()).toEqual(['anthropic/claude-haiku-4.5', 'openai/gpt-4o-mini']);
+  });
+});
+
+describe('rankings against the previous period', () => {
+  it('rank change, growth and trending follow from what the previous period held', async () => {
+    const { splitRows } = await import('../../ingest/rows.ts');
+    const { sampleRequestEvent } = await import('../fixtures/events.ts');
+    const { randomUUID } = await import('node:crypto');
+    const w = periodWindow('day');
+    const yesterday = w.from.getTime() - 6 * 3_600_000;
+    // Yesterday: claude-haiku led with 5,000 tokens, gpt-4o-mini had 1,000.
+    const events = [
+      { model: 'anthropic/claude-haiku-4.5', tokens: 5000 },
+      { model: 'openai/gpt-4o-mini', tokens: 1000 },
+    ].map(({ model, tokens }) => ({ ...sampleRequestEvent, event_id: randomUUID(), generation_id: `gen-yesterday-${model}`, account_id: 'acct_history', ts: yesterday, served_model: model, requested_model: model, tokens_prompt: tokens, tokens_completion: 0 }));
+    await s.clickhouse!.insert({ table: 'requests', values: splitRows(events).requests, format: 'JSONEachRow' });
+
+    const { body } = await api('/api/v1/rankings?period=day');
+    const mini = body.models.find((m: { model: string }) => m.model === 'openai/gpt-4o-mini');
+    const haiku = body.models.find((m: { model: string }) => m.model === 'anthropic/claude-haiku-4.5');
+    expect(mini.previous_rank).toBe(2);
+    expect(haiku.previous_rank).toBe(1);
+    expect(mini.rank_change).toBe(2 - mini.rank);
+    expect(mini.growth).toBe((mini.tokens - 1000) / 1000);
+    expect(haiku.growth).toBe((haiku.tokens - 5000) / 5000);
+    expect(body.trending.map((t: { model: string }) => t.model)).toEqual([mini, haiku].sort((a, b) => b.growth - a.growth).map((m) => m.model));
   });
 });
 
