@@ -185,7 +185,7 @@ describe('streaming', () => {
     s.simulator!.faults.clear('together');
     const base = await chat(chatBody(MODEL, { stream: true, provider: { order: ['together'], allow_fallbacks: false } }));
     const quick = await generation(sseData(base.text).map((d) => (d === '[DONE]' ? null : JSON.parse(d))).find(Boolean).id);
-    fault({ provider: 'together', mode: 'slow_stream', multiplier: 40 });
+    fault({ provider: 'together', mode: 'slow_stream', multiplier: 200 }); // ≈ 18 ms between tokens: slow, but under the idle timeout
     const slow = await chat(chatBody(MODEL, { stream: true, provider: { order: ['together'], allow_fallbacks: false } }));
     expect(sseData(slow.text).pop()).toBe('[DONE]');
     const g = await generation(JSON.parse(sseData(slow.text)[0]).id);

@@ -29,7 +29,7 @@ describe('operations', () => {
   it('openapi.json is generated from the route schemas and covers every route with request and response schemas', async () => {
     const doc = (await (await fetch(`${s.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, any>> };
     expect(doc.openapi).toMatch(/^3\./);
-    for (const path of ['/v1/chat/completions', '/v1/models', '/api/v1/generation', '/healthz', '/readyz', '/metrics']) expect(Object.keys(doc.paths)).toContain(path);
+    for (const path of ['/v1/chat/completions', '/v1/models', '/api/v1/generation', '/api/v1/usage', '/api/v1/key', '/api/v1/rankings', '/api/v1/models/{author}/{slug}/stats', '/healthz', '/readyz', '/metrics']) expect(Object.keys(doc.paths)).toContain(path);
     const chat = doc.paths['/v1/chat/completions'].post;
     expect(chat.requestBody.content['application/json'].schema.required).toEqual(expect.arrayContaining(['model', 'messages']));
     expect(Object.keys(chat.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '402', '404', '413', '429', '502', '503']));
