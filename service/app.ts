@@ -16,6 +16,7 @@ import { registerGenerationRoute } from '../analytics/routes/generation.ts';
 import { registerRankingsRoutes } from '../analytics/routes/rankings.ts';
 import { registerUsageRoutes } from '../analytics/routes/usage.ts';
 import { registerModelStatsRoute } from '../analytics/routes/model-stats.ts';
+import { registerPreferenceRoute } from '../analytics/routes/preference.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { installValidation } from './validation.ts';
 import { installAuth } from './auth.ts';
@@ -68,6 +69,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registerUsageRoutes(app, { keys: deps.keys, clickhouse: deps.clickhouse });
     registerRankingsRoutes(app, { clickhouse: deps.clickhouse, appMinUsers: deps.appMinUsers });
     registerModelStatsRoute(app, { clickhouse: deps.clickhouse, catalog: deps.catalog });
+    registerPreferenceRoute(app, { clickhouse: deps.clickhouse });
   }
   registerOpsRoutes(app, { ...deps.ops, metrics: deps.metrics, health: deps.router?.chat.health });
 

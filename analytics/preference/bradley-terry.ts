@@ -1,6 +1,7 @@
-// Bradley–Terry strengths from pairwise outcomes ("winner beat loser"), fitted with Hunter's MM algorithm,
-// with 95% intervals from a bootstrap over outcomes. A weak prior (one virtual tie against an average
-// opponent) keeps a model that never lost, or never won, finite.
+// Bradley–Terry strengths from pairwise outcomes ("winner beat loser"), fitted with Hunter's MM algorithm
+// to convergence, with 95% intervals from a bootstrap over outcomes. A weak symmetric prior (one virtual
+// win and one virtual loss against a reference of strength 1) keeps a model that never lost, or never
+// won, finite, and makes MM converge in a reasonable number of steps.
 
 export interface Outcome {
   winner: string;
@@ -26,10 +27,10 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export function fit(outcomes: readonly Outcome[], items: readonly string[], iterations = 200): Map<string, number> {
+export function fit(outcomes: readonly Outcome[], items: readonly string[], maxIterations = 5000, start?: Map<string, number>): Map<string, number> {
   const index = new Map(items.map((x, i) => [x, i]));
   const n = items.length;
-  const wins = new Float64Array(n).fill(0.5); // prior: half a win…
+  const wins = new Float64Array(n).fill(1); // prior: one virtual win…
   const games = new Map<number, number>(); // pair key → comparisons
   for (const o of outcomes) {
     const w = index.get(o.winner);
@@ -39,11 +40,12 @@ export function fit(outcomes: readonly Outcome[], items: readonly string[], iter
     const key = w < l ? w * n + l : l * n + w;
     games.set(key, (games.get(key) ?? 0) + 1);
   }
-  let p = new Float64Array(n).fill(1);
-  for (let it = 0; it < iterations; it++) {
+  // MM converges slowly from flat; a bootstrap starts from the point estimate, which is close.
+  let p = Float64Array.from(items, (x) => Math.exp(start?.get(x) ?? 0));
+  for (let it = 0; it < maxIterations; it++) {
     const next = new Float64Array(n);
     for (let i = 0; i < n; i++) {
-      let denom = 1 / (p[i] + 1); // …and one virtual game against a strength-1 opponent
+      let denom = 2 / (p[i] + 1); // …and one virtual loss: two games against a strength-1 reference
       for (let j = 0; j < n; j++) {
         if (i === j) continue;
         const g = games.get(i < j ? i * n + j : j * n + i);
@@ -52,7 +54,11 @@ export function fit(outcomes: readonly Outcome[], items: readonly string[], iter
       next[i] = wins[i] / denom;
     }
     const mean = next.reduce((s, x) => s + Math.log(x), 0) / n;
-    p = next.map((x) => Math.exp(Math.log(x) - mean));
+    const centred = next.map((x) => Math.exp(Math.log(x) - mean));
+    let change = 0;
+    for (let i = 0; i < n; i++) change = Math.max(change, Math.abs(Math.log(centred[i] / p[i])));
+    p = centred;
+    if (change < 1e-9) break;
   }
   return new Map(items.map((x, i) => [x, Math.log(p[i])]));
 }
@@ -65,7 +71,7 @@ export function scores(outcomes: readonly Outcome[], opts: { resamples?: number;
   const samples = new Map(items.map((x) => [x, [] as number[]]));
   for (let b = 0; b < (opts.resamples ?? 200); b++) {
     const resample = Array.from({ length: outcomes.length }, () => outcomes[Math.floor(random() * outcomes.length)]);
-    for (const [item, s] of fit(resample, items, 60)) samples.get(item)!.push(s);
+    for (const [item, s] of fit(resample, items, 2000, point)) samples.get(item)!.push(s);
   }
   const comparisons = new Map<string, number>();
   for (const o of outcomes) for (const x of [o.winner, o.loser]) comparisons.set(x, (comparisons.get(x) ?? 0) + 1);

@@ -1,0 +1,142 @@
+// Public revealed preference: retention, switching flows, pairwise Bradley–Terry scores with bootstrap
+// intervals (ties where intervals overlap), and what each price change did to the model's share.
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { CATEGORIES } from '../../router/classify.ts';
+import { errorResponses } from '../../service/schemas.ts';
+import { queryRows } from '../clickhouse.ts';
+import { scores } from '../preference/bradley-terry.ts';
+import { flows, outcomes, retention, weeklyMains, type WeeklyUse } from '../preference/revealed.ts';
+
+export const PREFERENCE_WEEKS = { month: 5, quarter: 13, year: 52 } as const;
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+
+const Query = Type.Object(
+  {
+    period: Type.Optional(Type.Union(Object.keys(PREFERENCE_WEEKS).map((p) => Type.Literal(p)), { default: 'quarter' })),
+    category: Type.Optional(Type.Union(CATEGORIES.map((c) => Type.Literal(c)))),
+  },
+  { additionalProperties: false },
+);
+
+const Share = Type.Object({ before: Type.Number(), after: Type.Number() });
+
+export const PreferenceSchema = Type.Object({
+  period: Type.String(),
+  category: Nullable(Type.String()),
+  from: Type.String(),
+  to: Type.String(),
+  accounts: Type.Integer(),
+  retention: Type.Array(Type.Object({ model: Type.String(), cohort_users: Type.Integer(), retention: Type.Object({ w1: Nullable(Type.Number()), w2: Nullable(Type.Number()), w4: Nullable(Type.Number()) }) })),
+  switching: Type.Array(Type.Object({ from: Type.String(), to: Type.String(), accounts: Type.Integer() })),
+  pairwise: Type.Object({
+    outcomes: Type.Integer(),
+    scores: Type.Array(Type.Object({ model: Type.String(), score: Type.Number(), low: Type.Number(), high: Type.Number(), comparisons: Type.Integer(), tied_with: Type.Array(Type.String()) })),
+  }),
+  price_events: Type.Array(
+    Type.Object({
+      model: Type.String(),
+      endpoint: Type.String(),
+      at: Type.String(),
+      price_prompt: Type.Number(),
+      price_completion: Type.Number(),
+      share: Share,
+      peers: Type.Array(Type.Object({ model: Type.String(), share: Share })),
+    }),
+  ),
+});
+
+const ch = (ms: number) => new Date(ms).toISOString().slice(0, 23).replace('T', ' ');
+
+export function registerPreferenceRoute(app: FastifyInstance, deps: { clickhouse: ClickHouseClient }): void {
+  app.get<{ Querystring: Static<typeof Query> }>(
+    '/api/v1/rankings/preference',
+    {
+      schema: {
+        summary: 'Revealed preference: retention, switching flows, pairwise scores with intervals, price events',
+        tags: ['analytics'],
+        querystring: Query,
+        response: { 200: PreferenceSchema, ...errorResponses(400) },
+      },
+    },
+    async (request) => {
+      const period = (request.query.period ?? 'quarter') as keyof typeof PREFERENCE_WEEKS;
+      const category = request.query.category ?? null;
+      const now = Date.now();
+      const monday = Date.parse(new Date(now - ((new Date(now).getUTCDay() + 6) % 7) * 86_400_000).toISOString().slice(0, 10));
+      const from = monday - (PREFERENCE_WEEKS[period] - 1) * 7 * 86_400_000;
+      const p = { from: ch(from), to: ch(now + 1), category: category ?? '' };
+      const rows = await queryRows<{ account: string; week: string; model: string; tokens: string }>(
+        deps.clickhouse,
+        `SELECT account_id AS account, toString(toMonday(ts)) AS week, served_model AS model, sum(tokens_prompt + tokens_completion) AS tokens
+           FROM requests
+          WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} AND status = 200 AND served_model != ''
+            AND ({category:String} = '' OR category = {category:String})
+          GROUP BY account, week, model`,
+        p,
+      );
+      const uses: WeeklyUse[] = rows.map((r) => ({ account: r.account, week: r.week, model: r.model, tokens: Number(r.tokens) }));
+      const mains = weeklyMains(uses);
+      const lastWeek = new Date(monday).toISOString().slice(0, 10);
+      const pairs = outcomes(mains);
+      const sc = scores(pairs, { resamples: 100, seed: 7 });
+
+      // Price events: each price change in the window, with the model's token share 48 h before and after.
+      const changes = await queryRows<{ model: string; endpoint_id: string; at: string; ms: string; price_prompt: number; price_completion: number }>(
+        deps.clickhouse,
+        `SELECT model, endpoint_id, formatDateTime(ts, '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS at, toUnixTimestamp64Milli(ts) AS ms, price_prompt, price_completion
+           FROM catalog_history WHERE change = 'price' AND ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} ORDER BY ts`,
+        p,
+      );
+      const priceEvents = await Promise.all(
+        changes.map(async (c) => {
+          const at = Number(c.ms);
+          const shares = await queryRows<{ model: string; before: number; after: number }>(
+            deps.clickhouse,
+            `SELECT served_model AS model,
+                    sumIf(tokens_prompt + tokens_completion, ts < {at:DateTime64(3, 'UTC')}) / greatest(1, (SELECT sum(tokens_prompt + tokens_completion) FROM requests WHERE ts >= {b:DateTime64(3, 'UTC')} AND ts < {at:DateTime64(3, 'UTC')} AND status = 200 AND ({category:String} = '' OR category = {category:String}))) AS before,
+                    sumIf(tokens_prompt + tokens_completion, ts >= {at:DateTime64(3, 'UTC')}) / greatest(1, (SELECT sum(tokens_prompt + tokens_completion) FROM requests WHERE ts >= {at:DateTime64(3, 'UTC')} AND ts < {a:DateTime64(3, 'UTC')} AND status = 200 AND ({category:String} = '' OR category = {category:String}))) AS after
+               FROM requests
+              WHERE ts >= {b:DateTime64(3, 'UTC')} AND ts < {a:DateTime64(3, 'UTC')} AND status = 200 AND served_model != ''
+                AND ({category:String} = '' OR category = {category:String})
+              GROUP BY model ORDER BY before DESC, model`,
+            { at: ch(at), b: ch(at - 48 * 3_600_000), a: ch(at + 48 * 3_600_000), category: category ?? '' },
+          );
+          const own = shares.find((s) => s.model === c.model);
+          return {
+            model: c.model,
+            endpoint: c.endpoint_id,
+            at: c.at,
+            price_prompt: c.price_prompt,
+            price_completion: c.price_completion,
+            share: { before: own?.before ?? 0, after: own?.after ?? 0 },
+            peers: shares.filter((s) => s.model !== c.model).slice(0, 5).map((s) => ({ model: s.model, share: { before: s.before, after: s.after } })),
+          };
+        }),
+      );
+
+      return {
+        period,
+        category,
+        from: new Date(from).toISOString(),
+        to: new Date(now).toISOString(),
+        accounts: mains.size,
+        retention: retention(mains, lastWeek),
+        switching: flows(mains),
+        pairwise: {
+          outcomes: pairs.length,
+          scores: sc.map((s) => ({
+            model: s.item,
+            score: s.score,
+            low: s.low,
+            high: s.high,
+            comparisons: s.comparisons,
+            tied_with: sc.filter((o) => o.item !== s.item && o.low <= s.high && s.low <= o.high).map((o) => o.item),
+          })),
+        },
+        price_events: priceEvents,
+      };
+    },
+  );
+}

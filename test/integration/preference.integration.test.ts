@@ -1,0 +1,72 @@
+// Revealed preference checked against a population whose preferences are known: after a simulated
+// backfill, the pairwise ranking per category agrees with the truth, and a price cut shows as a share gain.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simulatePopulation, SIM_CATEGORIES, type Population } from '../../analytics/population/simulate.ts';
+import { kendallTau } from '../../analytics/preference/bradley-terry.ts';
+import { splitRows } from '../../ingest/rows.ts';
+import type { Service } from '../../service/server.ts';
+import { startTestService } from '../helpers/service.ts';
+
+const MODELS = [
+  'openai/gpt-4o-mini', 'anthropic/claude-sonnet-4.5', 'google/gemini-2.5-flash', 'deepseek/deepseek-chat', 'meta-llama/llama-3.3-70b-instruct',
+  'mistralai/mistral-small-3.2-24b-instruct', 'qwen/qwen3-235b-a22b', 'x-ai/grok-4-fast', 'moonshotai/kimi-k2', 'z-ai/glm-4.6',
+];
+const CUT = 'moonshotai/kimi-k2';
+let s: Service;
+let pop: Population;
+
+beforeAll(async () => {
+  s = await startTestService();
+  pop = simulatePopulation({
+    catalog: s.catalog, models: MODELS, seed: 42, accounts: 1200, days: 56, endMs: Date.now() - 3_600_000,
+    launches: [{ model: 'z-ai/glm-4.6', day: 14 }], priceChanges: [{ model: CUT, day: 42, factor: 0.3 }],
+  });
+  const { requests } = splitRows(pop.events);
+  for (let i = 0; i < requests.length; i += 100_000) await s.clickhouse!.insert({ table: 'requests', values: requests.slice(i, i + 100_000), format: 'JSONEachRow' });
+  const cut = pop.priceChanges[0];
+  const endpoint = [...s.catalog.model(CUT)!.endpoints].sort((a, b) => a.pricePrompt + a.priceCompletion - (b.pricePrompt + b.priceCompletion))[0];
+  await s.clickhouse!.insert({
+    table: 'catalog_history',
+    values: [{ ts: new Date(cut.ts).toISOString().slice(0, 23).replace('T', ' '), endpoint_id: endpoint.id, provider: endpoint.provider, model: CUT, price_prompt: endpoint.pricePrompt * 0.3, price_completion: endpoint.priceCompletion * 0.3, context_length: endpoint.contextLength, available: true, change: 'price' }],
+    format: 'JSONEachRow',
+  });
+}, 120_000);
+afterAll(async () => s?.close());
+
+const get = async (path: string) => (await (await fetch(`${s.url}${path}`)).json()) as any;
+
+describe('revealed preference against known truth', () => {
+  for (const category of SIM_CATEGORIES) {
+    it(`${category}: the pairwise ranking agrees with the true preferences (Kendall tau ≥ 0.8)`, async () => {
+      const body = await get(`/api/v1/rankings/preference?period=quarter&category=${category}`);
+      const revealed = body.pairwise.scores.map((x: { model: string }) => x.model);
+      const tau = kendallTau(revealed, pop.truth[category]);
+      console.log(`${category}: tau ${tau.toFixed(3)} over ${body.pairwise.outcomes} outcomes; truth ${pop.truth[category].join(' > ')}; revealed ${revealed.join(' > ')}`);
+      expect(revealed.sort()).toEqual([...MODELS].sort());
+      expect(tau).toBeGreaterThanOrEqual(0.8);
+      for (const x of body.pairwise.scores) expect(x.low <= x.score && x.score <= x.high).toBe(true);
+    });
+  }
+
+  it('a price cut shows as a share gain in the 48 hours after it', async () => {
+    const body = await get('/api/v1/rankings/preference?period=quarter');
+    const ev = body.price_events.find((e: { model: string }) => e.model === CUT);
+    expect(ev).toBeDefined();
+    console.log(`price cut of ${CUT}: share ${ev.share.before.toFixed(4)} → ${ev.share.after.toFixed(4)}`);
+    expect(ev.share.after).toBeGreaterThan(ev.share.before * 1.2);
+    expect(ev.peers.length).toBeGreaterThan(0);
+  });
+
+  it('retention and switching flows account for every account-week', async () => {
+    const body = await get('/api/v1/rankings/preference?period=quarter');
+    expect(body.accounts).toBe(1200);
+    const stay = body.switching.filter((f: { from: string; to: string }) => f.from === f.to).reduce((n: number, f: { accounts: number }) => n + f.accounts, 0);
+    const move = body.switching.filter((f: { from: string; to: string }) => f.from !== f.to).reduce((n: number, f: { accounts: number }) => n + f.accounts, 0);
+    // Every account is active every day, so each has one transition per pair of consecutive calendar weeks.
+    const mondays = new Set(pop.events.map((e) => { const d = new Date(e.ts); d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7)); return d.toISOString().slice(0, 10); }));
+    expect(stay + move).toBe(1200 * (mondays.size - 1));
+    expect(move).toBeGreaterThan(0);
+    for (const r of body.retention) for (const k of ['w1', 'w2', 'w4']) if (r.retention[k] !== null) expect(r.retention[k]).toBeGreaterThanOrEqual(0);
+    expect(body.retention.find((r: { model: string }) => r.model === 'z-ai/glm-4.6').cohort_users).toBeGreaterThan(0); // launched mid-way
+  });
+});
