@@ -97,6 +97,32 @@ export function registerUsageRoutes(app: FastifyInstance, deps: { keys: KeyStore
   );
 
   app.get(
+    '/api/v1/activity',
+    {
+      onRequest: requireKey(deps.keys),
+      schema: {
+        summary: "The caller's last 30 days by day, model and endpoint (owner only)",
+        tags: ['analytics'],
+        security: [{ bearer: [] }],
+        response: {
+          200: Type.Object({ data: Type.Array(Type.Object({ date: Type.String(), model: Type.String(), provider: Type.String(), endpoint_id: Type.String(), ...Figures })) }),
+          ...errorResponses(401),
+        },
+      },
+    },
+    async (request) => {
+      const key = keyOf(request);
+      const rows = await queryRows<Row & { model: string; provider: string }>(
+        deps.clickhouse,
+        `SELECT toString(day) AS group, model, provider, ${SUMS} FROM usage_daily_account
+          WHERE account_id = {account:String} AND day >= today() - 29 GROUP BY group, model, provider ORDER BY group DESC, model, provider`,
+        { account: key.account_id },
+      );
+      return { data: rows.map((r) => ({ date: r.group, model: r.model, provider: r.provider, endpoint_id: r.provider ? `${r.provider}:${r.model}` : '', ...figures(r) })) };
+    },
+  );
+
+  app.get(
     '/api/v1/key',
     {
       onRequest: requireKey(deps.keys),

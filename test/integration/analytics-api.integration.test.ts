@@ -92,6 +92,18 @@ describe('usage API', () => {
     expect((await api('/api/v1/usage')).status).toBe(401);
   });
 
+  it('GET /api/v1/activity: the last 30 days by day, model and endpoint, equal to the raw rows', async () => {
+    const { body } = await api('/api/v1/activity', keys.a.secret);
+    const raw = await queryRows<Record<string, string>>(
+      s.clickhouse!,
+      `SELECT toString(toDate(ts)) AS d, if(served_model = '', requested_model, served_model) AS m, provider AS p, count() AS n, sum(tokens_completion) AS tc, sum(toUInt64(round(cost_usd * 1e9))) AS cost
+         FROM requests WHERE account_id = {a:String} AND toDate(ts) >= today() - 29 GROUP BY d, m, p ORDER BY d DESC, m, p`,
+      { a: keys.a.account },
+    );
+    expect(body.data.map((r: any) => [r.date, r.model, r.provider, r.requests, r.tokens_completion, r.cost_usd])).toEqual(raw.map((r) => [r.d, r.m, r.p, Number(r.n), Number(r.tc), Number(r.cost) / 1e9]));
+    expect(body.data.find((r: any) => r.model === 'openai/gpt-4o-mini').endpoint_id).toMatch(/^(openai|azure):openai\/gpt-4o-mini$/);
+  });
+
   it('GET /api/v1/key reports the calling key and what it spent', async () => {
     const { body } = await api('/api/v1/key', keys.b.secret);
     const [raw] = await queryRows<{ spent: string }>(s.clickhouse!, 'SELECT sum(toUInt64(round(cost_usd * 1e9)) + toUInt64(round(fee_usd * 1e9))) AS spent FROM requests WHERE account_id = {a:String}', { a: keys.b.account });
