@@ -54,6 +54,8 @@ export interface Config {
   retentionDays: number;
   /** An app appears on public leaderboards only once this many distinct accounts used it (privacy). */
   appMinUsers: number;
+  /** The demo for `npm start`: 'auto' backfills a simulated population when using the simulator on an empty database. */
+  demo: { mode: 'auto' | 'off'; accounts: number; days: number; liveRps: number };
 }
 
 export class ConfigError extends Error {
@@ -208,6 +210,12 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
     },
     retentionDays: r.int('RETENTION_DAYS', 400, 1, 36_500),
     appMinUsers: r.int('APP_MIN_USERS', 5, 1, 1_000_000),
+    demo: {
+      mode: r.oneOf('DEMO', 'auto', ['auto', 'off']),
+      accounts: r.int('DEMO_ACCOUNTS', 600, 1, 100_000),
+      days: r.int('DEMO_DAYS', 56, 1, 730),
+      liveRps: r.float('DEMO_LIVE_RPS', 3, 0, 1000),
+    },
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze(config);

@@ -14,6 +14,7 @@ import { Metrics } from '../core/metrics.ts';
 import { closeClickHouse, openClickHouse, queryRows, type ClickHouseClient } from '../analytics/clickhouse.ts';
 import { migrate } from '../analytics/schema/migrate.ts';
 import { recordCatalog } from '../analytics/catalog-history.ts';
+import { Demo } from '../analytics/population/demo.ts';
 import { IngestConsumer } from '../ingest/consumer.ts';
 import { WorkerIngest } from '../ingest/worker-ingest.ts';
 import { KeyStore, newKeySecret } from '../router/auth/key-store.ts';
@@ -185,6 +186,11 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   });
   const address = await app.listen({ host: config.host, port: config.port });
   const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
+  let demo: Demo | undefined;
+  if (config.demo.mode === 'auto' && role === 'all' && simulator && clickhouse) {
+    demo = new Demo({ clickhouse, catalog, keys, log: logger.child({ part: 'demo' }), url: () => url }, config.demo);
+    void demo.start().catch((err) => logger.error({ err }, 'demo backfill failed'));
+  }
   logger.info({ url, role, kafka: Boolean(kafka) }, `switchboard (${role}) listening on ${url}${routes ? ` (OpenAI base URL ${url}/v1)` : ''}`);
 
   cleanups.push(async () => {
@@ -213,6 +219,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     close: () =>
       (closing ??= (async () => {
         draining = true;
+        demo?.stop();
         // Stop accepting and wait for in-flight requests. A connection whose request finishes during the
         // drain turns idle keep-alive only afterwards, so keep closing idle ones until the server is shut.
         const sweep = setInterval(() => app.server.closeIdleConnections(), 100);

@@ -33,6 +33,8 @@ export interface Population {
    */
   truth: Record<string, string[]>;
   priceChanges: { model: string; ts: number; factor: number }[];
+  /** Where each account stands at the end: what live traffic continues from. */
+  accounts: { id: string; category: string; app: string; main: string; curiosity: number }[];
 }
 
 interface Account {
@@ -134,5 +136,6 @@ export function simulatePopulation(o: PopulationOptions): Population {
       .sort((x, y) => y.u - x.u)
       .map((x) => x.id);
   }
-  return { events, truth, priceChanges: (o.priceChanges ?? []).map((p) => ({ model: p.model, ts: start + p.day * DAY, factor: p.factor })) };
+  const finalAccounts = accounts.map((a) => ({ id: a.id, category: a.category, app: `app-${a.id.slice(4, 6)}`, main: a.main, curiosity: a.curiosity }));
+  return { accounts: finalAccounts, events, truth, priceChanges: (o.priceChanges ?? []).map((p) => ({ model: p.model, ts: start + p.day * DAY, factor: p.factor })) };
 }

@@ -13,7 +13,7 @@ let baseUrl: string;
 const log = () => service.log();
 
 beforeAll(async () => {
-  service = await startServiceProcess(undefined, { DATA_DIR: mkdtempSync(join(tmpdir(), 'switchboard-e2e-')), SWITCHBOARD_DEV_KEY: KEY, SIMULATOR_LATENCY_SCALE: '0.05', TELEMETRY_FLUSH_MS: '200' });
+  service = await startServiceProcess(undefined, { DATA_DIR: mkdtempSync(join(tmpdir(), 'switchboard-e2e-')), SWITCHBOARD_DEV_KEY: KEY, SIMULATOR_LATENCY_SCALE: '0.05', TELEMETRY_FLUSH_MS: '200', DEMO: 'off' });
   baseUrl = service.url;
 });
 

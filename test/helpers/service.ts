@@ -17,6 +17,7 @@ export async function startTestService(env: Record<string, string> = {}, random?
     LOG_LEVEL: 'silent',
     SIMULATOR_LATENCY_SCALE: '0.01',
     TELEMETRY_FLUSH_MS: '100',
+    DEMO: 'off',
     ...env,
   }, role ? [role] : []);
   return startService(config, { logger: createLogger(env.LOG_LEVEL ?? 'silent'), random });
