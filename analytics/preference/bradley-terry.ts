@@ -27,58 +27,102 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export function fit(outcomes: readonly Outcome[], items: readonly string[], maxIterations = 5000, start?: Map<string, number>): Map<string, number> {
-  const index = new Map(items.map((x, i) => [x, i]));
-  const n = items.length;
-  const wins = new Float64Array(n).fill(1); // prior: one virtual win…
-  const games = new Map<number, number>(); // pair key → comparisons
+/** Wins per ordered pair: the sufficient statistic of Bradley–Terry. */
+type PairCounts = Map<number, number>; // winner * n + loser → wins
+
+function countPairs(outcomes: readonly Outcome[], index: Map<string, number>, n: number): PairCounts {
+  const counts: PairCounts = new Map();
   for (const o of outcomes) {
     const w = index.get(o.winner);
     const l = index.get(o.loser);
     if (w === undefined || l === undefined || w === l) continue;
-    wins[w] += 1;
-    const key = w < l ? w * n + l : l * n + w;
-    games.set(key, (games.get(key) ?? 0) + 1);
+    counts.set(w * n + l, (counts.get(w * n + l) ?? 0) + 1);
   }
-  // MM converges slowly from flat; a bootstrap starts from the point estimate, which is close.
-  let p = Float64Array.from(items, (x) => Math.exp(start?.get(x) ?? 0));
+  return counts;
+}
+
+function fitCounts(counts: PairCounts, n: number, maxIterations: number, start?: Float64Array): Float64Array {
+  const wins = new Float64Array(n).fill(1); // prior: one virtual win…
+  const games = new Float64Array(n * n);
+  for (const [key, c] of counts) {
+    const w = Math.floor(key / n);
+    const l = key % n;
+    wins[w] += c;
+    games[w * n + l] += c;
+    games[l * n + w] += c;
+  }
+  let p = start ? Float64Array.from(start, Math.exp) : new Float64Array(n).fill(1);
   for (let it = 0; it < maxIterations; it++) {
     const next = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       let denom = 2 / (p[i] + 1); // …and one virtual loss: two games against a strength-1 reference
       for (let j = 0; j < n; j++) {
-        if (i === j) continue;
-        const g = games.get(i < j ? i * n + j : j * n + i);
-        if (g) denom += g / (p[i] + p[j]);
+        const g = games[i * n + j];
+        if (g > 0) denom += g / (p[i] + p[j]);
       }
       next[i] = wins[i] / denom;
     }
-    const mean = next.reduce((s, x) => s + Math.log(x), 0) / n;
-    const centred = next.map((x) => Math.exp(Math.log(x) - mean));
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += Math.log(next[i]) / n;
     let change = 0;
-    for (let i = 0; i < n; i++) change = Math.max(change, Math.abs(Math.log(centred[i] / p[i])));
-    p = centred;
+    for (let i = 0; i < n; i++) {
+      const v = Math.exp(Math.log(next[i]) - mean);
+      change = Math.max(change, Math.abs(Math.log(v / p[i])));
+      next[i] = v;
+    }
+    p = next;
     if (change < 1e-9) break;
   }
-  return new Map(items.map((x, i) => [x, Math.log(p[i])]));
+  return p.map(Math.log);
 }
 
+export function fit(outcomes: readonly Outcome[], items: readonly string[], maxIterations = 5000, start?: Map<string, number>): Map<string, number> {
+  const index = new Map(items.map((x, i) => [x, i]));
+  const s = fitCounts(countPairs(outcomes, index, items.length), items.length, maxIterations, start && Float64Array.from(items, (x) => start.get(x) ?? 0));
+  return new Map(items.map((x, i) => [x, s[i]]));
+}
+
+/** Poisson draw (Knuth for small means, normal approximation above). */
+function poisson(mean: number, random: () => number): number {
+  if (mean > 30) return Math.max(0, Math.round(mean + Math.sqrt(mean) * Math.sqrt(-2 * Math.log(Math.max(random(), 1e-12))) * Math.cos(2 * Math.PI * random())));
+  const limit = Math.exp(-mean);
+  let k = 0;
+  let prod = random();
+  while (prod > limit) {
+    k++;
+    prod *= random();
+  }
+  return k;
+}
+
+/**
+ * Scores with 95% intervals from a Poisson bootstrap over pair counts (each count redrawn around itself):
+ * the same sampling distribution as resampling outcomes, at the cost of the number of pairs, not outcomes.
+ */
 export function scores(outcomes: readonly Outcome[], opts: { resamples?: number; seed?: number } = {}): Score[] {
   const items = [...new Set(outcomes.flatMap((o) => [o.winner, o.loser]))].sort();
-  if (items.length === 0) return [];
-  const point = fit(outcomes, items);
+  const n = items.length;
+  if (n === 0) return [];
+  const index = new Map(items.map((x, i) => [x, i]));
+  const counts = countPairs(outcomes, index, n);
+  const point = fitCounts(counts, n, 5000);
   const random = seededRandom(opts.seed ?? 1);
-  const samples = new Map(items.map((x) => [x, [] as number[]]));
+  const samples = items.map(() => [] as number[]);
   for (let b = 0; b < (opts.resamples ?? 200); b++) {
-    const resample = Array.from({ length: outcomes.length }, () => outcomes[Math.floor(random() * outcomes.length)]);
-    for (const [item, s] of fit(resample, items, 2000, point)) samples.get(item)!.push(s);
+    const resample: PairCounts = new Map();
+    for (const [key, c] of counts) {
+      const d = poisson(c, random);
+      if (d > 0) resample.set(key, d);
+    }
+    const fitted = fitCounts(resample, n, 2000, point);
+    for (let i = 0; i < n; i++) samples[i].push(fitted[i]);
   }
   const comparisons = new Map<string, number>();
   for (const o of outcomes) for (const x of [o.winner, o.loser]) comparisons.set(x, (comparisons.get(x) ?? 0) + 1);
   return items
-    .map((item) => {
-      const s = samples.get(item)!.sort((a, b) => a - b);
-      return { item, score: point.get(item)!, low: s[Math.floor(0.025 * s.length)], high: s[Math.min(s.length - 1, Math.floor(0.975 * s.length))], comparisons: comparisons.get(item) ?? 0 };
+    .map((item, i) => {
+      const s = samples[i].sort((a, b) => a - b);
+      return { item, score: point[i], low: s[Math.floor(0.025 * s.length)], high: s[Math.min(s.length - 1, Math.floor(0.975 * s.length))], comparisons: comparisons.get(item) ?? 0 };
     })
     .sort((a, b) => b.score - a.score || a.item.localeCompare(b.item));
 }

@@ -49,7 +49,7 @@ export const RankingsSchema = Type.Object({
     { description: 'tokens per bucket for the listed models, the rest as "other" (for a stacked chart)' },
   ),
   apps: Type.Array(Type.Object({ app: Type.String(), users: Type.Integer(), requests: Type.Integer(), tokens: Type.Integer() }), {
-    description: 'apps used by at least APP_MIN_USERS distinct accounts in the period',
+    description: 'apps used by at least APP_MIN_USERS distinct accounts in the period (whole UTC days)',
   }),
   trending: Type.Array(Type.Object({ model: Type.String(), tokens: Type.Integer(), previous_tokens: Type.Integer(), growth: Type.Number() }), {
     description: 'fastest growth against the previous period, among models with at least 0.1% of tokens in both',
@@ -138,8 +138,8 @@ export function registerRankingsRoutes(app: FastifyInstance, deps: { clickhouse:
         queryRows<{ app: string; users: string; requests: string; tokens: string }>(
           deps.clickhouse,
           `SELECT app, uniqExactMerge(users) AS users, sum(requests) AS requests, sum(tokens) AS tokens
-             FROM app_hourly
-            WHERE hour >= {from:DateTime('UTC')} AND hour < {to:DateTime('UTC')}
+             FROM app_daily
+            WHERE day >= toDate({from:DateTime('UTC')}) AND day <= toDate({to:DateTime('UTC')})
               AND ({category:String} = '' OR category = {category:String})
             GROUP BY app HAVING users >= {k:UInt32} ORDER BY tokens DESC, app LIMIT {limit:UInt32}`,
           { ...common, k: deps.appMinUsers, limit },

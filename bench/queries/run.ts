@@ -1,0 +1,87 @@
+// bench/queries: with N million raw request rows generated inside ClickHouse (chDB), the p50/p95 of every
+// public analytics endpoint and of the usage API, through the real routes (app.inject), against a
+// `SELECT 1` round trip measured in the same run as the baseline.
+// Usage: npm run bench:queries -- [--rows 50000000] [--runs 30]
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadCatalog } from '../../catalog/catalog.ts';
+import { closeClickHouse, openClickHouse, queryRows } from '../../analytics/clickhouse.ts';
+import { migrate } from '../../analytics/schema/migrate.ts';
+import { createLogger } from '../../core/logger.ts';
+import { Metrics } from '../../core/metrics.ts';
+import { KeyStore } from '../../router/auth/key-store.ts';
+import { buildApp } from '../../service/app.ts';
+
+const { values } = parseArgs({ options: { rows: { type: 'string', default: '50000000' }, runs: { type: 'string', default: '30' } } });
+const ROWS = Number(values.rows);
+const RUNS = Number(values.runs);
+const dir = mkdtempSync(join(tmpdir(), 'bench-queries-'));
+const ch = await openClickHouse({ url: undefined, dataDir: dir });
+await migrate(ch, 400);
+const catalog = loadCatalog();
+const endpoints = [...catalog.endpoints];
+
+// Generated in ClickHouse: 60 days, 20,000 accounts, every catalog endpoint, skewed popularity.
+const models = `[${endpoints.map((e) => `'${e.model}'`).join(',')}]`;
+const providers = `[${endpoints.map((e) => `'${e.provider}'`).join(',')}]`;
+const ids = `[${endpoints.map((e) => `'${e.id}'`).join(',')}]`;
+const t0 = Date.now();
+const CHUNK = 5_000_000;
+for (let done = 0; done < ROWS; done += CHUNK) {
+  const n = Math.min(CHUNK, ROWS - done);
+  await ch.command({
+    query: `INSERT INTO requests (event_id, generation_id, ts, account_id, key_id, app, category, requested_model, served_model, provider, endpoint_id, status, error_class, latency_ms, ttft_ms, tokens_prompt, tokens_completion, cost_usd, fee_usd, streamed, fallback_depth, attempts)
+      SELECT generateUUIDv4(), concat('gen-b', toString(number + ${done})), now64(3) - toIntervalMillisecond(rand(1) % (60 * 86400000)),
+             concat('acct_', toString(rand(2) % 20000)), concat('key_', toString(rand(2) % 20000)), concat('app-', toString(rand(3) % 300)),
+             ['programming','roleplay','translation','general','marketing','science'][1 + rand(4) % 6],
+             ${models}[1 + toUInt32(pow(rand(5) % 10000 / 10000, 2) * ${endpoints.length})] AS m, m,
+             ${providers}[1 + toUInt32(pow(rand(5) % 10000 / 10000, 2) * ${endpoints.length})],
+             ${ids}[1 + toUInt32(pow(rand(5) % 10000 / 10000, 2) * ${endpoints.length})],
+             if(rand(6) % 100 < 2, 502, 200), if(rand(6) % 100 < 2, 'upstream_5xx', 'none'),
+             200 + rand(7) % 5000, 100 + rand(8) % 1500, 100 + rand(9) % 4000, 20 + rand(10) % 800,
+             (100 + rand(9) % 4000) * 0.000001, (100 + rand(9) % 4000) * 0.000000055, rand(11) % 3 = 0, 0, 1
+        FROM numbers(${n})`,
+  });
+  process.stderr.write(`generated ${Math.min(ROWS, done + n).toLocaleString('en')} of ${ROWS.toLocaleString('en')} rows (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+}
+const genSeconds = (Date.now() - t0) / 1000;
+
+const keys = new KeyStore(join(dir, 'keys.json'));
+const KEY = 'bench-queries-key-0123456789';
+keys.addEphemeral(KEY, 'bench', 'acct_42');
+const app = await buildApp({ logger: createLogger('silent'), metrics: new Metrics(), bodyLimitBytes: 1 << 20, keys, catalog, appMinUsers: 5, clickhouse: ch, ops: { ready: () => ({ ready: true }) } });
+
+async function time(name: string, f: () => Promise<number>): Promise<{ name: string; p50: number; p95: number }> {
+  for (let i = 0; i < 3; i++) await f();
+  const t: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const s = performance.now();
+    const status = await f();
+    if (status !== 200) throw new Error(`${name}: status ${status}`);
+    t.push(performance.now() - s);
+  }
+  t.sort((a, b) => a - b);
+  return { name, p50: t[Math.floor(t.length * 0.5)], p95: t[Math.min(t.length - 1, Math.floor(t.length * 0.95))] };
+}
+const get = (url: string, auth = false) => async () => (await app.inject({ method: 'GET', url, headers: auth ? { authorization: `Bearer ${KEY}` } : {} })).statusCode;
+
+const results = [
+  await time('baseline SELECT 1', async () => ((await queryRows(ch, 'SELECT 1 AS x')).length === 1 ? 200 : 500)),
+  await time('rankings day', get('/api/v1/rankings?period=day')),
+  await time('rankings week', get('/api/v1/rankings?period=week')),
+  await time('rankings month', get('/api/v1/rankings?period=month')),
+  await time('rankings month programming', get('/api/v1/rankings?period=month&category=programming')),
+  await time('model stats', get('/api/v1/models/openai/gpt-4o-mini/stats')),
+  await time('preference month', get('/api/v1/rankings/preference?period=month')),
+  await time('usage by day (30 d)', get('/api/v1/usage?group_by=day', true)),
+  await time('usage by model (1 y)', get(`/api/v1/usage?group_by=model&from=${new Date(Date.now() - 365 * 86400000).toISOString().slice(0, 10)}`, true)),
+  await time('activity', get('/api/v1/activity', true)),
+  await time('key', get('/api/v1/key', true)),
+];
+const base = results[0].p50;
+console.log(`queries  ${new Date().toISOString()}  ${ROWS.toLocaleString('en')} raw rows generated in ${genSeconds.toFixed(0)} s; ${RUNS} runs each after 3 warm-up`);
+for (const r of results) console.log(`${r.name.padEnd(28)} p50 ${r.p50.toFixed(1).padStart(7)} ms  p95 ${r.p95.toFixed(1).padStart(7)} ms  (p50 ${(r.p50 / base).toFixed(1)}× baseline)`);
+await app.close();
+await closeClickHouse(ch, true);
