@@ -3,7 +3,7 @@
 // are written. Price-event analysis reads this table.
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Catalog } from '../catalog/catalog.ts';
-import { queryRows } from './clickhouse.ts';
+import { dateTime64 as dateTime, queryRows } from './clickhouse.ts';
 
 interface State {
   endpoint_id: string;
@@ -15,7 +15,6 @@ interface State {
   available: boolean;
 }
 
-const dateTime = (ms: number) => new Date(ms).toISOString().slice(0, 23).replace('T', ' ');
 
 export async function recordCatalog(client: ClickHouseClient, catalog: Catalog, now = Date.now()): Promise<number> {
   const last = await queryRows<State>(

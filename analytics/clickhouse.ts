@@ -36,3 +36,7 @@ export async function queryRows<T>(client: ClickHouseClient, query: string, para
   const rs = await client.query({ query, query_params: params, format: 'JSONEachRow' });
   return rs.json<T>();
 }
+
+/** Milliseconds since the epoch as DateTime64(3) text ('YYYY-MM-DD hh:mm:ss.sss', UTC), the form the
+ * basic input format and typed parameters both read. */
+export const dateTime64 = (ms: number): string => new Date(ms).toISOString().slice(0, 23).replace('T', ' ');

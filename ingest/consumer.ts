@@ -10,7 +10,7 @@ import type { Logger } from '../core/logger.ts';
 import { decodeMessage, type TelemetryEvent } from '../telemetry/event.ts';
 import type { Topics } from '../telemetry/kafka.ts';
 import { REPLAY_HEADER } from '../telemetry/kafka-sink.ts';
-import { queryRows } from '../analytics/clickhouse.ts';
+import { dateTime64 as dateTime, queryRows } from '../analytics/clickhouse.ts';
 import { Coalescer, type InsertObserver } from './coalescer.ts';
 import { splitRows, type KafkaOrigin } from './rows.ts';
 
@@ -36,7 +36,6 @@ interface HighWater {
   attempts: number;
 }
 
-const dateTime = (ms: number) => new Date(ms).toISOString().slice(0, 23).replace('T', ' ');
 
 export class IngestConsumer {
   private readonly consumer: Consumer;

@@ -1,8 +1,7 @@
 // Telemetry events → ClickHouse rows. Shared by the embedded writer and the Kafka consumer.
 import type { AttemptEvent, RequestEvent, TelemetryEvent } from '../telemetry/event.ts';
 
-/** DateTime64(3) text as the basic input format reads it ('YYYY-MM-DD hh:mm:ss.sss', UTC). */
-const dateTime = (ms: number): string => new Date(ms).toISOString().slice(0, 23).replace('T', ' ');
+import { dateTime64 as dateTime } from '../analytics/clickhouse.ts';
 
 /** Where a row came from in Kafka; absent in embedded mode. */
 export interface KafkaOrigin {

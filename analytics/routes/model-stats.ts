@@ -1,18 +1,17 @@
 // Public per-model stats: each provider endpoint's price, latency and time-to-first-token quantiles over
 // the last day, throughput, uptime over 5 minutes, 30 minutes and 1 day, and daily token series.
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Catalog } from '../../catalog/catalog.ts';
 import { notFound } from '../../core/errors.ts';
-import { errorResponses } from '../../service/schemas.ts';
+import { errorResponses, Nullable } from '../../service/schemas.ts';
 import { queryRows } from '../clickhouse.ts';
 
 const Params = Type.Object({
   author: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' }),
   slug: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' }),
 });
-const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Quantiles = Nullable(Type.Object({ p50: Type.Number(), p90: Type.Number(), p99: Type.Number() }));
 
 export const ModelStatsSchema = Type.Object({

@@ -1,16 +1,15 @@
 // Public revealed preference: retention, switching flows, pairwise Bradley–Terry scores with bootstrap
 // intervals (ties where intervals overlap), and what each price change did to the model's share.
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { CATEGORIES } from '../../router/classify.ts';
-import { errorResponses } from '../../service/schemas.ts';
-import { queryRows } from '../clickhouse.ts';
+import { errorResponses, Nullable } from '../../service/schemas.ts';
+import { dateTime64 as ch, queryRows } from '../clickhouse.ts';
 import { scores } from '../preference/bradley-terry.ts';
 import { flows, outcomes, retention, weeklyMains, type WeeklyUse } from '../preference/revealed.ts';
 
 export const PREFERENCE_WEEKS = { month: 5, quarter: 13, year: 52 } as const;
-const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
 const Query = Type.Object(
   {
@@ -47,7 +46,6 @@ export const PreferenceSchema = Type.Object({
   ),
 });
 
-const ch = (ms: number) => new Date(ms).toISOString().slice(0, 23).replace('T', ' ');
 
 export function registerPreferenceRoute(app: FastifyInstance, deps: { clickhouse: ClickHouseClient }): void {
   app.get<{ Querystring: Static<typeof Query> }>(

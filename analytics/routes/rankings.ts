@@ -1,10 +1,10 @@
 // Public leaderboards from the hourly aggregate: top models by tokens in the period with share, rank,
 // change of rank and growth against the previous period, an "other" row, and market share by author.
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { CATEGORIES } from '../../router/classify.ts';
-import { errorResponses } from '../../service/schemas.ts';
+import { errorResponses, Nullable } from '../../service/schemas.ts';
 import { queryRows } from '../clickhouse.ts';
 
 export const PERIOD_HOURS = { day: 24, week: 24 * 7, month: 24 * 30 } as const;
@@ -18,7 +18,6 @@ const Query = Type.Object(
   { additionalProperties: false },
 );
 
-const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
 export const RankingsSchema = Type.Object({
   period: Type.String(),

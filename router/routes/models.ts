@@ -3,8 +3,8 @@ import { Type } from '@sinclair/typebox';
 import type { Catalog } from '../../catalog/catalog.ts';
 import { PRICES_COMPILED_ON } from '../../catalog/data.ts';
 import type { HealthRegistry } from '../health/registry.ts';
+import { Nullable } from '../../service/schemas.ts';
 
-const Nullable = (t: ReturnType<typeof Type.Number>) => Type.Union([t, Type.Null()]);
 
 const EndpointSchema = Type.Object({
   id: Type.String(),
