@@ -12,6 +12,14 @@ export interface Migration {
 // needs a window on non-replicated MergeTree tables.
 const RAW_SETTINGS = 'SETTINGS non_replicated_deduplication_window = 10000';
 
+/** The model a request is counted under: the one that served it, or the one asked for when none did. */
+const MODEL_OF_REQUEST = "if(served_model = '', requested_model, served_model)";
+/** The measures both usage aggregates keep, and how they are summed from raw requests. */
+const USAGE_MEASURES = 'requests UInt64, errors UInt64, tokens_prompt UInt64, tokens_completion UInt64, cost_nusd UInt64, fee_nusd UInt64';
+const USAGE_SUMS = `count() AS requests, countIf(status != 200) AS errors, sum(tokens_prompt) AS tokens_prompt,
+               sum(tokens_completion) AS tokens_completion, sum(toUInt64(round(cost_usd * 1e9))) AS cost_nusd,
+               sum(toUInt64(round(fee_usd * 1e9))) AS fee_nusd`;
+
 export const MIGRATIONS: Migration[] = [
   {
     version: 1,
@@ -97,26 +105,16 @@ export const MIGRATIONS: Migration[] = [
         author LowCardinality(String),
         provider LowCardinality(String),
         category LowCardinality(String),
-        requests UInt64,
-        errors UInt64,
-        tokens_prompt UInt64,
-        tokens_completion UInt64,
-        cost_nusd UInt64,
-        fee_nusd UInt64
+        ${USAGE_MEASURES}
       ) ENGINE = SummingMergeTree
       PARTITION BY toYYYYMM(hour)
       ORDER BY (hour, model, provider, category, author)`,
       `CREATE MATERIALIZED VIEW IF NOT EXISTS usage_hourly_mv TO usage_hourly AS
         SELECT toStartOfHour(ts) AS hour,
-               if(served_model = '', requested_model, served_model) AS model,
+               ${MODEL_OF_REQUEST} AS model,
                splitByChar('/', model)[1] AS author,
                provider, category,
-               count() AS requests,
-               countIf(status != 200) AS errors,
-               sum(tokens_prompt) AS tokens_prompt,
-               sum(tokens_completion) AS tokens_completion,
-               sum(toUInt64(round(cost_usd * 1e9))) AS cost_nusd,
-               sum(toUInt64(round(fee_usd * 1e9))) AS fee_nusd
+               ${USAGE_SUMS}
         FROM requests
         GROUP BY hour, model, author, provider, category`,
       `CREATE TABLE IF NOT EXISTS usage_daily_account (
@@ -125,25 +123,15 @@ export const MIGRATIONS: Migration[] = [
         key_id String,
         model LowCardinality(String),
         provider LowCardinality(String),
-        requests UInt64,
-        errors UInt64,
-        tokens_prompt UInt64,
-        tokens_completion UInt64,
-        cost_nusd UInt64,
-        fee_nusd UInt64
+        ${USAGE_MEASURES}
       ) ENGINE = SummingMergeTree
       PARTITION BY toYYYYMM(day)
       ORDER BY (account_id, day, key_id, model, provider)`,
       `CREATE MATERIALIZED VIEW IF NOT EXISTS usage_daily_account_mv TO usage_daily_account AS
         SELECT toDate(ts) AS day, account_id, key_id,
-               if(served_model = '', requested_model, served_model) AS model,
+               ${MODEL_OF_REQUEST} AS model,
                provider,
-               count() AS requests,
-               countIf(status != 200) AS errors,
-               sum(tokens_prompt) AS tokens_prompt,
-               sum(tokens_completion) AS tokens_completion,
-               sum(toUInt64(round(cost_usd * 1e9))) AS cost_nusd,
-               sum(toUInt64(round(fee_usd * 1e9))) AS fee_nusd
+               ${USAGE_SUMS}
         FROM requests
         GROUP BY day, account_id, key_id, model, provider`,
     ],
