@@ -12,6 +12,7 @@ import type { Topics } from '../telemetry/kafka.ts';
 import { REPLAY_HEADER } from '../telemetry/kafka-sink.ts';
 import { dateTime64 as dateTime, queryRows } from '../analytics/clickhouse.ts';
 import { Coalescer, type InsertObserver } from './coalescer.ts';
+import { reconcileUsage } from '../analytics/reconcile.ts';
 import { splitRows, type KafkaOrigin } from './rows.ts';
 
 export interface ConsumerOptions {
@@ -69,6 +70,9 @@ export class IngestConsumer {
   }
 
   async start(): Promise<void> {
+    // A predecessor killed mid-insert may have left raw rows without their aggregate rows: repair first.
+    const repaired = await reconcileUsage(this.client, Date.now() - 2 * 86_400_000);
+    if (repaired > 0) this.log.warn({ repaired }, 'aggregates were behind the raw rows (an earlier crash): repaired');
     await this.dlq.connect();
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.opts.topics.requests, fromBeginning: true });

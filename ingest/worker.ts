@@ -6,6 +6,7 @@ import { createLogger } from '../core/logger.ts';
 import { MemoryBus } from '../telemetry/bus.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.ts';
 import { IngestWriter } from './writer.ts';
+import { reconcileUsage } from '../analytics/reconcile.ts';
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
@@ -13,6 +14,7 @@ const send = (m: FromWorker) => port.postMessage(m);
 
 try {
   const client = await openClickHouse({ url: init.clickhouseUrl, dataDir: init.dataDir });
+  await reconcileUsage(client, Date.now() - 2 * 86_400_000); // an earlier crash may have left aggregates behind
   // The router's thread already bounds what it forwards; here nothing more is dropped.
   const bus = new MemoryBus(Number.MAX_SAFE_INTEGER);
   const writer = new IngestWriter(client, bus, init, createLogger(init.logLevel, 'switchboard-ingest'), {

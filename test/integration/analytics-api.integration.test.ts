@@ -245,6 +245,27 @@ describe('catalog history', () => {
   });
 });
 
+describe('aggregate repair after a crash', () => {
+  it('raw rows whose aggregate rows never landed are added to the aggregates, once', async () => {
+    const { reconcileUsage } = await import('../../analytics/reconcile.ts');
+    const { splitRows } = await import('../../ingest/rows.ts');
+    const { sampleRequestEvent } = await import('../fixtures/events.ts');
+    const { randomUUID } = await import('node:crypto');
+    // What a kill between the raw part and the view parts leaves: raw rows the views never saw.
+    for (const mv of ['usage_daily_account_mv', 'usage_hourly_mv']) await s.clickhouse!.command({ query: `DETACH TABLE ${mv}` });
+    const lost = Array.from({ length: 3 }, (_, i) => ({ ...sampleRequestEvent, event_id: randomUUID(), generation_id: `gen-lost-${i}`, account_id: 'acct_lost', ts: Date.now() - i * 1000, served_model: 'openai/gpt-4o', tokens_prompt: 100 + i, cost_usd: 0.001 * (i + 1) }));
+    await s.clickhouse!.insert({ table: 'requests', values: splitRows(lost).requests, format: 'JSONEachRow' });
+    for (const mv of ['usage_daily_account_mv', 'usage_hourly_mv']) await s.clickhouse!.command({ query: `ATTACH TABLE ${mv}` });
+    const agg = async () => (await queryRows<Record<string, string>>(s.clickhouse!, "SELECT sum(requests) AS n, sum(tokens_prompt) AS p, sum(cost_nusd) AS c FROM usage_daily_account WHERE account_id = 'acct_lost'"))[0];
+    expect(Number((await agg()).n)).toBe(0);
+    const hourlyBefore = Number((await queryRows<{ n: string }>(s.clickhouse!, 'SELECT sum(requests) AS n FROM usage_hourly'))[0].n);
+    expect(await reconcileUsage(s.clickhouse!, Date.now() - 86_400_000)).toBeGreaterThan(0);
+    expect(await agg()).toEqual((await queryRows<Record<string, string>>(s.clickhouse!, "SELECT count() AS n, sum(tokens_prompt) AS p, sum(toUInt64(round(cost_usd * 1e9))) AS c FROM requests WHERE account_id = 'acct_lost'"))[0]);
+    expect(Number((await queryRows<{ n: string }>(s.clickhouse!, 'SELECT sum(requests) AS n FROM usage_hourly'))[0].n)).toBe(hourlyBefore + 3);
+    expect(await reconcileUsage(s.clickhouse!, Date.now() - 86_400_000)).toBe(0); // nothing left to add
+  });
+});
+
 describe('parameter validation', () => {
   it('rejects bad periods, limits, categories, dates, groupings and injection attempts with 400, changing nothing', async () => {
     const before = await queryRows<{ n: string }>(s.clickhouse!, 'SELECT count() AS n FROM requests');
