@@ -5,12 +5,10 @@
 // it. Limits: only missing amounts are repaired (a surplus cannot be subtracted from these unsigned sums),
 // only within the window, and endpoint_minute's latency digests are not repaired.
 import type { ClickHouseClient } from '@clickhouse/client';
-import { MODEL_OF_REQUEST, USAGE_SUMS } from './schema/migrations.ts';
+import { MODEL_OF_REQUEST, USAGE_MEASURE_NAMES as MEASURES, USAGE_RESUM as sums, USAGE_SUMS } from './schema/migrations.ts';
 import { dateTime64 } from './clickhouse.ts';
 
-const MEASURES = ['requests', 'errors', 'tokens_prompt', 'tokens_completion', 'cost_nusd', 'fee_nusd'];
 const delta = MEASURES.map((m) => `if(r.${m} > a.${m}, r.${m} - a.${m}, 0) AS ${m}`).join(', ');
-const sums = MEASURES.map((m) => `sum(${m}) AS ${m}`).join(', ');
 
 const TARGETS = [
   {

@@ -168,7 +168,8 @@ export async function handleChat(deps: ChatDeps, req: ChatRequest, caller: Calle
   throw withTelemetry(deps, id, startedAt, t0, caller, req, err, failures[failures.length - 1]?.e, attempts, clientGone ? 'client_abort' : failures[failures.length - 1]?.f.errorClass);
 }
 
-function recordFailure(deps: ChatDeps, e: Endpoint, f: AttemptFailure, now: number): void {
+/** What a failed attempt tells this router about the endpoint (before the first token or mid-stream). */
+function recordFailure(deps: ChatDeps, e: Endpoint, f: Pick<AttemptFailure, 'errorClass' | 'retryAfterMs'>, now: number): void {
   const h = deps.health.get(e);
   deps.metrics.upstreamAttempts.inc({ provider: e.provider, error_class: f.errorClass });
   switch (f.errorClass) {
@@ -295,13 +296,7 @@ async function streamOut(deps: ChatDeps, req: ChatRequest, reply: FastifyReply, 
   let o: Outcome;
   if (failure) {
     // Once a stream has begun there is no failover: end it with an error chunk, and record a failure.
-    const h = deps.health.get(e);
-    if (failure.cls === 'client_abort') h.breaker.release();
-    else {
-      h.breaker.onFailure();
-      h.stats.record('failure', Date.now());
-    }
-    deps.metrics.upstreamAttempts.inc({ provider: e.provider, error_class: failure.cls });
+    recordFailure(deps, e, { errorClass: failure.cls, retryAfterMs: undefined }, Date.now());
     o = { status: failure.cls === 'client_abort' ? 499 : 502, errorClass: failure.cls, latencyMs: latency, ttftMs: start.ttftMs, tokensPrompt, tokensCompletion, costUsd: costOf(e, tokensPrompt, tokensCompletion) };
     await out.chunk({}, 'error', { error: { message: `${e.provider} stream failed: ${failure.message}`, type: 'upstream_error', code: failure.cls, provider: e.provider } });
   } else {

@@ -76,7 +76,9 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   const logger = opts.logger ?? createLogger(config.logLevel);
   const metrics = new Metrics();
   const cleanups: (() => Promise<void>)[] = [];
-  let catalog = loadCatalog().extend(config.extraModels, config.providers);
+  // Everything the world offers (for the catalog history); routing may narrow it to configured providers.
+  const fullCatalog = loadCatalog().extend(config.extraModels, config.providers);
+  let catalog = fullCatalog;
   let simulator: Simulator | undefined;
   if (routes && config.providers.length === 0 && !config.simulatorUrl) {
     simulator = await startSimulator({ catalog, port: config.simulator.port, latencyScale: config.simulator.latencyScale });
@@ -96,8 +98,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   if (ingests || analyzes || config.clickhouseUrl) {
     clickhouse = await openClickHouse({ url: config.clickhouseUrl, dataDir: config.dataDir });
     await migrate(clickhouse, config.retentionDays);
-    // The full catalog, not the subset this process routes to: what the world offers, for price events.
-    const changes = await recordCatalog(clickhouse, loadCatalog().extend(config.extraModels, config.providers));
+    const changes = await recordCatalog(clickhouse, fullCatalog);
     if (changes > 0) logger.info({ changes }, 'catalog changes recorded');
   }
   const kafka = kafkaBrokers ? createKafka(kafkaBrokers, `switchboard-${role}`, logger) : undefined;

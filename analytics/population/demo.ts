@@ -28,11 +28,15 @@ export class Demo {
   private stopped = false;
   backfilled = 0;
   liveSent = 0;
+  /** The demo's models that this catalog serves. */
+  private readonly models: string[];
 
   constructor(
     private readonly deps: { clickhouse: ClickHouseClient; catalog: Catalog; keys: KeyStore; log: Logger; url: () => string },
     private readonly opts: DemoOptions,
-  ) {}
+  ) {
+    this.models = DEMO_MODELS.filter((m) => deps.catalog.model(m));
+  }
 
   /** Backfill only into an empty database: a real deployment's data is never mixed with the demo's. */
   async start(): Promise<void> {
@@ -41,10 +45,9 @@ export class Demo {
       this.deps.log.info('demo: requests already recorded, no backfill');
       return;
     }
-    const models = DEMO_MODELS.filter((m) => this.deps.catalog.model(m));
     const t0 = Date.now();
     const pop = simulatePopulation({
-      catalog: this.deps.catalog, models, seed: 2026, accounts: this.opts.accounts, days: this.opts.days, endMs: Date.now() - 60_000,
+      catalog: this.deps.catalog, models: this.models, seed: 2026, accounts: this.opts.accounts, days: this.opts.days, endMs: Date.now() - 60_000,
       launches: [{ model: 'z-ai/glm-4.6', day: Math.floor(this.opts.days / 3) }],
       priceChanges: [{ model: 'moonshotai/kimi-k2', day: Math.floor((this.opts.days * 3) / 4), factor: 0.4 }],
     });
@@ -65,7 +68,7 @@ export class Demo {
       this.deps.keys.addEphemeral(secret, `demo ${a.id}`, a.id);
       return [a.id, secret];
     }));
-    const models = DEMO_MODELS.filter((m) => this.deps.catalog.model(m));
+    const models = this.models;
     this.timer = setInterval(() => {
       const a = pop.accounts[Math.floor(Math.random() * pop.accounts.length)];
       const model = Math.random() < a.curiosity ? models[Math.floor(Math.random() * models.length)] : a.main;

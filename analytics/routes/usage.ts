@@ -8,6 +8,7 @@ import type { KeyStore } from '../../router/auth/key-store.ts';
 import { keyOf, requireKey } from '../../service/auth.ts';
 import { errorResponses } from '../../service/schemas.ts';
 import { queryRows } from '../clickhouse.ts';
+import { USAGE_RESUM } from '../schema/migrations.ts';
 
 const DateText = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (UTC)' });
 const GROUPS = { day: 'toString(day)', model: 'model', provider: 'provider', key: 'key_id' } as const;
@@ -57,7 +58,6 @@ const figures = (r: Omit<Row, 'group'>) => ({
   platform_fee_usd: Number(r.fee_nusd) / 1e9,
 });
 
-const SUMS = 'sum(requests) AS requests, sum(errors) AS errors, sum(tokens_prompt) AS tokens_prompt, sum(tokens_completion) AS tokens_completion, sum(cost_nusd) AS cost_nusd, sum(fee_nusd) AS fee_nusd';
 
 function dateRange(q: Static<typeof Query>): { from: string; to: string } {
   const to = q.to ?? new Date().toISOString().slice(0, 10);
@@ -90,8 +90,8 @@ export function registerUsageRoutes(app: FastifyInstance, deps: { keys: KeyStore
       const params = { account: key.account_id, from, to };
       const where = 'account_id = {account:String} AND day BETWEEN {from:Date} AND {to:Date}';
       // The grouping expression comes from a fixed table indexed by a validated enum, never from input text.
-      const rows = await queryRows<Row>(deps.clickhouse, `SELECT ${GROUPS[groupBy]} AS group, ${SUMS} FROM usage_daily_account WHERE ${where} GROUP BY group ORDER BY group`, params);
-      const [totals] = await queryRows<Omit<Row, 'group'>>(deps.clickhouse, `SELECT ${SUMS} FROM usage_daily_account WHERE ${where}`, params);
+      const rows = await queryRows<Row>(deps.clickhouse, `SELECT ${GROUPS[groupBy]} AS group, ${USAGE_RESUM} FROM usage_daily_account WHERE ${where} GROUP BY group ORDER BY group`, params);
+      const [totals] = await queryRows<Omit<Row, 'group'>>(deps.clickhouse, `SELECT ${USAGE_RESUM} FROM usage_daily_account WHERE ${where}`, params);
       return { from, to, group_by: groupBy, data: rows.map((r) => ({ group: r.group, ...figures(r) })), totals: figures(totals) };
     },
   );
@@ -114,7 +114,7 @@ export function registerUsageRoutes(app: FastifyInstance, deps: { keys: KeyStore
       const key = keyOf(request);
       const rows = await queryRows<Row & { model: string; provider: string }>(
         deps.clickhouse,
-        `SELECT toString(day) AS group, model, provider, ${SUMS} FROM usage_daily_account
+        `SELECT toString(day) AS group, model, provider, ${USAGE_RESUM} FROM usage_daily_account
           WHERE account_id = {account:String} AND day >= today() - 29 GROUP BY group, model, provider ORDER BY group DESC, model, provider`,
         { account: key.account_id },
       );

@@ -15,7 +15,10 @@ const RAW_SETTINGS = 'SETTINGS non_replicated_deduplication_window = 10000';
 /** The model a request is counted under: the one that served it, or the one asked for when none did. */
 export const MODEL_OF_REQUEST = "if(served_model = '', requested_model, served_model)";
 /** The measures both usage aggregates keep, and how they are summed from raw requests. */
-const USAGE_MEASURES = 'requests UInt64, errors UInt64, tokens_prompt UInt64, tokens_completion UInt64, cost_nusd UInt64, fee_nusd UInt64';
+export const USAGE_MEASURE_NAMES = ['requests', 'errors', 'tokens_prompt', 'tokens_completion', 'cost_nusd', 'fee_nusd'] as const;
+const USAGE_MEASURES = USAGE_MEASURE_NAMES.map((m) => `${m} UInt64`).join(', ');
+/** Re-summing the aggregate's measures at query time (SummingMergeTree collapses only on merge). */
+export const USAGE_RESUM = USAGE_MEASURE_NAMES.map((m) => `sum(${m}) AS ${m}`).join(', ');
 export const USAGE_SUMS = `count() AS requests, countIf(status != 200) AS errors, sum(tokens_prompt) AS tokens_prompt,
                sum(tokens_completion) AS tokens_completion, sum(toUInt64(round(cost_usd * 1e9))) AS cost_nusd,
                sum(toUInt64(round(fee_usd * 1e9))) AS fee_nusd`;
