@@ -54,8 +54,40 @@ export interface Config {
   retentionDays: number;
   /** An app appears on public leaderboards only once this many distinct accounts used it (privacy). */
   appMinUsers: number;
+  /** The closed loop: how analytics judges endpoints and how routers fold its signals in (README explains the defaults). */
+  signals: SignalConfig;
   /** The demo for `npm start`: 'auto' backfills a simulated population when using the simulator on an empty database. */
   demo: { mode: 'auto' | 'off'; accounts: number; days: number; liveRps: number };
+}
+
+export interface SignalConfig {
+  /** Signals are recomputed and published this often. */
+  intervalMs: number;
+  /** Status is judged on the attempts of the last `windowS` seconds, at most the latest `sampleMax` of them. */
+  windowS: number;
+  sampleMax: number;
+  /** Fewer attempts than this in the window: the status stays as it was (not enough evidence). */
+  minRequests: number;
+  /** Failure share (5xx, resets, timeouts, cut streams, malformed; not 400/413, not 429) at which an endpoint is down / degraded. */
+  downErrorRate: number;
+  degradedErrorRate: number;
+  /** Share of attempts answered 429 at which an endpoint is degraded. */
+  rateLimitedRate: number;
+  /** Time to first token or latency this many times its own baseline and its peers' median: degraded. */
+  slowFactor: number;
+  /** Minutes of history behind the latency baseline. */
+  baselineMinutes: number;
+  /** How long a recovering endpoint takes to ramp back to its full weight. */
+  recoverS: number;
+  /** Share of a model's traffic a down / degraded endpoint keeps, so that its recovery is seen. */
+  probeShare: number;
+  degradedShare: number;
+  /** A signal older than this is ignored: routers fall back to their own knowledge. */
+  maxAgeMs: number;
+  /** Learned traffic cap: set once this share of attempts gets 429, at this fraction of the accepted rate, grown by this fraction per quiet interval. */
+  capTrigger: number;
+  capMargin: number;
+  capGrowth: number;
 }
 
 export class ConfigError extends Error {
@@ -210,6 +242,24 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
     },
     retentionDays: r.int('RETENTION_DAYS', 400, 1, 36_500),
     appMinUsers: r.int('APP_MIN_USERS', 5, 1, 1_000_000),
+    signals: {
+      intervalMs: r.int('SIGNALS_INTERVAL_MS', 1_000, 100, 2_000),
+      windowS: r.int('SIGNALS_WINDOW_S', 10, 2, 600),
+      sampleMax: r.int('SIGNALS_SAMPLE_MAX', 50, 5, 100_000),
+      minRequests: r.int('SIGNALS_MIN_REQUESTS', 5, 1, 10_000),
+      downErrorRate: r.float('SIGNALS_DOWN_ERROR_RATE', 0.5, 0.01, 1),
+      degradedErrorRate: r.float('SIGNALS_DEGRADED_ERROR_RATE', 0.1, 0.001, 1),
+      rateLimitedRate: r.float('SIGNALS_RATE_LIMITED_RATE', 0.25, 0.001, 1),
+      slowFactor: r.float('SIGNALS_SLOW_FACTOR', 3, 1.1, 1000),
+      baselineMinutes: r.int('SIGNALS_BASELINE_MINUTES', 30, 1, 1440),
+      recoverS: r.int('SIGNALS_RECOVER_S', 15, 0, 3600),
+      probeShare: r.float('SIGNALS_PROBE_SHARE', 0.01, 0, 0.5),
+      degradedShare: r.float('SIGNALS_DEGRADED_SHARE', 0.03, 0, 0.5),
+      maxAgeMs: r.int('SIGNALS_MAX_AGE_MS', 10_000, 500, 3_600_000),
+      capTrigger: r.float('SIGNALS_CAP_TRIGGER', 0.05, 0.001, 1),
+      capMargin: r.float('SIGNALS_CAP_MARGIN', 0.9, 0.1, 1),
+      capGrowth: r.float('SIGNALS_CAP_GROWTH', 0.02, 0, 1),
+    },
     demo: {
       mode: r.oneOf('DEMO', 'auto', ['auto', 'off']),
       accounts: r.int('DEMO_ACCOUNTS', 600, 1, 100_000),
@@ -217,6 +267,8 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
       liveRps: r.float('DEMO_LIVE_RPS', 3, 0, 1000),
     },
   };
+  if (config.signals.degradedErrorRate > config.signals.downErrorRate) r.problems.push('SIGNALS_DEGRADED_ERROR_RATE must not exceed SIGNALS_DOWN_ERROR_RATE');
+  if (config.signals.maxAgeMs < 2 * config.signals.intervalMs) r.problems.push('SIGNALS_MAX_AGE_MS must be at least twice SIGNALS_INTERVAL_MS, or every signal would be stale on arrival');
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze(config);
 }

@@ -35,6 +35,13 @@ export class Metrics {
   readonly spooledEvents = new Gauge({ name: 'switchboard_telemetry_spooled_total', help: 'Events written to the disk spool while the broker was away', registers: [this.registry] });
   readonly replayedEvents = new Gauge({ name: 'switchboard_telemetry_replayed_total', help: 'Spooled events delivered to the broker later', registers: [this.registry] });
 
+  readonly routeWeight = new Gauge({ name: 'switchboard_route_weight', help: 'Routing weight in force per endpoint (price, speed, uptime and fleet signal)', labelNames: ['endpoint', 'model', 'provider'], registers: [this.registry] });
+  readonly routeShare = new Gauge({ name: 'switchboard_route_share', help: 'Probability of being first choice for a typical request to the model', labelNames: ['endpoint', 'model', 'provider'], registers: [this.registry] });
+  readonly endpointStatus = new Gauge({ name: 'switchboard_endpoint_status', help: 'Fleet signal per endpoint: 0 healthy, 1 recovering, 2 degraded, 3 down (absent: no signal)', labelNames: ['endpoint'], registers: [this.registry] });
+  readonly signalAge = new Gauge({ name: 'switchboard_signal_age_seconds', help: 'Age of the newest signal received (stale past SIGNALS_MAX_AGE_MS)', registers: [this.registry] });
+  readonly signalsComputed = new Gauge({ name: 'switchboard_signal_ticks_total', help: 'Signal computations run by this analytics process', registers: [this.registry] });
+  readonly signalTickSeconds = new Gauge({ name: 'switchboard_signal_tick_seconds', help: 'Duration of the last signal computation', registers: [this.registry] });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -101,6 +101,8 @@ export async function attempt(
   stream: boolean,
   signal: AbortSignal,
   startedAt: number,
+  /** Read a stream to its end before returning (so that a cut can still fail over). */
+  whole = false,
 ): Promise<AttemptResult> {
   const adapter = adapterFor(endpoint);
   const fail = (errorClass: ErrorClass, status: number, message: string, retry?: number): AttemptFailure => ({
@@ -147,7 +149,7 @@ export async function attempt(
       if (next.done) break;
       first.push(next.value);
       if (next.value.error !== undefined) return fail('upstream_5xx', 200, next.value.error);
-      if (meaningful(next.value)) break;
+      if (meaningful(next.value) && !whole) break;
     }
   } catch (err) {
     res.body.destroy();

@@ -14,9 +14,10 @@ import type { ChatRequest } from './chat-schema.ts';
 import { attempt, classifyStreamError, type AttemptFailure, type StreamStart } from './attempt.ts';
 import { attemptEvent, costOf, requestEvent, type Outcome, type RequestIdentity } from './events.ts';
 import type { HealthRegistry } from './health/registry.ts';
+import type { SignalTable } from './health/signals.ts';
 import type { SpendLedger } from './auth/spend.ts';
 import { parseModelRef } from './routing/model-ref.ts';
-import { planRoute, type RoutePlan, type RoutingWeights } from './routing/plan.ts';
+import { planRoute, RECENT_FAILURE_MS, type RoutePlan, type RoutingWeights } from './routing/plan.ts';
 import { SseOut } from './stream-out.ts';
 import type { UpstreamClient, UpstreamTarget } from './upstream/client.ts';
 import type { AssistantMessage, ToolCall } from './upstream/types.ts';
@@ -31,6 +32,8 @@ export interface ChatDeps {
   metrics: Metrics;
   spend: SpendLedger;
   weights: () => RoutingWeights;
+  /** The fleet's signals (absent: this router decides on its own knowledge alone). */
+  signals?: SignalTable;
   random?: () => number;
 }
 
@@ -95,7 +98,7 @@ export async function handleChat(deps: ChatDeps, req: ChatRequest, caller: Calle
     planRoute(
       { model, sort, prefs: req.provider, promptTokens: prompt, maxTokens, needsTools: (req.tools?.length ?? 0) > 0, needsResponseFormat: req.response_format !== undefined && req.response_format.type !== 'text' },
       deps.health,
-      { now: startedAt, random: deps.random, weights: deps.weights() },
+      { now: startedAt, random: deps.random, weights: deps.weights(), signals: deps.signals },
     ),
   );
   const explain = req.switchboard?.explain === true ? { generation_id: id.generationId, plans } : undefined;
@@ -130,8 +133,9 @@ export async function handleChat(deps: ChatDeps, req: ChatRequest, caller: Calle
       if (!h.breaker.tryAcquire()) continue;
       const index = attempts++;
       const attemptStart = Date.now();
+      h.rate.note(attemptStart);
       const ta = performance.now();
-      const result = await attempt(deps.upstream, deps.target(e), e, req, stream, abort.signal, ta);
+      const result = await attempt(deps.upstream, deps.target(e), e, req, stream, abort.signal, ta, stream && isSuspect(deps, e, attemptStart));
       if (!result.ok) {
         const latency = performance.now() - ta;
         recordFailure(deps, e, result, attemptStart + latency);
@@ -168,6 +172,18 @@ export async function handleChat(deps: ChatDeps, req: ChatRequest, caller: Calle
   throw withTelemetry(deps, id, startedAt, t0, caller, req, err, failures[failures.length - 1]?.e, attempts, clientGone ? 'client_abort' : failures[failures.length - 1]?.f.errorClass);
 }
 
+/**
+ * A stream can fail over only until its first byte reaches the client. To an endpoint that is suspect (the
+ * fleet holds it down or degraded, this router's breaker is probing it, or it cut a stream here lately) the
+ * stream is read whole before anything is sent, so a cut there fails over unseen; the cost is a later first
+ * token on those few requests.
+ */
+function isSuspect(deps: ChatDeps, e: Endpoint, now: number): boolean {
+  const h = deps.health.get(e);
+  const sig = deps.signals?.fresh(e.id, now);
+  return (sig !== undefined && sig.status !== 'healthy') || h.breaker.state(now) !== 'closed' || now - h.stats.lastCutAt < RECENT_FAILURE_MS;
+}
+
 /** What a failed attempt tells this router about the endpoint (before the first token or mid-stream). */
 function recordFailure(deps: ChatDeps, e: Endpoint, f: Pick<AttemptFailure, 'errorClass' | 'retryAfterMs'>, now: number): void {
   const h = deps.health.get(e);
@@ -186,6 +202,7 @@ function recordFailure(deps: ChatDeps, e: Endpoint, f: Pick<AttemptFailure, 'err
       h.breaker.release();
       break;
     default:
+      if (f.errorClass === 'stream_cut') h.stats.lastCutAt = now;
       h.stats.record('failure', now);
       h.breaker.onFailure(now);
   }

@@ -17,6 +17,7 @@ import { registerRankingsRoutes } from '../analytics/routes/rankings.ts';
 import { registerUsageRoutes } from '../analytics/routes/usage.ts';
 import { registerModelStatsRoute } from '../analytics/routes/model-stats.ts';
 import { registerPreferenceRoute } from '../analytics/routes/preference.ts';
+import { registerProviderStatusRoute, type ProviderStatusDeps } from '../analytics/routes/provider-status.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { installValidation } from './validation.ts';
 import { installAuth } from './auth.ts';
@@ -33,6 +34,8 @@ export interface AppDeps {
   router?: { chat: ChatDeps; rateLimiter: RateLimiter };
   /** Analytics role: present when this process answers analytics queries. */
   clickhouse?: ClickHouseClient;
+  /** Router or analytics role: the fleet's signals, for the status API. */
+  status?: ProviderStatusDeps;
   ops: Omit<OpsDeps, 'metrics' | 'health'>;
 }
 
@@ -71,6 +74,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registerModelStatsRoute(app, { clickhouse: deps.clickhouse, catalog: deps.catalog });
     registerPreferenceRoute(app, { clickhouse: deps.clickhouse });
   }
+  if (deps.status) registerProviderStatusRoute(app, deps.status);
   registerOpsRoutes(app, { ...deps.ops, metrics: deps.metrics, health: deps.router?.chat.health });
 
   app.get('/openapi.json', { schema: { summary: 'This API, as OpenAPI 3 (generated from the route schemas)', tags: ['ops'] } }, async () => app.swagger());

@@ -13,6 +13,8 @@ export interface OpsDeps {
   /** Ready: dependencies up (ClickHouse migrated, bus open) and not shutting down. */
   ready: () => { ready: boolean; reason?: string };
   telemetry?: () => { depth: number; dropped: number };
+  /** Sets gauges that are cheaper to compute at scrape time than to keep current. */
+  collect?: () => void;
 }
 
 export function registerOpsRoutes(app: FastifyInstance, deps: OpsDeps): void {
@@ -37,6 +39,7 @@ export function registerOpsRoutes(app: FastifyInstance, deps: OpsDeps): void {
       deps.metrics.telemetryQueueDepth.set(t.depth);
       deps.metrics.telemetryDropped.set(t.dropped);
     }
+    deps.collect?.();
     reply.header('content-type', deps.metrics.registry.contentType);
     return deps.metrics.registry.metrics();
   });

@@ -22,6 +22,10 @@ import { RateLimiter } from '../router/auth/rate-limit.ts';
 import { SpendLedger } from '../router/auth/spend.ts';
 import { HealthRegistry } from '../router/health/registry.ts';
 import { DEFAULT_WEIGHTS } from '../router/routing/plan.ts';
+import { SignalTable } from '../router/health/signals.ts';
+import { endpointStatuses } from '../router/routing/status.ts';
+import { SignalComputer } from '../analytics/signals/computer.ts';
+import { SignalProducer, SignalSubscriber } from '../telemetry/signal-topic.ts';
 import { UpstreamClient, type UpstreamTarget } from '../router/upstream/client.ts';
 import { startSimulator, type Simulator } from '../simulator/server.ts';
 import { MemoryBus, type TelemetrySink } from '../telemetry/bus.ts';
@@ -43,6 +47,10 @@ export interface Service {
   kafkaSink: KafkaSink | undefined;
   consumer: IngestConsumer | undefined;
   health: HealthRegistry;
+  /** The fleet's signals as this process holds them (router or analytics role). */
+  signals: SignalTable;
+  /** Analytics role: computes and publishes the signals. */
+  signalComputer: SignalComputer | undefined;
   /** The development key: SWITCHBOARD_DEV_KEY, or one made up for this process. */
   devKey: string;
   close(): Promise<void>;
@@ -161,6 +169,27 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   const upstream = new UpstreamClient(config.router);
   let draining = false;
 
+  // The closed loop: analytics judges endpoints; every router folds the verdicts into its weights.
+  const sc = config.signals;
+  const signals = new SignalTable({ maxAgeMs: sc.maxAgeMs, probeShare: sc.probeShare, degradedShare: sc.degradedShare, recoverMs: sc.recoverS * 1000 }, (s) => {
+    if (routes && (s.status === 'recovering' || s.status === 'healthy')) health.get(s.endpoint_id).breaker.nudge(s.status_since);
+  });
+  let signalComputer: SignalComputer | undefined;
+  let signalProducer: SignalProducer | undefined;
+  let signalSubscriber: SignalSubscriber | undefined;
+  if (analyzes && clickhouse) {
+    if (kafka) signalProducer = new SignalProducer(kafka, topics.signals, logger.child({ part: 'signals' }));
+    signalComputer = new SignalComputer(clickhouse, sc, async (list) => {
+      signals.update(list);
+      await signalProducer?.publish(list);
+    }, logger.child({ part: 'signals' }));
+    signalComputer.start();
+  } else if (routes && kafka) {
+    signalSubscriber = new SignalSubscriber(kafka, topics.signals, (list) => signals.update(list), logger.child({ part: 'signals' }));
+    signalSubscriber.start();
+  }
+  const weights = () => DEFAULT_WEIGHTS;
+
   const app = await buildApp({
     logger,
     metrics,
@@ -169,10 +198,28 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     catalog,
     appMinUsers: config.appMinUsers,
     router: routes
-      ? { chat: { config, catalog, health, upstream, target: targets(config, simulator), sink, metrics, spend, weights: () => DEFAULT_WEIGHTS, random: opts.random }, rateLimiter: new RateLimiter() }
+      ? { chat: { config, catalog, health, upstream, target: targets(config, simulator), sink, metrics, spend, weights, signals, random: opts.random }, rateLimiter: new RateLimiter() }
       : undefined,
     clickhouse: analyzes ? clickhouse : undefined,
+    status: routes || analyzes ? { catalog, health, signals, weights } : undefined,
     ops: {
+      collect: () => {
+        if (signals.lastReceivedAt > 0) metrics.signalAge.set((Date.now() - signals.lastReceivedAt) / 1000);
+        if (signalComputer) {
+          metrics.signalsComputed.set(signalComputer.ticks);
+          metrics.signalTickSeconds.set(signalComputer.lastTickMs / 1000);
+        }
+        if (!routes) return;
+        const statusValue = { healthy: 0, recovering: 1, degraded: 2, down: 3 } as const;
+        for (const r of endpointStatuses(catalog, health, signals, weights())) {
+          // Only endpoints this router has used or heard about: the whole catalog would be noise.
+          if (r.signal === null && r.breaker === 'closed' && health.get(r.endpoint_id).stats.snapshot().requests_5m === 0) continue;
+          const labels = { endpoint: r.endpoint_id, model: r.model, provider: r.provider };
+          metrics.routeWeight.set(labels, r.weight);
+          metrics.routeShare.set(labels, r.share);
+          if (r.status !== 'unknown') metrics.endpointStatus.set({ endpoint: r.endpoint_id }, statusValue[r.status]);
+        }
+      },
       ready: () => (draining ? { ready: false, reason: 'shutting down' } : { ready: true }),
       telemetry: () => {
         if (kafkaSink) {
@@ -195,6 +242,9 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   logger.info({ url, role, kafka: Boolean(kafka) }, `switchboard (${role}) listening on ${url}${routes ? ` (OpenAI base URL ${url}/v1)` : ''}`);
 
   cleanups.push(async () => {
+    await signalComputer?.stop();
+    await signalProducer?.stop().catch(() => undefined);
+    await signalSubscriber?.stop().catch(() => undefined);
     await kafkaSink?.stop(); // sends or spools what the drained requests emitted
     await ingest?.stop(); // embedded: flushes it into ClickHouse
     await consumer?.stop(); // finishes its batches, commits
@@ -216,6 +266,8 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     kafkaSink,
     consumer,
     health,
+    signals,
+    signalComputer,
     devKey,
     close: () =>
       (closing ??= (async () => {

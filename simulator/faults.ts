@@ -1,5 +1,6 @@
 // Fault modes the simulator can be switched into at run time (PUT /admin/faults), per provider or endpoint.
 import { Type, type Static } from '@sinclair/typebox';
+import { SlidingCount } from '../core/sliding-count.ts';
 
 export const FAULT_MODES = [
   'error', // answers `status` (default 500) with an error body
@@ -24,6 +25,8 @@ export const FaultSchema = Type.Object(
     status: Type.Optional(Type.Integer({ minimum: 400, maximum: 599 })),
     retryAfterSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 3600 })),
     multiplier: Type.Optional(Type.Number({ minimum: 1, maximum: 100_000 })),
+    /** rate_limit only: a capacity. Requests beyond this many in the last second get 429; those within pass. */
+    maxRps: Type.Optional(Type.Number({ minimum: 0, maximum: 1_000_000 })),
   },
   { additionalProperties: false },
 );
@@ -31,6 +34,7 @@ export type Fault = Static<typeof FaultSchema>;
 
 export class FaultBoard {
   private faults: Fault[] = [];
+  private readonly arrivals = new Map<string, SlidingCount>();
 
   set(fault: Fault): void {
     this.faults = this.faults.filter((f) => !(f.provider === fault.provider && f.model === fault.model));
@@ -51,6 +55,16 @@ export class FaultBoard {
     const exact = this.faults.find((f) => f.provider === provider && f.model === model);
     const f = exact ?? this.faults.find((x) => x.provider === provider && x.model === undefined);
     if (!f) return undefined;
+    if (f.mode === 'rate_limit' && f.maxRps !== undefined) {
+      const key = `${provider}|${model}`;
+      let c = this.arrivals.get(key);
+      if (!c) this.arrivals.set(key, (c = new SlidingCount()));
+      const now = Date.now();
+      // Only the requests it accepted count towards its capacity, as a provider's token bucket would.
+      if (c.count(now, 1000) >= f.maxRps) return f;
+      c.note(now);
+      return undefined;
+    }
     return random() < (f.rate ?? 1) ? f : undefined;
   }
 }

@@ -79,6 +79,13 @@ export class CircuitBreaker {
     }
   }
 
+  /** The fleet saw the endpoint recover after this breaker opened: probe now, with the base cooldown. */
+  nudge(recoveredAt: number): void {
+    if (this.stateValue !== 'open' || recoveredAt <= this.openedAt) return;
+    this.stateValue = 'half_open';
+    this.cooldown = this.opts.cooldownMs;
+  }
+
   /** A request that took the probe but ended without a verdict on the endpoint (client left). */
   release(): void {
     this.probeInFlight = false;

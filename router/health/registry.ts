@@ -1,10 +1,13 @@
 import type { Endpoint } from '../../catalog/catalog.ts';
 import { CircuitBreaker, type BreakerOptions } from './breaker.ts';
 import { EndpointStats } from './stats.ts';
+import { SlidingCount } from '../../core/sliding-count.ts';
 
 export interface EndpointHealth {
   breaker: CircuitBreaker;
   stats: EndpointStats;
+  /** Attempts sent lately, for this router's share of a learned traffic cap. */
+  rate: SlidingCount;
 }
 
 /** One router's knowledge of every endpoint, created on first use. */
@@ -17,7 +20,7 @@ export class HealthRegistry {
     const id = typeof endpoint === 'string' ? endpoint : endpoint.id;
     let h = this.map.get(id);
     if (!h) {
-      h = { breaker: new CircuitBreaker(this.breakerOptions), stats: new EndpointStats() };
+      h = { breaker: new CircuitBreaker(this.breakerOptions), stats: new EndpointStats(), rate: new SlidingCount() };
       this.map.set(id, h);
     }
     return h;

@@ -37,6 +37,8 @@ export class EndpointStats {
   private cursor = 0;
   private buckets = new Map<number, { ok: number; fail: number; limited: number }>();
   lastFailureAt = 0;
+  /** When an answer last broke off mid-way here (streams to this endpoint are then read whole first). */
+  lastCutAt = 0;
   /** Set from a 429's Retry-After: no traffic before then. */
   coolUntil = 0;
   /** Routing reads the snapshot on every request; sorting samples each time cost a fifth of the router's CPU. */

@@ -4,6 +4,8 @@
 import type { Endpoint, Model } from '../../catalog/catalog.ts';
 import type { ProviderPrefs } from '../chat-schema.ts';
 import type { HealthRegistry } from '../health/registry.ts';
+import { recoveryFraction, type SignalTable } from '../health/signals.ts';
+import type { EndpointSignal } from '../../telemetry/signal.ts';
 import type { Sort } from './model-ref.ts';
 
 export interface RoutingWeights {
@@ -42,8 +44,27 @@ export interface CandidateScore {
   tokens_per_second: number;
   uptime: number;
   recent_failure: boolean;
+  /** Weight from price, speed and uptime alone, before the fleet's signal. */
+  base_weight: number;
   weight: number;
   probability: number;
+  /** The fleet signal folded in (null: none fresh, so this router's own knowledge decides). */
+  signal: SignalUsed | null;
+}
+
+export interface SignalUsed {
+  status: EndpointSignal['status'];
+  reason: string;
+  age_ms: number;
+  error_rate: number;
+  rate_limited_rate: number;
+  ttft_p50_ms: number | null;
+  uptime_5m: number | null;
+  cap_rps: number | null;
+  /** This router's part of the fleet cap, from its share of the endpoint's traffic. */
+  local_cap_rps: number | null;
+  /** Probability share the signal fixes (down, degraded) or the ramp factor (recovering). */
+  effect: string;
 }
 
 export interface RoutePlan {
@@ -86,13 +107,13 @@ function weightedOrder<T extends { weight: number }>(items: T[], random: () => n
 export function planRoute(
   n: RouteNeeds,
   health: HealthRegistry,
-  opts: { now?: number; random?: () => number; weights?: RoutingWeights } = {},
+  opts: { now?: number; random?: () => number; weights?: RoutingWeights; signals?: SignalTable } = {},
 ): RoutePlan {
   const now = opts.now ?? Date.now();
   const random = opts.random ?? Math.random;
   const w = opts.weights ?? DEFAULT_WEIGHTS;
   const excluded: RoutePlan['excluded'] = [];
-  const live: { e: Endpoint; cost: number; ttft: number; tps: number; uptime: number; recent: boolean }[] = [];
+  const live: { e: Endpoint; cost: number; ttft: number; tps: number; uptime: number; recent: boolean; sig: EndpointSignal | undefined; localCap: number | null }[] = [];
 
   for (const e of n.model.endpoints) {
     const reason = exclusionReason(e, n);
@@ -109,6 +130,15 @@ export function planRoute(
       excluded.push({ endpoint: e.id, provider: e.provider, reason: `rate limited for ${Math.ceil((h.stats.coolUntil - now) / 1000)} s` });
       continue;
     }
+    const sig = opts.signals?.fresh(e.id, now);
+    let localCap: number | null = null;
+    if (sig && sig.cap_rps !== null) {
+      localCap = localCapRps(sig, h.rate.count(now, sig.window_s * 1000) / Math.max(sig.window_s, 1));
+      if (h.rate.count(now, 1000) >= Math.max(1, localCap)) {
+        excluded.push({ endpoint: e.id, provider: e.provider, reason: `at its learned traffic cap (${localCap.toFixed(1)} of ${sig.cap_rps.toFixed(1)} attempts/s fleet-wide)` });
+        continue;
+      }
+    }
     const s = h.stats.snapshot(now);
     const cost = (n.promptTokens * e.pricePrompt + (n.maxTokens ?? ASSUMED_COMPLETION_TOKENS) * e.priceCompletion) / 1e6;
     live.push({
@@ -117,32 +147,37 @@ export function planRoute(
       ttft: s.ttft_p50_ms ?? e.ttftMs,
       tps: s.tokens_per_second_p50 ?? e.tokensPerSecond,
       uptime: s.uptime_5m ?? 1,
-      recent: now - h.stats.lastFailureAt < RECENT_FAILURE_MS,
+      // A fresh fleet signal replaces the blunt "failed lately" demotion; the breaker still acts first.
+      recent: sig === undefined && now - h.stats.lastFailureAt < RECENT_FAILURE_MS,
+      sig,
+      localCap,
     });
   }
 
   const minCost = Math.min(...live.map((c) => c.cost));
   const minTtft = Math.min(...live.map((c) => c.ttft));
   const maxTps = Math.max(...live.map((c) => c.tps));
-  const scored = live.map((c) => ({
+  const based = live.map((c) => ({
     ...c,
     // A free endpoint (cost 0) would divide by zero: treat it as the cheapest.
-    weight:
+    base:
       (minCost > 0 ? (minCost / c.cost) ** 2 : c.cost === 0 ? 1 : 0) *
       (minTtft > 0 ? (minTtft / Math.max(c.ttft, 1e-9)) ** w.latency : 1) *
       (maxTps > 0 ? (c.tps / maxTps) ** w.throughput : 1) *
       Math.max(c.uptime, 0.01) ** w.uptime,
   }));
+  const scored = applySignals(based, now, opts.signals);
 
   let ordered: typeof scored;
-  if (n.sort === 'price') ordered = [...scored].sort((a, b) => a.cost - b.cost || a.ttft - b.ttft);
-  else if (n.sort === 'latency') ordered = [...scored].sort((a, b) => a.ttft - b.ttft || a.cost - b.cost);
-  else if (n.sort === 'throughput') ordered = [...scored].sort((a, b) => b.tps - a.tps || a.cost - b.cost);
-  else {
-    ordered = [
-      ...weightedOrder(scored.filter((c) => !c.recent), random),
-      ...weightedOrder(scored.filter((c) => c.recent), random),
-    ];
+  if (n.sort === undefined) {
+    ordered = [...weightedOrder(scored.filter((c) => !c.recent), random), ...weightedOrder(scored.filter((c) => c.recent), random)];
+  } else {
+    const by = n.sort;
+    const sorted = [...scored].sort((a, b) =>
+      by === 'price' ? a.cost - b.cost || a.ttft - b.ttft : by === 'latency' ? a.ttft - b.ttft || a.cost - b.cost : b.tps - a.tps || a.cost - b.cost,
+    );
+    // An explicit sort still avoids what the fleet knows is down or degraded, unless nothing else is left.
+    ordered = [...sorted.filter((c) => !c.held), ...sorted.filter((c) => c.held)];
   }
 
   const prefOrder = n.prefs?.order;
@@ -171,9 +206,60 @@ export function planRoute(
       tokens_per_second: Math.round(c.tps * 10) / 10,
       uptime: c.uptime,
       recent_failure: c.recent,
+      base_weight: c.base,
       weight: c.weight,
       probability: n.sort === undefined && totalWeight > 0 && (fresh.length === 0 || !c.recent) ? c.weight / totalWeight : 0,
+      signal: c.sig ? signalUsed(c.sig, now, c.localCap, c.effect) : null,
     })),
     excluded,
+  };
+}
+
+/** This router's part of a fleet-wide cap: the cap times its share of the fleet's attempts (bounded, so a
+ * router that just started, or was starved, still gets a little). */
+export function localCapRps(sig: EndpointSignal, localPerSecond: number): number {
+  const cap = sig.cap_rps ?? Infinity;
+  if (sig.attempts_per_second <= 0) return cap;
+  return cap * Math.min(1, Math.max(0.1, localPerSecond / sig.attempts_per_second));
+}
+
+/**
+ * Fold fresh signals into the weights. Down and degraded endpoints get a fixed small share of the first
+ * choice (their probe share, so recovery is seen); a recovering one ramps back from the degraded share to its
+ * full weight; the others share the rest in proportion to their own weights. With every candidate held,
+ * steering is pointless: the plain weights stand.
+ */
+function applySignals<T extends { base: number; sig: EndpointSignal | undefined }>(items: T[], now: number, table: SignalTable | undefined): (T & { weight: number; effect: string; held: boolean })[] {
+  if (!table) return items.map((c) => ({ ...c, weight: c.base, effect: 'none', held: false }));
+  const p = table.policy;
+  const held = (c: T) => c.sig?.status === 'down' || c.sig?.status === 'degraded';
+  const share = (c: T) => (c.sig?.status === 'down' ? p.probeShare : p.degradedShare);
+  const free = items.filter((c) => !held(c));
+  if (free.length === 0) return items.map((c) => ({ ...c, weight: c.base, effect: 'every candidate is held: plain weights', held: false }));
+  const ramp = (c: T) => (c.sig ? recoveryFraction(c.sig, now, p.recoverMs) : 1);
+  const freeWeight = free.reduce((s, c) => s + c.base * ramp(c), 0);
+  const heldShare = Math.min(0.5, items.filter(held).reduce((s, c) => s + share(c), 0));
+  // Weight w gives probability w / total; solve for the weight that yields a wanted share of the total.
+  const weightFor = (q: number) => (freeWeight > 0 ? (q * freeWeight) / (1 - heldShare) : q);
+  return items.map((c) => {
+    if (held(c)) return { ...c, weight: weightFor(share(c)), effect: `held at ${share(c) * 100}% of first choices`, held: true };
+    const r = ramp(c);
+    if (r >= 1) return { ...c, weight: c.base, effect: 'none', held: false };
+    return { ...c, weight: Math.max(c.base * r, weightFor(p.degradedShare)), effect: `ramping back: ${Math.round(r * 100)}% of its weight`, held: false };
+  });
+}
+
+function signalUsed(s: EndpointSignal, now: number, localCap: number | null, effect: string): SignalUsed {
+  return {
+    status: s.status,
+    reason: s.reason,
+    age_ms: Math.max(0, now - s.computed_at),
+    error_rate: s.error_rate,
+    rate_limited_rate: s.rate_limited_rate,
+    ttft_p50_ms: s.ttft_p50_ms,
+    uptime_5m: s.uptime_5m,
+    cap_rps: s.cap_rps,
+    local_cap_rps: localCap,
+    effect,
   };
 }

@@ -1,0 +1,141 @@
+// How analytics judges an endpoint: against its own baseline and its peers serving the same model, with
+// memory of its previous status (hysteresis: a recovering endpoint earns its weight back over time) and a
+// learned traffic cap (the rate above which it answers 429). Pure: the computer feeds it query results.
+import type { SignalConfig } from '../../core/config.ts';
+import type { EndpointStatus } from '../../telemetry/signal.ts';
+
+/** One endpoint's attempts in the window: counts over the latest `sampleMax`, rates over the whole window. */
+export interface WindowStats {
+  endpoint_id: string;
+  provider: string;
+  model: string;
+  requests: number;
+  ok: number;
+  failed: number;
+  limited: number;
+  by_class: Record<string, number>;
+  latency_p50_ms: number | null;
+  latency_p95_ms: number | null;
+  ttft_p50_ms: number | null;
+  ttft_p95_ms: number | null;
+  tokens_per_second: number | null;
+  /** Over the whole window, not only the sample. */
+  attempts_window: number;
+  limited_window: number;
+}
+
+/** What the minute aggregates say: uptimes and the endpoint's own normal. */
+export interface LongStats {
+  uptime_5m: number | null;
+  uptime_30m: number | null;
+  uptime_1d: number | null;
+  baseline_ttft_p50_ms: number | null;
+  baseline_latency_p50_ms: number | null;
+}
+
+export interface Peers {
+  ttft_p50_ms: number | null;
+  latency_p50_ms: number | null;
+  error_rate: number | null;
+}
+
+export interface JudgeState {
+  status: EndpointStatus;
+  since: number;
+  cap: number | null;
+  /** Its normal, learned while healthy: stands in for the minute baseline until there is one (a fresh start). */
+  ttftNormal: number | null;
+  latencyNormal: number | null;
+}
+
+export interface Judgement extends JudgeState {
+  reason: string;
+  error_rate: number;
+  rate_limited_rate: number;
+}
+
+export const errorRate = (w: Pick<WindowStats, 'ok' | 'failed'>): number => (w.ok + w.failed === 0 ? 0 : w.failed / (w.ok + w.failed));
+
+export function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
+
+/** Slow against its own normal and against its peers (where it has any): a provider problem, not the model's.
+ * Without a normal of its own nothing is judged slow: some endpoints are slower than their peers by nature. */
+function slowness(value: number | null, own: number | null, peer: number | null, factor: number): number | undefined {
+  if (value === null || own === null) return undefined;
+  const ratios = [own, peer].filter((r): r is number => r !== null && r > 0).map((r) => value / r);
+  if (ratios.length === 0 || ratios.some((r) => r < factor)) return undefined;
+  return Math.min(...ratios);
+}
+
+type Verdict = { status: 'healthy' | 'degraded' | 'down'; reason: string } | undefined;
+
+function verdict(w: WindowStats, own: { ttft: number | null; latency: number | null }, peers: Peers, prev: EndpointStatus, cfg: SignalConfig): Verdict {
+  const err = errorRate(w);
+  const limited = w.requests === 0 ? 0 : w.limited / w.requests;
+  if (w.requests < cfg.minRequests) {
+    // Few attempts reach an unhealthy endpoint (its probe share): a clean run of them is enough to start recovery.
+    if ((prev === 'down' || prev === 'degraded') && w.ok >= 2 && w.failed === 0 && w.limited === 0) return { status: 'healthy', reason: `${w.ok} probe attempts succeeded` };
+    return undefined;
+  }
+  if (err >= cfg.downErrorRate) return { status: 'down', reason: `${pct(err)} of the last ${w.requests} attempts failed` };
+  if (err >= cfg.degradedErrorRate && (peers.error_rate === null || err >= peers.error_rate + cfg.degradedErrorRate / 2)) {
+    return { status: 'degraded', reason: `${pct(err)} of the last ${w.requests} attempts failed${peers.error_rate === null ? '' : ` (peers ${pct(peers.error_rate)})`}` };
+  }
+  if (limited >= cfg.rateLimitedRate) return { status: 'degraded', reason: `${pct(limited)} of the last ${w.requests} attempts answered 429` };
+  const ttft = slowness(w.ttft_p50_ms, own.ttft, peers.ttft_p50_ms, cfg.slowFactor);
+  if (ttft !== undefined) return { status: 'degraded', reason: `time to first token ${Math.round(w.ttft_p50_ms!)} ms, ${ttft.toFixed(1)}× its baseline and peers` };
+  const lat = slowness(w.latency_p50_ms, own.latency, peers.latency_p50_ms, cfg.slowFactor);
+  if (lat !== undefined) return { status: 'degraded', reason: `latency ${Math.round(w.latency_p50_ms!)} ms, ${lat.toFixed(1)}× its baseline and peers` };
+  return { status: 'healthy', reason: `${w.requests} recent attempts look normal` };
+}
+
+/** The learned cap: below what the endpoint accepted once it began answering 429, then grown back slowly. */
+function learnCap(w: WindowStats, prevCap: number | null, cfg: SignalConfig): number | null {
+  const rate = w.attempts_window / cfg.windowS;
+  if (w.attempts_window >= cfg.minRequests && w.limited_window / w.attempts_window >= cfg.capTrigger) {
+    const accepted = (w.attempts_window - w.limited_window) / cfg.windowS;
+    return Math.max(0.1, Math.min(prevCap ?? Infinity, accepted * cfg.capMargin));
+  }
+  if (prevCap === null || w.limited_window > 0) return prevCap;
+  const grown = prevCap * (1 + cfg.capGrowth);
+  // Far above what the fleet sends: the cap no longer binds, forget it (a new 429 storm teaches it again).
+  return grown > 2 * rate + 5 ? null : grown;
+}
+
+/** Weight of the newest healthy interval in the learned normal (about twenty intervals of memory). */
+const NORMAL_ALPHA = 0.05;
+const learn = (old: number | null, v: number | null) => (v === null ? old : old === null ? v : old + NORMAL_ALPHA * (v - old));
+
+export function judge(w: WindowStats, long: LongStats, peers: Peers, prev: JudgeState | undefined, cfg: SignalConfig, now: number): Judgement {
+  const prevStatus = prev?.status ?? 'healthy';
+  const own = { ttft: long.baseline_ttft_p50_ms ?? prev?.ttftNormal ?? null, latency: long.baseline_latency_p50_ms ?? prev?.latencyNormal ?? null };
+  const v = verdict(w, own, peers, prevStatus, cfg);
+  const cap = learnCap(w, prev?.cap ?? null, cfg);
+  const normal = v?.status === 'healthy' && prevStatus === 'healthy' && w.requests >= cfg.minRequests;
+  const base = {
+    error_rate: errorRate(w),
+    rate_limited_rate: w.requests === 0 ? 0 : w.limited / w.requests,
+    cap,
+    ttftNormal: normal ? learn(prev?.ttftNormal ?? null, w.ttft_p50_ms) : prev?.ttftNormal ?? null,
+    latencyNormal: normal ? learn(prev?.latencyNormal ?? null, w.latency_p50_ms) : prev?.latencyNormal ?? null,
+  };
+  const keep = (reason: string): Judgement => ({ ...base, status: prevStatus, since: prev?.since ?? now, reason });
+  const become = (status: EndpointStatus, reason: string): Judgement => (status === prevStatus ? keep(reason) : { ...base, status, since: now, reason });
+  const recovered = prevStatus === 'recovering' && now - (prev?.since ?? now) >= cfg.recoverS * 1000;
+
+  if (v === undefined) {
+    if (recovered) return become('healthy', 'recovered');
+    return keep(prevStatus === 'healthy' ? `too few attempts to judge (${w.requests})` : `too few attempts to judge (${w.requests}); status kept`);
+  }
+  if (v.status !== 'healthy') return become(v.status, v.reason);
+  if (prevStatus === 'down' || prevStatus === 'degraded') return cfg.recoverS === 0 ? become('healthy', v.reason) : become('recovering', v.reason);
+  if (prevStatus === 'recovering' && !recovered) return keep(`${v.reason}; ramping back`);
+  return become('healthy', v.reason);
+}

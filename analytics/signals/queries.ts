@@ -1,0 +1,108 @@
+// The two reads behind every signal: the latest attempts per endpoint from the raw table (seconds fresh),
+// and uptimes and baselines from the per-minute aggregate (cheap over a day).
+import { dateTime64, queryRows, type ClickHouseClient } from '../clickhouse.ts';
+import type { LongStats, WindowStats } from './judge.ts';
+
+// A failure against uptime: anything but success, 429, the client's own 400/413 and the client leaving.
+const FAILED = "error_class NOT IN ('none', 'rate_limited', 'upstream_4xx', 'client_abort')";
+
+const WINDOW_SQL = `
+  SELECT endpoint_id, any(provider) AS provider, any(model) AS model,
+         countIf(sampled) AS requests,
+         countIf(sampled AND error_class = 'none') AS ok,
+         countIf(sampled AND ${FAILED}) AS failed,
+         countIf(sampled AND error_class = 'rate_limited') AS limited,
+         sumMapIf(map(toString(error_class), toUInt64(1)), sampled AND error_class != 'none') AS by_class,
+         quantilesIf(0.5, 0.95)(latency_ms, sampled AND error_class = 'none') AS lat,
+         quantilesIf(0.5, 0.95)(ttft_ms, sampled AND error_class = 'none') AS ttft,
+         sumIf(tokens_completion, sampled AND error_class = 'none' AND latency_ms > ttft_ms) AS decode_tokens,
+         sumIf(toFloat64(latency_ms - ttft_ms), sampled AND error_class = 'none' AND latency_ms > ttft_ms) AS decode_ms,
+         count() AS attempts_window,
+         countIf(error_class = 'rate_limited') AS limited_window
+  FROM (
+    SELECT endpoint_id, provider, model, error_class, latency_ms, ttft_ms, tokens_completion,
+           row_number() OVER (PARTITION BY endpoint_id ORDER BY ts DESC) <= {sample:UInt32} AS sampled
+    FROM attempts
+    WHERE ts > {since:DateTime64(3)} AND ts <= {now:DateTime64(3)} AND error_class != 'client_abort'
+  )
+  GROUP BY endpoint_id`;
+
+interface WindowRow {
+  endpoint_id: string;
+  provider: string;
+  model: string;
+  requests: string;
+  ok: string;
+  failed: string;
+  limited: string;
+  by_class: Record<string, string>;
+  lat: number[];
+  ttft: number[];
+  decode_tokens: string;
+  decode_ms: number;
+  attempts_window: string;
+  limited_window: string;
+}
+
+const finite = (x: number | undefined): number | null => (x === undefined || !Number.isFinite(x) ? null : x);
+
+export async function readWindow(ch: ClickHouseClient, now: number, windowS: number, sample: number): Promise<WindowStats[]> {
+  const rows = await queryRows<WindowRow>(ch, WINDOW_SQL, { since: dateTime64(now - windowS * 1000), now: dateTime64(now), sample });
+  return rows.map((r) => ({
+    endpoint_id: r.endpoint_id,
+    provider: r.provider,
+    model: r.model,
+    requests: Number(r.requests),
+    ok: Number(r.ok),
+    failed: Number(r.failed),
+    limited: Number(r.limited),
+    by_class: Object.fromEntries(Object.entries(r.by_class).map(([k, v]) => [k, Number(v)])),
+    latency_p50_ms: finite(r.lat[0]),
+    latency_p95_ms: finite(r.lat[1]),
+    ttft_p50_ms: finite(r.ttft[0]),
+    ttft_p95_ms: finite(r.ttft[1]),
+    tokens_per_second: r.decode_ms > 0 ? (Number(r.decode_tokens) * 1000) / r.decode_ms : null,
+    attempts_window: Number(r.attempts_window),
+    limited_window: Number(r.limited_window),
+  }));
+}
+
+const uptime = (m: number) => `if(sumIf(successes + failures, minute >= {now:DateTime} - INTERVAL ${m} MINUTE) = 0, NULL,
+  sumIf(successes, minute >= {now:DateTime} - INTERVAL ${m} MINUTE) / sumIf(successes + failures, minute >= {now:DateTime} - INTERVAL ${m} MINUTE))`;
+
+// Minutes are labelled by their start: "the last 5 minutes" are those starting after now - 5 min (the
+// current, partial one included). The baseline stops before the minute the status window begins in.
+const LONG_SQL = `
+  SELECT endpoint_id,
+         ${uptime(5)} AS uptime_5m,
+         ${uptime(30)} AS uptime_30m,
+         ${uptime(1440)} AS uptime_1d,
+         countIf(minute < {base_to:DateTime} AND minute >= {base_from:DateTime}) > 0 AS has_baseline,
+         quantilesTDigestMergeIf(0.5, 0.9, 0.99)(ttft, minute < {base_to:DateTime} AND minute >= {base_from:DateTime})[1] AS base_ttft,
+         quantilesTDigestMergeIf(0.5, 0.9, 0.99)(latency, minute < {base_to:DateTime} AND minute >= {base_from:DateTime})[1] AS base_latency
+  FROM endpoint_minute
+  WHERE minute >= {now:DateTime} - INTERVAL 1 DAY
+  GROUP BY endpoint_id`;
+
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+export async function readLong(ch: ClickHouseClient, now: number, windowS: number, baselineMinutes: number): Promise<Map<string, LongStats>> {
+  const baseTo = Math.floor((now - windowS * 1000) / 60_000) * 60;
+  const rows = await queryRows<{ endpoint_id: string; uptime_5m: number | null; uptime_30m: number | null; uptime_1d: number | null; has_baseline: number | boolean; base_ttft: number; base_latency: number }>(ch, LONG_SQL, {
+    now: seconds(now),
+    base_to: baseTo,
+    base_from: baseTo - baselineMinutes * 60,
+  });
+  return new Map(
+    rows.map((r) => [
+      r.endpoint_id,
+      {
+        uptime_5m: r.uptime_5m,
+        uptime_30m: r.uptime_30m,
+        uptime_1d: r.uptime_1d,
+        baseline_ttft_p50_ms: r.has_baseline ? finite(r.base_ttft) : null,
+        baseline_latency_p50_ms: r.has_baseline ? finite(r.base_latency) : null,
+      },
+    ]),
+  );
+}

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { loadCatalog, type Model } from '../../catalog/catalog.ts';
+import { HealthRegistry } from '../../router/health/registry.ts';
+import { SignalTable } from '../../router/health/signals.ts';
+import { localCapRps, planRoute, type RouteNeeds } from '../../router/routing/plan.ts';
+import { SIGNAL_VERSION, decodeSignal, type EndpointSignal } from '../../telemetry/signal.ts';
+
+const catalog = loadCatalog();
+const llama = catalog.model('meta-llama/llama-3.3-70b-instruct') as Model;
+const breaker = { consecutiveFailures: 3, failureRatio: 0.5, minRequests: 10, windowMs: 30_000, cooldownMs: 5_000 };
+const needs = (over: Partial<RouteNeeds> = {}): RouteNeeds => ({ model: llama, sort: undefined, prefs: undefined, promptTokens: 100, maxTokens: undefined, needsTools: false, needsResponseFormat: false, ...over });
+const policy = { maxAgeMs: 10_000, probeShare: 0.01, degradedShare: 0.03, recoverMs: 15_000 };
+const T = 1_700_000_000_000;
+const endpointOf = (provider: string) => llama.endpoints.find((e) => e.provider === provider)!;
+
+const signal = (provider: string, over: Partial<EndpointSignal> = {}): EndpointSignal => ({
+  v: SIGNAL_VERSION, endpoint_id: endpointOf(provider).id, provider, model: llama.id, computed_at: T, status: 'healthy', status_since: T - 60_000,
+  reason: 'test', window_s: 10, requests: 50, attempts_per_second: 10, error_rate: 0, rate_limited_rate: 0, errors_by_class: {},
+  latency_p50_ms: 400, latency_p95_ms: 500, ttft_p50_ms: 200, ttft_p95_ms: 300, tokens_per_second: 80, uptime_5m: 1, uptime_30m: 1, uptime_1d: 1,
+  baseline_ttft_p50_ms: 200, peer_ttft_p50_ms: 210, cap_rps: null, ...over,
+});
+const prob = (plan: ReturnType<typeof planRoute>, provider: string) => plan.candidates.find((c) => c.provider === provider)!.probability;
+
+describe('routing with fleet signals', () => {
+  it('a down endpoint keeps exactly its probe share of first choices, a degraded one its degraded share', () => {
+    const table = new SignalTable(policy);
+    table.update([signal('lambda', { status: 'down' }), signal('deepinfra', { status: 'degraded' })], T);
+    const plan = planRoute(needs(), new HealthRegistry(breaker), { now: T, signals: table });
+    expect(prob(plan, 'lambda')).toBeCloseTo(0.01, 9);
+    expect(prob(plan, 'deepinfra')).toBeCloseTo(0.03, 9);
+    expect(plan.candidates.reduce((s, c) => s + c.probability, 0)).toBeCloseTo(1, 9);
+    const lambda = plan.candidates.find((c) => c.provider === 'lambda')!;
+    expect(lambda.signal).toMatchObject({ status: 'down', age_ms: 0 });
+    expect(lambda.signal!.effect).toMatch(/held at 1%/);
+  });
+
+  it('the others keep their relative weights', () => {
+    const plain = planRoute(needs(), new HealthRegistry(breaker), { now: T });
+    const table = new SignalTable(policy);
+    table.update([signal('lambda', { status: 'down' })], T);
+    const steered = planRoute(needs(), new HealthRegistry(breaker), { now: T, signals: table });
+    const ratio = (p: ReturnType<typeof planRoute>) => prob(p, 'groq') / prob(p, 'novita');
+    expect(ratio(steered)).toBeCloseTo(ratio(plain), 9);
+  });
+
+  it('a recovering endpoint ramps from the degraded share back to its full weight over recoverMs', () => {
+    const plain = planRoute(needs(), new HealthRegistry(breaker), { now: T });
+    const at = (ms: number) => {
+      const table = new SignalTable(policy);
+      table.update([signal('lambda', { status: 'recovering', status_since: T, computed_at: T + ms })], T + ms);
+      return prob(planRoute(needs(), new HealthRegistry(breaker), { now: T + ms, signals: table }), 'lambda');
+    };
+    expect(at(0)).toBeCloseTo(0.03, 2);
+    expect(at(7_500)).toBeGreaterThan(0.03);
+    expect(at(7_500)).toBeLessThan(prob(plain, 'lambda'));
+    expect(at(15_000)).toBeCloseTo(prob(plain, 'lambda'), 9);
+  });
+
+  it('ignores a stale signal and falls back to local knowledge (the recent-failure demotion)', () => {
+    const table = new SignalTable(policy);
+    table.update([signal('lambda', { status: 'down' })], T);
+    const health = new HealthRegistry(breaker);
+    health.get(endpointOf('groq')).stats.record('failure', T + 10_500);
+    const plan = planRoute(needs(), health, { now: T + 10_001, signals: table });
+    expect(plan.candidates.find((c) => c.provider === 'lambda')!.signal).toBeNull();
+    expect(prob(plan, 'lambda')).toBeGreaterThan(0.1);
+    expect(plan.candidates.find((c) => c.provider === 'groq')!.recent_failure).toBe(true);
+    // While the signal for groq is fresh, its verdict replaces the local demotion.
+    table.update([signal('groq', { computed_at: T + 10_000 })], T + 10_000);
+    expect(planRoute(needs(), health, { now: T + 10_600, signals: table }).candidates.find((c) => c.provider === 'groq')!.recent_failure).toBe(false);
+  });
+
+  it('explicit sorts put held endpoints last', () => {
+    const table = new SignalTable(policy);
+    table.update([signal('lambda', { status: 'down' })], T);
+    const plan = planRoute(needs({ sort: 'price' }), new HealthRegistry(breaker), { now: T, signals: table });
+    expect(plan.order[0].provider).not.toBe('lambda'); // cheapest, but down
+    expect(plan.order.at(-1)!.provider).toBe('lambda');
+  });
+
+  it('every candidate held: steering is pointless, the plain weights stand', () => {
+    const table = new SignalTable(policy);
+    table.update(llama.endpoints.map((e) => signal(e.provider, { status: 'down' })), T);
+    const plain = planRoute(needs(), new HealthRegistry(breaker), { now: T });
+    const plan = planRoute(needs(), new HealthRegistry(breaker), { now: T, signals: table });
+    expect(prob(plan, 'lambda')).toBeCloseTo(prob(plain, 'lambda'), 9);
+  });
+
+  it('an endpoint at its share of the learned cap is skipped until the second passes', () => {
+    const table = new SignalTable(policy);
+    table.update([signal('lambda', { cap_rps: 6, attempts_per_second: 6 })], T);
+    const health = new HealthRegistry(breaker);
+    const rate = health.get(endpointOf('lambda')).rate;
+    // This router sent half the fleet's attempts: its part of the cap is 3 per second.
+    for (let i = 0; i < 30; i++) rate.note(T - 10_000 + i * 333);
+    expect(localCapRps(table.fresh(endpointOf('lambda').id, T)!, 3)).toBeCloseTo(3, 9);
+    for (let i = 0; i < 3; i++) rate.note(T - 100);
+    const plan = planRoute(needs(), health, { now: T, signals: table });
+    expect(plan.excluded.find((x) => x.provider === 'lambda')?.reason).toMatch(/learned traffic cap/);
+    expect(planRoute(needs(), health, { now: T + 1000, signals: table }).excluded.map((x) => x.provider)).not.toContain('lambda');
+  });
+});
+
+describe('signal table and contract', () => {
+  it('never lets an older signal replace a newer one', () => {
+    const table = new SignalTable(policy);
+    table.update([signal('lambda', { computed_at: T, status: 'down' })], T);
+    table.update([signal('lambda', { computed_at: T - 1, status: 'healthy' })], T);
+    expect(table.latest(endpointOf('lambda').id)!.status).toBe('down');
+    expect(table.history(endpointOf('lambda').id)).toHaveLength(1);
+  });
+
+  it('decodes valid signals and names what is wrong with the rest', () => {
+    expect(decodeSignal(Buffer.from(JSON.stringify(signal('lambda'))))).toMatchObject({ ok: true });
+    expect(decodeSignal(Buffer.from('{'))).toEqual({ ok: false, reason: 'not JSON' });
+    const bad = decodeSignal(Buffer.from(JSON.stringify({ ...signal('lambda'), status: 'fine' })));
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.reason).toMatch(/status/);
+    expect(decodeSignal(null)).toEqual({ ok: false, reason: 'tombstone' });
+  });
+});
