@@ -66,6 +66,8 @@ export interface SignalConfig {
   /** Status is judged on the attempts of the last `windowS` seconds, at most the latest `sampleMax` of them. */
   windowS: number;
   sampleMax: number;
+  /** Latency quantiles use only the latest this-many successes: a slowdown shows within a second or two of traffic. */
+  latencySample: number;
   /** Fewer attempts than this in the window: the status stays as it was (not enough evidence). */
   minRequests: number;
   /** Failure share (5xx, resets, timeouts, cut streams, malformed; not 400/413, not 429) at which an endpoint is down / degraded. */
@@ -246,6 +248,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
       intervalMs: r.int('SIGNALS_INTERVAL_MS', 1_000, 100, 2_000),
       windowS: r.int('SIGNALS_WINDOW_S', 10, 2, 600),
       sampleMax: r.int('SIGNALS_SAMPLE_MAX', 50, 5, 100_000),
+      latencySample: r.int('SIGNALS_LATENCY_SAMPLE', 20, 3, 100_000),
       minRequests: r.int('SIGNALS_MIN_REQUESTS', 5, 1, 10_000),
       downErrorRate: r.float('SIGNALS_DOWN_ERROR_RATE', 0.5, 0.01, 1),
       degradedErrorRate: r.float('SIGNALS_DEGRADED_ERROR_RATE', 0.1, 0.001, 1),
@@ -254,11 +257,11 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
       baselineMinutes: r.int('SIGNALS_BASELINE_MINUTES', 30, 1, 1440),
       recoverS: r.int('SIGNALS_RECOVER_S', 15, 0, 3600),
       probeShare: r.float('SIGNALS_PROBE_SHARE', 0.01, 0, 0.5),
-      degradedShare: r.float('SIGNALS_DEGRADED_SHARE', 0.03, 0, 0.5),
+      degradedShare: r.float('SIGNALS_DEGRADED_SHARE', 0.02, 0, 0.5),
       maxAgeMs: r.int('SIGNALS_MAX_AGE_MS', 10_000, 500, 3_600_000),
       capTrigger: r.float('SIGNALS_CAP_TRIGGER', 0.05, 0.001, 1),
       capMargin: r.float('SIGNALS_CAP_MARGIN', 0.9, 0.1, 1),
-      capGrowth: r.float('SIGNALS_CAP_GROWTH', 0.02, 0, 1),
+      capGrowth: r.float('SIGNALS_CAP_GROWTH', 0.05, 0, 1),
     },
     demo: {
       mode: r.oneOf('DEMO', 'auto', ['auto', 'off']),

@@ -204,7 +204,7 @@ function recordFailure(deps: ChatDeps, e: Endpoint, f: Pick<AttemptFailure, 'err
     default:
       if (f.errorClass === 'stream_cut') h.stats.lastCutAt = now;
       h.stats.record('failure', now);
-      h.breaker.onFailure(now);
+      h.breaker.onFailure(now, deps.signals?.fresh(e.id, now) === undefined);
   }
 }
 

@@ -15,7 +15,7 @@ export type SignalPublisher = (signals: EndpointSignal[]) => void | Promise<void
 const EMPTY_LONG: LongStats = { uptime_5m: null, uptime_30m: null, uptime_1d: null, baseline_ttft_p50_ms: null, baseline_latency_p50_ms: null };
 
 const emptyWindow = (endpoint_id: string, provider: string, model: string): WindowStats => ({
-  endpoint_id, provider, model, requests: 0, ok: 0, failed: 0, limited: 0, by_class: {},
+  endpoint_id, provider, model, requests: 0, streak: 0, ok: 0, failed: 0, limited: 0, by_class: {},
   latency_p50_ms: null, latency_p95_ms: null, ttft_p50_ms: null, ttft_p95_ms: null, tokens_per_second: null,
   attempts_window: 0, limited_window: 0,
 });
@@ -78,7 +78,7 @@ export class SignalComputer {
   async tick(now = this.clock()): Promise<EndpointSignal[]> {
     const cfg = this.cfg;
     const [window, long] = await Promise.all([
-      readWindow(this.clickhouse, now, cfg.windowS, cfg.sampleMax),
+      readWindow(this.clickhouse, now, cfg.windowS, cfg.sampleMax, cfg.latencySample),
       now - this.longAt >= LONG_EVERY_MS ? readLong(this.clickhouse, now, cfg.windowS, cfg.baselineMinutes) : undefined,
     ]);
     if (long) {

@@ -10,6 +10,8 @@ export interface WindowStats {
   provider: string;
   model: string;
   requests: number;
+  /** Attempts since the latest failure (all of the window's when none failed). */
+  streak: number;
   ok: number;
   failed: number;
   limited: number;
@@ -76,12 +78,18 @@ function slowness(value: number | null, own: number | null, peer: number | null,
 
 type Verdict = { status: 'healthy' | 'degraded' | 'down'; reason: string } | undefined;
 
+/** Latest attempts in a row without a failure that show an unhealthy endpoint answering again. */
+export const RECOVERY_STREAK = 3;
+
 function verdict(w: WindowStats, own: { ttft: number | null; latency: number | null }, peers: Peers, prev: EndpointStatus, cfg: SignalConfig): Verdict {
-  const err = errorRate(w);
+  const unhealthy = prev === 'down' || prev === 'degraded';
+  // Few attempts reach an unhealthy endpoint (its probe share), and the window still holds its failures:
+  // a run of successes since the latest failure is what shows it is back.
+  const answering = unhealthy && w.streak >= RECOVERY_STREAK;
+  const err = answering ? 0 : errorRate(w);
   const limited = w.requests === 0 ? 0 : w.limited / w.requests;
   if (w.requests < cfg.minRequests) {
-    // Few attempts reach an unhealthy endpoint (its probe share): a clean run of them is enough to start recovery.
-    if ((prev === 'down' || prev === 'degraded') && w.ok >= 2 && w.failed === 0 && w.limited === 0) return { status: 'healthy', reason: `${w.ok} probe attempts succeeded` };
+    if (answering && w.limited === 0) return { status: 'healthy', reason: `the last ${w.streak} attempts succeeded` };
     return undefined;
   }
   if (err >= cfg.downErrorRate) return { status: 'down', reason: `${pct(err)} of the last ${w.requests} attempts failed` };
@@ -93,18 +101,27 @@ function verdict(w: WindowStats, own: { ttft: number | null; latency: number | n
   if (ttft !== undefined) return { status: 'degraded', reason: `time to first token ${Math.round(w.ttft_p50_ms!)} ms, ${ttft.toFixed(1)}× its baseline and peers` };
   const lat = slowness(w.latency_p50_ms, own.latency, peers.latency_p50_ms, cfg.slowFactor);
   if (lat !== undefined) return { status: 'degraded', reason: `latency ${Math.round(w.latency_p50_ms!)} ms, ${lat.toFixed(1)}× its baseline and peers` };
-  return { status: 'healthy', reason: `${w.requests} recent attempts look normal` };
+  return { status: 'healthy', reason: answering ? `the last ${w.streak} attempts succeeded` : `${w.requests} recent attempts look normal` };
 }
+
+/** Above this 429 share the endpoint is refusing nearly everything: an outage (its status says so), not a capacity to learn. */
+const CAPACITY_MAX_LIMITED = 0.9;
+/** Growth also has an additive part, so a cap learned low climbs back in reasonable time. */
+const CAP_STEP_RPS = 0.1;
 
 /** The learned cap: below what the endpoint accepted once it began answering 429, then grown back slowly. */
 function learnCap(w: WindowStats, prevCap: number | null, cfg: SignalConfig): number | null {
   const rate = w.attempts_window / cfg.windowS;
-  if (w.attempts_window >= cfg.minRequests && w.limited_window / w.attempts_window >= cfg.capTrigger) {
+  const limitedShare = w.attempts_window === 0 ? 0 : w.limited_window / w.attempts_window;
+  // The latest attempts decide whether it is refusing nearly everything now: the window can still hold
+  // the successes from before a storm began, and a cap learned from those would outlive the storm.
+  const latestLimited = w.requests === 0 ? 0 : w.limited / w.requests;
+  if (w.attempts_window >= cfg.minRequests && limitedShare >= cfg.capTrigger && limitedShare <= CAPACITY_MAX_LIMITED && latestLimited <= CAPACITY_MAX_LIMITED) {
     const accepted = (w.attempts_window - w.limited_window) / cfg.windowS;
-    return Math.max(0.1, Math.min(prevCap ?? Infinity, accepted * cfg.capMargin));
+    return Math.max(CAP_STEP_RPS, Math.min(prevCap ?? Infinity, accepted * cfg.capMargin));
   }
   if (prevCap === null || w.limited_window > 0) return prevCap;
-  const grown = prevCap * (1 + cfg.capGrowth);
+  const grown = prevCap * (1 + cfg.capGrowth) + CAP_STEP_RPS;
   // Far above what the fleet sends: the cap no longer binds, forget it (a new 429 storm teaches it again).
   return grown > 2 * rate + 5 ? null : grown;
 }

@@ -9,19 +9,21 @@ const FAILED = "error_class NOT IN ('none', 'rate_limited', 'upstream_4xx', 'cli
 const WINDOW_SQL = `
   SELECT endpoint_id, any(provider) AS provider, any(model) AS model,
          countIf(sampled) AS requests,
+         if(countIf(${FAILED}) = 0, count(), minIf(rn, ${FAILED}) - 1) AS streak,
          countIf(sampled AND error_class = 'none') AS ok,
          countIf(sampled AND ${FAILED}) AS failed,
          countIf(sampled AND error_class = 'rate_limited') AS limited,
          sumMapIf(map(toString(error_class), toUInt64(1)), sampled AND error_class != 'none') AS by_class,
-         quantilesIf(0.5, 0.95)(latency_ms, sampled AND error_class = 'none') AS lat,
-         quantilesIf(0.5, 0.95)(ttft_ms, sampled AND error_class = 'none') AS ttft,
+         quantilesIf(0.5, 0.95)(latency_ms, fast_sample AND error_class = 'none') AS lat,
+         quantilesIf(0.5, 0.95)(ttft_ms, fast_sample AND error_class = 'none') AS ttft,
          sumIf(tokens_completion, sampled AND error_class = 'none' AND latency_ms > ttft_ms) AS decode_tokens,
          sumIf(toFloat64(latency_ms - ttft_ms), sampled AND error_class = 'none' AND latency_ms > ttft_ms) AS decode_ms,
          count() AS attempts_window,
          countIf(error_class = 'rate_limited') AS limited_window
   FROM (
     SELECT endpoint_id, provider, model, error_class, latency_ms, ttft_ms, tokens_completion,
-           row_number() OVER (PARTITION BY endpoint_id ORDER BY ts DESC) <= {sample:UInt32} AS sampled
+           row_number() OVER (PARTITION BY endpoint_id ORDER BY ts DESC) AS rn, rn <= {sample:UInt32} AS sampled,
+           rn <= {latency_sample:UInt32} AS fast_sample
     FROM attempts
     WHERE ts > {since:DateTime64(3)} AND ts <= {now:DateTime64(3)} AND error_class != 'client_abort'
   )
@@ -32,6 +34,7 @@ interface WindowRow {
   provider: string;
   model: string;
   requests: string;
+  streak: string;
   ok: string;
   failed: string;
   limited: string;
@@ -46,13 +49,14 @@ interface WindowRow {
 
 const finite = (x: number | undefined): number | null => (x === undefined || !Number.isFinite(x) ? null : x);
 
-export async function readWindow(ch: ClickHouseClient, now: number, windowS: number, sample: number): Promise<WindowStats[]> {
-  const rows = await queryRows<WindowRow>(ch, WINDOW_SQL, { since: dateTime64(now - windowS * 1000), now: dateTime64(now), sample });
+export async function readWindow(ch: ClickHouseClient, now: number, windowS: number, sample: number, latencySample: number): Promise<WindowStats[]> {
+  const rows = await queryRows<WindowRow>(ch, WINDOW_SQL, { since: dateTime64(now - windowS * 1000), now: dateTime64(now), sample, latency_sample: latencySample });
   return rows.map((r) => ({
     endpoint_id: r.endpoint_id,
     provider: r.provider,
     model: r.model,
     requests: Number(r.requests),
+    streak: Number(r.streak),
     ok: Number(r.ok),
     failed: Number(r.failed),
     limited: Number(r.limited),

@@ -58,14 +58,16 @@ export class CircuitBreaker {
     this.probeInFlight = false;
   }
 
-  onFailure(now = Date.now()): void {
+  /** `escalate`: a failed probe lengthens the cooldown. Not while a fleet signal watches the endpoint: its
+   * probe share already keeps traffic small, and a long local cooldown would only delay seeing recovery. */
+  onFailure(now = Date.now(), escalate = true): void {
     this.push(now, true);
     this.consecutive++;
     const wasProbe = this.stateValue === 'half_open';
     this.probeInFlight = false;
     if (wasProbe) {
       // A failed probe re-opens for longer, up to a minute, so a dead endpoint is not hammered.
-      this.cooldown = Math.min(this.cooldown * 2, 60_000);
+      if (escalate) this.cooldown = Math.min(this.cooldown * 2, 60_000);
       this.open(now);
       return;
     }

@@ -146,7 +146,9 @@ export function planRoute(
       cost,
       ttft: s.ttft_p50_ms ?? e.ttftMs,
       tps: s.tokens_per_second_p50 ?? e.tokensPerSecond,
-      uptime: s.uptime_5m ?? 1,
+      // A fresh signal says how it answers now; the 5-minute local uptime would keep punishing a recovered
+      // endpoint for minutes after its ramp back is over.
+      uptime: sig ? 1 - sig.error_rate : s.uptime_5m ?? 1,
       // A fresh fleet signal replaces the blunt "failed lately" demotion; the breaker still acts first.
       recent: sig === undefined && now - h.stats.lastFailureAt < RECENT_FAILURE_MS,
       sig,

@@ -9,7 +9,7 @@ const catalog = loadCatalog();
 const llama = catalog.model('meta-llama/llama-3.3-70b-instruct') as Model;
 const breaker = { consecutiveFailures: 3, failureRatio: 0.5, minRequests: 10, windowMs: 30_000, cooldownMs: 5_000 };
 const needs = (over: Partial<RouteNeeds> = {}): RouteNeeds => ({ model: llama, sort: undefined, prefs: undefined, promptTokens: 100, maxTokens: undefined, needsTools: false, needsResponseFormat: false, ...over });
-const policy = { maxAgeMs: 10_000, probeShare: 0.01, degradedShare: 0.03, recoverMs: 15_000 };
+const policy = { maxAgeMs: 10_000, probeShare: 0.01, degradedShare: 0.02, recoverMs: 15_000 };
 const T = 1_700_000_000_000;
 const endpointOf = (provider: string) => llama.endpoints.find((e) => e.provider === provider)!;
 
@@ -27,7 +27,7 @@ describe('routing with fleet signals', () => {
     table.update([signal('lambda', { status: 'down' }), signal('deepinfra', { status: 'degraded' })], T);
     const plan = planRoute(needs(), new HealthRegistry(breaker), { now: T, signals: table });
     expect(prob(plan, 'lambda')).toBeCloseTo(0.01, 9);
-    expect(prob(plan, 'deepinfra')).toBeCloseTo(0.03, 9);
+    expect(prob(plan, 'deepinfra')).toBeCloseTo(0.02, 9);
     expect(plan.candidates.reduce((s, c) => s + c.probability, 0)).toBeCloseTo(1, 9);
     const lambda = plan.candidates.find((c) => c.provider === 'lambda')!;
     expect(lambda.signal).toMatchObject({ status: 'down', age_ms: 0 });
@@ -50,8 +50,8 @@ describe('routing with fleet signals', () => {
       table.update([signal('lambda', { status: 'recovering', status_since: T, computed_at: T + ms })], T + ms);
       return prob(planRoute(needs(), new HealthRegistry(breaker), { now: T + ms, signals: table }), 'lambda');
     };
-    expect(at(0)).toBeCloseTo(0.03, 2);
-    expect(at(7_500)).toBeGreaterThan(0.03);
+    expect(at(0)).toBeCloseTo(0.02, 2);
+    expect(at(7_500)).toBeGreaterThan(0.02);
     expect(at(7_500)).toBeLessThan(prob(plain, 'lambda'));
     expect(at(15_000)).toBeCloseTo(prob(plain, 'lambda'), 9);
   });

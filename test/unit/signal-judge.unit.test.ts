@@ -9,10 +9,12 @@ const T = 1_700_000_000_000;
 
 const win = (over: Partial<WindowStats> = {}): WindowStats => {
   const w: WindowStats = {
-    endpoint_id: 'e', provider: 'p', model: 'm', requests: 50, ok: 50, failed: 0, limited: 0, by_class: {},
+    endpoint_id: 'e', provider: 'p', model: 'm', requests: 50, streak: 50, ok: 50, failed: 0, limited: 0, by_class: {},
     latency_p50_ms: 400, latency_p95_ms: 600, ttft_p50_ms: 200, ttft_p95_ms: 300, tokens_per_second: 80,
     attempts_window: 100, limited_window: 0, ...over,
   };
+  // Unless told, the latest failure is the newest attempt when there are any.
+  if (over.streak === undefined) w.streak = w.failed > 0 ? 0 : w.requests;
   return w;
 };
 const state = (over: Partial<JudgeState> = {}): JudgeState => ({ status: 'healthy', since: T - 60_000, cap: null, ttftNormal: 200, latencyNormal: 400, ...over });
@@ -57,6 +59,9 @@ describe('endpoint status judgement', () => {
     expect(judge(win({ requests: 2, ok: 1, failed: 1 }), NO_LONG, NO_PEERS, state({ status: 'down' }), cfg, T).status).toBe('down');
     const rec = judge(win({ requests: 3, ok: 3 }), NO_LONG, NO_PEERS, state({ status: 'down', since: T - 5000 }), cfg, T);
     expect(rec).toMatchObject({ status: 'recovering', since: T });
+    // The window still holds the outage's failures, but the latest attempts all succeeded.
+    expect(judge(win({ requests: 20, ok: 8, failed: 12, streak: 3 }), NO_LONG, NO_PEERS, state({ status: 'down' }), cfg, T).status).toBe('recovering');
+    expect(judge(win({ requests: 20, ok: 8, failed: 12, streak: 2 }), NO_LONG, NO_PEERS, state({ status: 'down' }), cfg, T).status).toBe('down');
     const still = judge(win(), NO_LONG, NO_PEERS, { ...state(), status: 'recovering', since: T }, cfg, T + cfg.recoverS * 1000 - 1);
     expect(still).toMatchObject({ status: 'recovering', since: T });
     const done = judge(win(), NO_LONG, NO_PEERS, { ...state(), status: 'recovering', since: T }, cfg, T + cfg.recoverS * 1000);
@@ -82,8 +87,16 @@ describe('learned traffic cap', () => {
 
   it('grows back while no 429 comes, holds while a few do, and is forgotten when it no longer binds', () => {
     const rate = 100 / cfg.windowS;
-    expect(judge(win({ attempts_window: 100, limited_window: 0 }), NO_LONG, NO_PEERS, state({ cap: rate }), cfg, T).cap).toBeCloseTo(rate * (1 + cfg.capGrowth), 9);
+    expect(judge(win({ attempts_window: 100, limited_window: 0 }), NO_LONG, NO_PEERS, state({ cap: rate }), cfg, T).cap).toBeCloseTo(rate * (1 + cfg.capGrowth) + 0.1, 9);
     expect(judge(win({ attempts_window: 100, limited_window: 1 }), NO_LONG, NO_PEERS, state({ cap: rate }), cfg, T).cap).toBe(rate);
     expect(judge(win({ attempts_window: 10, limited_window: 0 }), NO_LONG, NO_PEERS, state({ cap: 50 }), cfg, T).cap).toBeNull();
+  });
+
+  it('learns nothing from a storm that refuses nearly everything: that is an outage, and the status says so', () => {
+    const storm = judge(win({ attempts_window: 100, limited_window: 95, requests: 50, limited: 48, ok: 2 }), NO_LONG, NO_PEERS, state(), cfg, T);
+    expect(storm.cap).toBeNull();
+    expect(storm.status).toBe('degraded');
+    // Its onset: the window still holds the successes from before, but the latest attempts are all 429.
+    expect(judge(win({ attempts_window: 100, limited_window: 40, requests: 50, limited: 48, ok: 2 }), NO_LONG, NO_PEERS, state(), cfg, T).cap).toBeNull();
   });
 });
