@@ -17,7 +17,7 @@ const EMPTY_LONG: LongStats = { uptime_5m: null, uptime_30m: null, uptime_1d: nu
 const emptyWindow = (endpoint_id: string, provider: string, model: string): WindowStats => ({
   endpoint_id, provider, model, requests: 0, streak: 0, ok: 0, failed: 0, limited: 0, by_class: {},
   latency_p50_ms: null, latency_p95_ms: null, ttft_p50_ms: null, ttft_p95_ms: null, tokens_per_second: null,
-  attempts_window: 0, limited_window: 0,
+  sample_span_s: 0, attempts_window: 0, limited_window: 0,
 });
 
 /** Peers of an endpoint: the other endpoints of its model with enough attempts to say something. */
@@ -100,7 +100,7 @@ export class SignalComputer {
       const l = this.long.get(w.endpoint_id) ?? EMPTY_LONG;
       const peers = peersOf(w, byModel, cfg.minRequests);
       const j = judge(w, l, peers, this.state.get(w.endpoint_id), cfg, now);
-      this.state.set(w.endpoint_id, { status: j.status, since: j.since, cap: j.cap, ttftNormal: j.ttftNormal, latencyNormal: j.latencyNormal });
+      this.state.set(w.endpoint_id, { status: j.status, since: j.since, cause: j.cause, cap: j.cap, ttftNormal: j.ttftNormal, latencyNormal: j.latencyNormal });
       signals.push({
         v: SIGNAL_VERSION,
         endpoint_id: w.endpoint_id,

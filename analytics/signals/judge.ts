@@ -21,6 +21,8 @@ export interface WindowStats {
   ttft_p50_ms: number | null;
   ttft_p95_ms: number | null;
   tokens_per_second: number | null;
+  /** Seconds between the oldest and the newest attempt of the sample. */
+  sample_span_s: number;
   /** Over the whole window, not only the sample. */
   attempts_window: number;
   limited_window: number;
@@ -41,9 +43,13 @@ export interface Peers {
   error_rate: number | null;
 }
 
+/** What made an endpoint unhealthy: recovery is judged on the same evidence. */
+export type Cause = 'errors' | 'rate_limited' | 'slow';
+
 export interface JudgeState {
   status: EndpointStatus;
   since: number;
+  cause: Cause | null;
   cap: number | null;
   /** Its normal, learned while healthy: stands in for the minute baseline until there is one (a fresh start). */
   ttftNormal: number | null;
@@ -76,31 +82,32 @@ function slowness(value: number | null, own: number | null, peer: number | null,
   return Math.min(...ratios);
 }
 
-type Verdict = { status: 'healthy' | 'degraded' | 'down'; reason: string } | undefined;
+type Verdict = { status: 'healthy' | 'degraded' | 'down'; reason: string; cause?: Cause } | undefined;
 
 /** Latest attempts in a row without a failure that show an unhealthy endpoint answering again. */
 export const RECOVERY_STREAK = 3;
 
-function verdict(w: WindowStats, own: { ttft: number | null; latency: number | null }, peers: Peers, prev: EndpointStatus, cfg: SignalConfig): Verdict {
+function verdict(w: WindowStats, own: { ttft: number | null; latency: number | null }, peers: Peers, prev: EndpointStatus, prevCause: Cause | null, cfg: SignalConfig): Verdict {
   const unhealthy = prev === 'down' || prev === 'degraded';
   // Few attempts reach an unhealthy endpoint (its probe share), and the window still holds its failures:
-  // a run of successes since the latest failure is what shows it is back.
-  const answering = unhealthy && w.streak >= RECOVERY_STREAK;
+  // a run of successes since the latest failure is what shows it is back. Only for failures and 429s: a
+  // slow endpoint answers successfully all along, so its recovery needs enough attempts that are fast.
+  const answering = unhealthy && prevCause !== 'slow' && w.streak >= RECOVERY_STREAK && (prevCause !== 'rate_limited' || w.limited === 0);
   const err = answering ? 0 : errorRate(w);
   const limited = w.requests === 0 ? 0 : w.limited / w.requests;
   if (w.requests < cfg.minRequests) {
     if (answering && w.limited === 0) return { status: 'healthy', reason: `the last ${w.streak} attempts succeeded` };
     return undefined;
   }
-  if (err >= cfg.downErrorRate) return { status: 'down', reason: `${pct(err)} of the last ${w.requests} attempts failed` };
+  if (err >= cfg.downErrorRate) return { status: 'down', cause: 'errors', reason: `${pct(err)} of the last ${w.requests} attempts failed` };
   if (err >= cfg.degradedErrorRate && (peers.error_rate === null || err >= peers.error_rate + cfg.degradedErrorRate / 2)) {
-    return { status: 'degraded', reason: `${pct(err)} of the last ${w.requests} attempts failed${peers.error_rate === null ? '' : ` (peers ${pct(peers.error_rate)})`}` };
+    return { status: 'degraded', cause: 'errors', reason: `${pct(err)} of the last ${w.requests} attempts failed${peers.error_rate === null ? '' : ` (peers ${pct(peers.error_rate)})`}` };
   }
-  if (limited >= cfg.rateLimitedRate) return { status: 'degraded', reason: `${pct(limited)} of the last ${w.requests} attempts answered 429` };
+  if (limited >= cfg.rateLimitedRate) return { status: 'degraded', cause: 'rate_limited', reason: `${pct(limited)} of the last ${w.requests} attempts answered 429` };
   const ttft = slowness(w.ttft_p50_ms, own.ttft, peers.ttft_p50_ms, cfg.slowFactor);
-  if (ttft !== undefined) return { status: 'degraded', reason: `time to first token ${Math.round(w.ttft_p50_ms!)} ms, ${ttft.toFixed(1)}× its baseline and peers` };
+  if (ttft !== undefined) return { status: 'degraded', cause: 'slow', reason: `time to first token ${Math.round(w.ttft_p50_ms!)} ms, ${ttft.toFixed(1)}× its baseline and peers` };
   const lat = slowness(w.latency_p50_ms, own.latency, peers.latency_p50_ms, cfg.slowFactor);
-  if (lat !== undefined) return { status: 'degraded', reason: `latency ${Math.round(w.latency_p50_ms!)} ms, ${lat.toFixed(1)}× its baseline and peers` };
+  if (lat !== undefined) return { status: 'degraded', cause: 'slow', reason: `latency ${Math.round(w.latency_p50_ms!)} ms, ${lat.toFixed(1)}× its baseline and peers` };
   return { status: 'healthy', reason: answering ? `the last ${w.streak} attempts succeeded` : `${w.requests} recent attempts look normal` };
 }
 
@@ -110,14 +117,17 @@ const CAPACITY_MAX_LIMITED = 0.9;
 const CAP_STEP_RPS = 0.1;
 
 /** The learned cap: below what the endpoint accepted once it began answering 429, then grown back slowly. */
-function learnCap(w: WindowStats, prevCap: number | null, cfg: SignalConfig): number | null {
+function learnCap(w: WindowStats, prevCap: number | null, held: boolean, cfg: SignalConfig): number | null {
   const rate = w.attempts_window / cfg.windowS;
   const limitedShare = w.attempts_window === 0 ? 0 : w.limited_window / w.attempts_window;
   // The latest attempts decide whether it is refusing nearly everything now: the window can still hold
   // the successes from before a storm began, and a cap learned from those would outlive the storm.
   const latestLimited = w.requests === 0 ? 0 : w.limited / w.requests;
-  if (w.attempts_window >= cfg.minRequests && limitedShare >= cfg.capTrigger && limitedShare <= CAPACITY_MAX_LIMITED && latestLimited <= CAPACITY_MAX_LIMITED) {
-    const accepted = (w.attempts_window - w.limited_window) / cfg.windowS;
+  // While held (down, degraded) its traffic is what the routers allow it, not what it can take: nothing to learn.
+  if (!held && w.attempts_window >= cfg.minRequests && limitedShare >= cfg.capTrigger && limitedShare <= CAPACITY_MAX_LIMITED && latestLimited <= CAPACITY_MAX_LIMITED) {
+    // What it accepts now, over the latest attempts: the whole window may include time when the fleet held
+    // it back, which would understate its capacity.
+    const accepted = (w.requests - w.limited) / Math.max(1, w.sample_span_s);
     return Math.max(CAP_STEP_RPS, Math.min(prevCap ?? Infinity, accepted * cfg.capMargin));
   }
   if (prevCap === null || w.limited_window > 0) return prevCap;
@@ -133,8 +143,8 @@ const learn = (old: number | null, v: number | null) => (v === null ? old : old 
 export function judge(w: WindowStats, long: LongStats, peers: Peers, prev: JudgeState | undefined, cfg: SignalConfig, now: number): Judgement {
   const prevStatus = prev?.status ?? 'healthy';
   const own = { ttft: long.baseline_ttft_p50_ms ?? prev?.ttftNormal ?? null, latency: long.baseline_latency_p50_ms ?? prev?.latencyNormal ?? null };
-  const v = verdict(w, own, peers, prevStatus, cfg);
-  const cap = learnCap(w, prev?.cap ?? null, cfg);
+  const v = verdict(w, own, peers, prevStatus, prev?.cause ?? null, cfg);
+  const cap = learnCap(w, prev?.cap ?? null, prevStatus === 'down' || prevStatus === 'degraded', cfg);
   const normal = v?.status === 'healthy' && prevStatus === 'healthy' && w.requests >= cfg.minRequests;
   const base = {
     error_rate: errorRate(w),
@@ -143,15 +153,15 @@ export function judge(w: WindowStats, long: LongStats, peers: Peers, prev: Judge
     ttftNormal: normal ? learn(prev?.ttftNormal ?? null, w.ttft_p50_ms) : prev?.ttftNormal ?? null,
     latencyNormal: normal ? learn(prev?.latencyNormal ?? null, w.latency_p50_ms) : prev?.latencyNormal ?? null,
   };
-  const keep = (reason: string): Judgement => ({ ...base, status: prevStatus, since: prev?.since ?? now, reason });
-  const become = (status: EndpointStatus, reason: string): Judgement => (status === prevStatus ? keep(reason) : { ...base, status, since: now, reason });
+  const keep = (reason: string, cause = prev?.cause ?? null): Judgement => ({ ...base, status: prevStatus, since: prev?.since ?? now, reason, cause });
+  const become = (status: EndpointStatus, reason: string, cause: Cause | null = null): Judgement => (status === prevStatus ? keep(reason, cause ?? prev?.cause ?? null) : { ...base, status, since: now, reason, cause });
   const recovered = prevStatus === 'recovering' && now - (prev?.since ?? now) >= cfg.recoverS * 1000;
 
   if (v === undefined) {
     if (recovered) return become('healthy', 'recovered');
     return keep(prevStatus === 'healthy' ? `too few attempts to judge (${w.requests})` : `too few attempts to judge (${w.requests}); status kept`);
   }
-  if (v.status !== 'healthy') return become(v.status, v.reason);
+  if (v.status !== 'healthy') return become(v.status, v.reason, v.cause);
   if (prevStatus === 'down' || prevStatus === 'degraded') return cfg.recoverS === 0 ? become('healthy', v.reason) : become('recovering', v.reason);
   if (prevStatus === 'recovering' && !recovered) return keep(`${v.reason}; ramping back`);
   return become('healthy', v.reason);

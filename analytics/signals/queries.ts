@@ -18,10 +18,11 @@ const WINDOW_SQL = `
          quantilesIf(0.5, 0.95)(ttft_ms, fast_sample AND error_class = 'none') AS ttft,
          sumIf(tokens_completion, sampled AND error_class = 'none' AND latency_ms > ttft_ms) AS decode_tokens,
          sumIf(toFloat64(latency_ms - ttft_ms), sampled AND error_class = 'none' AND latency_ms > ttft_ms) AS decode_ms,
+         dateDiff('millisecond', minIf(ts, sampled), maxIf(ts, sampled)) AS sample_span_ms,
          count() AS attempts_window,
          countIf(error_class = 'rate_limited') AS limited_window
   FROM (
-    SELECT endpoint_id, provider, model, error_class, latency_ms, ttft_ms, tokens_completion,
+    SELECT endpoint_id, provider, model, ts, error_class, latency_ms, ttft_ms, tokens_completion,
            row_number() OVER (PARTITION BY endpoint_id ORDER BY ts DESC) AS rn, rn <= {sample:UInt32} AS sampled,
            rn <= {latency_sample:UInt32} AS fast_sample
     FROM attempts
@@ -43,6 +44,7 @@ interface WindowRow {
   ttft: number[];
   decode_tokens: string;
   decode_ms: number;
+  sample_span_ms: string;
   attempts_window: string;
   limited_window: string;
 }
@@ -66,6 +68,7 @@ export async function readWindow(ch: ClickHouseClient, now: number, windowS: num
     ttft_p50_ms: finite(r.ttft[0]),
     ttft_p95_ms: finite(r.ttft[1]),
     tokens_per_second: r.decode_ms > 0 ? (Number(r.decode_tokens) * 1000) / r.decode_ms : null,
+    sample_span_s: Number(r.sample_span_ms) / 1000,
     attempts_window: Number(r.attempts_window),
     limited_window: Number(r.limited_window),
   }));

@@ -2,6 +2,7 @@
 // to the router; the status API, routing explanations and metrics show them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../../service/server.ts';
+import type { RoutePlan } from '../../router/routing/plan.ts';
 import { auth, chatBody, eventually, startTestService } from '../helpers/service.ts';
 
 const MODEL = 'meta-llama/llama-3.3-70b-instruct';
@@ -50,16 +51,16 @@ describe('closed loop, embedded', () => {
     expect(down.signal.errors_by_class.upstream_5xx).toBeGreaterThan(0);
 
     const res = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: auth(), body: JSON.stringify(chatBody(MODEL, { switchboard: { explain: true } })) });
-    const plan = (await res.json()).routing.plans[0];
-    const lambda = plan.candidates.find((c: { provider: string }) => c.provider === 'lambda');
+    const plan = ((await res.json()) as { routing: { plans: RoutePlan[] } }).routing.plans[0];
+    const lambda = plan.candidates.find((c) => c.provider === 'lambda');
     if (lambda) {
       expect(lambda.signal).toMatchObject({ status: 'down' });
       expect(lambda.probability).toBeLessThanOrEqual(0.01 + 1e-9);
     } else {
-      expect(plan.excluded.find((c: { provider: string }) => c.provider === 'lambda').reason).toBe('circuit open');
+      expect(plan.excluded.find((c) => c.provider === 'lambda')?.reason).toBe('circuit open');
     }
-    const healthy = plan.candidates.find((c: { provider: string }) => c.provider !== 'lambda' && c.signal?.status === 'healthy');
-    expect(healthy.signal.age_ms).toBeLessThan(5000);
+    const healthy = plan.candidates.find((c) => c.provider !== 'lambda' && c.signal?.status === 'healthy');
+    expect(healthy?.signal?.age_ms).toBeLessThan(5000);
 
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
     expect(metrics).toMatch(/switchboard_route_weight\{endpoint="[^"]+",model="meta-llama\/llama-3.3-70b-instruct",provider="novita"\} [0-9.e-]+/);

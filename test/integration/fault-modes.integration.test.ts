@@ -160,8 +160,14 @@ describe('streaming', () => {
     expect(res.headers.get('x-switchboard-provider')).not.toBe('groq');
   });
 
+  /** Earlier tests made these endpoints cut answers: this router would now read their streams whole first. */
+  const unsuspect = (provider: string) => {
+    s.health.get(s.catalog.model(MODEL)!.endpoints.find((e) => e.provider === provider)!).stats.lastCutAt = 0;
+  };
+
   it('a stream cut mid-way ends with an error chunk (finish_reason "error") and is recorded as a failure', async () => {
     fault({ provider: 'nebius', mode: 'cut_stream' });
+    unsuspect('nebius');
     const { res, text } = await chat(chatBody(MODEL, { stream: true, max_tokens: 64, provider: { order: ['nebius'] } }));
     expect(res.status).toBe(200); // the status was sent with the first token
     const data = sseData(text);
@@ -174,8 +180,19 @@ describe('streaming', () => {
     expect(g).toMatchObject({ status: 502, error_class: 'stream_cut', provider: 'nebius', streamed: true });
   });
 
+  it('after a cut, this router reads that endpoint\'s streams whole first, so the next cut fails over unseen', async () => {
+    fault({ provider: 'nebius', mode: 'cut_stream' });
+    const { res, text } = await chat(chatBody(MODEL, { stream: true, max_tokens: 64, provider: { order: ['nebius'] } }));
+    expect(res.status).toBe(200);
+    const chunks = sseData(text).slice(0, -1).map((d) => JSON.parse(d));
+    expect(chunks.find((c) => c.choices[0]?.finish_reason === 'error')).toBeUndefined();
+    expect(res.headers.get('x-switchboard-provider')).not.toBe('nebius');
+    expect(chunks.filter((c) => c.choices[0]?.delta?.content).length).toBeGreaterThan(0);
+  });
+
   it('malformed data mid-stream ends the stream with an error chunk', async () => {
     fault({ provider: 'deepinfra', mode: 'malformed_json' });
+    unsuspect('deepinfra');
     const { text } = await chat(chatBody(MODEL, { stream: true, max_tokens: 64, provider: { order: ['deepinfra'] } }));
     const chunks = sseData(text).slice(0, -1).map((d) => JSON.parse(d));
     expect(chunks.find((c) => c.choices[0]?.finish_reason === 'error').error.code).toBe('malformed_response');

@@ -7,6 +7,7 @@ import { loadCatalog } from '../../catalog/catalog.ts';
 import { loadConfig } from '../../core/config.ts';
 import { queryRows, dateTime64 } from '../../analytics/clickhouse.ts';
 import type { Fault } from '../../simulator/faults.ts';
+import type { RoutePlan } from '../../router/routing/plan.ts';
 import { FLEET_KEY, runDrill, shareOf, startFleet, SteadyLoad, type Fleet } from '../helpers/fleet.ts';
 import { kafkaOrSkip, testPrefix } from '../helpers/kafka.ts';
 import { eventually } from '../helpers/service.ts';
@@ -29,7 +30,7 @@ let normalShare = 0;
 const status = async (url: string) => {
   const res = await fetch(`${url}/api/v1/providers/status?model=${encodeURIComponent(MODEL)}&provider=${WATCH}`);
   expect(res.status).toBe(200);
-  return (await res.json()).endpoints[0] as { status: string; stale: boolean; share: number; effect: string; signal: { cap_rps: number | null; reason: string } | null };
+  return ((await res.json()) as { endpoints: unknown[] }).endpoints[0] as { status: string; stale: boolean; share: number; effect: string; signal: { cap_rps: number | null; reason: string } | null };
 };
 
 beforeAll(async () => {
@@ -47,13 +48,8 @@ afterAll(async () => {
   await fleet?.close();
 });
 
-async function drill(fault: Fault, stream: boolean, expectStatus: string[]) {
-  const load = new SteadyLoad(fleet, { model: MODEL, rps: RPS, stream, maxTokens: 24, watch, intervalMs: INTERVAL_MS });
-  load.start();
-  await new Promise((r) => setTimeout(r, 3000));
-  const startRow = load.rows.length;
-  const running = runDrill(fleet, load, normalShare, { fault, faultS: FAULT_S, recoverWaitS: BACK_WITHIN_S + 10, backAt: 0.7, smoothRows: 5 }, INTERVAL_MS);
-  // Mid-fault, every router shows the endpoint's fleet status and routes around it.
+/** Mid-fault, every router shows the endpoint's fleet status and routes around it, and says why. */
+async function checkMidFault(expectStatus: string[]) {
   await new Promise((r) => setTimeout(r, (cfg.windowS + 5) * 1000));
   for (const r of fleet.routers) {
     const s = await status(r.url);
@@ -65,13 +61,26 @@ async function drill(fault: Fault, stream: boolean, expectStatus: string[]) {
     headers: { authorization: `Bearer ${FLEET_KEY}`, 'content-type': 'application/json' },
     body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 4, switchboard: { explain: true } }),
   });
-  const plan = (await explained.json()).routing.plans[0];
-  const cand = plan.candidates.find((c: { provider: string }) => c.provider === WATCH) ?? plan.excluded.find((c: { provider: string }) => c.provider === WATCH);
-  expect(cand, JSON.stringify(plan)).toBeDefined();
-  if (cand.signal) expect(expectStatus).toContain(cand.signal.status);
+  const plan = ((await explained.json()) as { routing: { plans: RoutePlan[] } }).routing.plans[0];
+  const cand = plan.candidates.find((c) => c.provider === WATCH);
+  expect(cand ?? plan.excluded.find((c) => c.provider === WATCH), JSON.stringify(plan)).toBeDefined();
+  if (cand?.signal) expect(expectStatus).toContain(cand.signal.status);
+}
 
+async function drill(fault: Fault, stream: boolean, expectStatus: string[]) {
+  const load = new SteadyLoad(fleet, { model: MODEL, rps: RPS, stream, maxTokens: 24, watch, intervalMs: INTERVAL_MS });
+  load.start();
+  await new Promise((r) => setTimeout(r, 3000));
+  const startRow = load.rows.length;
+  const running = runDrill(fleet, load, normalShare, { fault, faultS: FAULT_S, recoverWaitS: BACK_WITHIN_S + 10, backAt: 0.7, smoothRows: 5 }, INTERVAL_MS);
+  try {
+    await checkMidFault(expectStatus);
+  } finally {
+    // Whatever was asserted, the drill runs to its end (clearing its fault) before the next one starts.
+    await running.catch(() => undefined);
+    await load.stop();
+  }
   const r = await running;
-  await load.stop();
   const faultRows = load.rows.slice(startRow + cfg.windowS, startRow + FAULT_S);
   console.log(`${r.fault}: left after ${r.leftAfterS} s, share after the window ${(shareOf(faultRows) * 100).toFixed(2)}%, failures ${r.failures}/${r.requests}, back after ${r.backAfterS} s`);
   // Traffic left: once the window has seen the fault, the endpoint keeps at most its probe share (plus noise).

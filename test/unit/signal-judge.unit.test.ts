@@ -11,13 +11,13 @@ const win = (over: Partial<WindowStats> = {}): WindowStats => {
   const w: WindowStats = {
     endpoint_id: 'e', provider: 'p', model: 'm', requests: 50, streak: 50, ok: 50, failed: 0, limited: 0, by_class: {},
     latency_p50_ms: 400, latency_p95_ms: 600, ttft_p50_ms: 200, ttft_p95_ms: 300, tokens_per_second: 80,
-    attempts_window: 100, limited_window: 0, ...over,
+    sample_span_s: 5, attempts_window: 100, limited_window: 0, ...over,
   };
   // Unless told, the latest failure is the newest attempt when there are any.
   if (over.streak === undefined) w.streak = w.failed > 0 ? 0 : w.requests;
   return w;
 };
-const state = (over: Partial<JudgeState> = {}): JudgeState => ({ status: 'healthy', since: T - 60_000, cap: null, ttftNormal: 200, latencyNormal: 400, ...over });
+const state = (over: Partial<JudgeState> = {}): JudgeState => ({ status: 'healthy', since: T - 60_000, cause: null, cap: null, ttftNormal: 200, latencyNormal: 400, ...over });
 
 describe('endpoint status judgement', () => {
   it('a failure share at the down threshold is down; 429 and 400/413 are not failures', () => {
@@ -62,6 +62,11 @@ describe('endpoint status judgement', () => {
     // The window still holds the outage's failures, but the latest attempts all succeeded.
     expect(judge(win({ requests: 20, ok: 8, failed: 12, streak: 3 }), NO_LONG, NO_PEERS, state({ status: 'down' }), cfg, T).status).toBe('recovering');
     expect(judge(win({ requests: 20, ok: 8, failed: 12, streak: 2 }), NO_LONG, NO_PEERS, state({ status: 'down' }), cfg, T).status).toBe('down');
+    // A slow endpoint succeeds all along: a streak proves nothing, its latest attempts must be fast.
+    const slowState = state({ status: 'degraded', cause: 'slow', ttftNormal: 200 });
+    expect(judge(win({ requests: 4, ok: 4, ttft_p50_ms: 2000 }), NO_LONG, NO_PEERS, slowState, cfg, T).status).toBe('degraded');
+    expect(judge(win({ requests: 8, ok: 8, ttft_p50_ms: 2000 }), NO_LONG, NO_PEERS, slowState, cfg, T).status).toBe('degraded');
+    expect(judge(win({ requests: 8, ok: 8, ttft_p50_ms: 210 }), NO_LONG, NO_PEERS, slowState, cfg, T).status).toBe('recovering');
     const still = judge(win(), NO_LONG, NO_PEERS, { ...state(), status: 'recovering', since: T }, cfg, T + cfg.recoverS * 1000 - 1);
     expect(still).toMatchObject({ status: 'recovering', since: T });
     const done = judge(win(), NO_LONG, NO_PEERS, { ...state(), status: 'recovering', since: T }, cfg, T + cfg.recoverS * 1000);
@@ -78,11 +83,13 @@ describe('endpoint status judgement', () => {
 
 describe('learned traffic cap', () => {
   it('is set below the accepted rate once 429s pass the trigger, and only ever lowered while they continue', () => {
-    // 100 attempts in the window, 30 answered 429: 70 accepted over windowS seconds.
-    const w = win({ attempts_window: 100, limited_window: 30, limited: 15 });
+    // 30 of 100 attempts in the window answered 429; of the latest 50 (over 5 s), 15: 35 accepted in 5 s.
+    const w = win({ attempts_window: 100, limited_window: 30, limited: 15, ok: 35 });
     const first = judge(w, NO_LONG, NO_PEERS, state(), cfg, T);
-    expect(first.cap).toBeCloseTo((70 / cfg.windowS) * cfg.capMargin, 9);
+    expect(first.cap).toBeCloseTo((35 / 5) * cfg.capMargin, 9);
     expect(judge(w, NO_LONG, NO_PEERS, state({ cap: 1 }), cfg, T).cap).toBe(1);
+    // Held by the fleet, its traffic is what routers allow it, not what it can take.
+    expect(judge(w, NO_LONG, NO_PEERS, state({ status: 'degraded', cause: 'rate_limited' }), cfg, T).cap).toBeNull();
   });
 
   it('grows back while no 429 comes, holds while a few do, and is forgotten when it no longer binds', () => {
