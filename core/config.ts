@@ -52,6 +52,8 @@ export interface Config {
   simulatorUrl: string | undefined;
   simulator: { port: number; latencyScale: number };
   retentionDays: number;
+  /** Built public pages, served at / by the embedded service and the analytics role. */
+  webDir: string;
   /** An app appears on public leaderboards only once this many distinct accounts used it (privacy). */
   appMinUsers: number;
   /** The closed loop: how analytics judges endpoints and how routers fold its signals in (README explains the defaults). */
@@ -243,6 +245,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
       latencyScale: r.float('SIMULATOR_LATENCY_SCALE', 1, 0, 100),
     },
     retentionDays: r.int('RETENTION_DAYS', 400, 1, 36_500),
+    webDir: resolve(r.str('WEB_DIR', resolve(import.meta.dirname, '..', 'web', 'dist'))),
     appMinUsers: r.int('APP_MIN_USERS', 5, 1, 1_000_000),
     signals: {
       intervalMs: r.int('SIGNALS_INTERVAL_MS', 1_000, 100, 2_000),

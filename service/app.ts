@@ -22,6 +22,7 @@ import { installErrorHandling } from './error-handler.ts';
 import { installValidation } from './validation.ts';
 import { installAuth } from './auth.ts';
 import { registerOpsRoutes, type OpsDeps } from './ops-routes.ts';
+import { registerWeb } from '../web/serve.ts';
 
 export interface AppDeps {
   logger: Logger;
@@ -36,6 +37,8 @@ export interface AppDeps {
   clickhouse?: ClickHouseClient;
   /** Router or analytics role: the fleet's signals, for the status API. */
   status?: ProviderStatusDeps;
+  /** The public pages' build directory (embedded and analytics roles). */
+  webDir?: string;
   ops: Omit<OpsDeps, 'metrics' | 'health'>;
 }
 
@@ -71,10 +74,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registerGenerationRoute(app, { keys: deps.keys, clickhouse: deps.clickhouse });
     registerUsageRoutes(app, { keys: deps.keys, clickhouse: deps.clickhouse });
     registerRankingsRoutes(app, { clickhouse: deps.clickhouse, appMinUsers: deps.appMinUsers });
-    registerModelStatsRoute(app, { clickhouse: deps.clickhouse, catalog: deps.catalog });
+    registerModelStatsRoute(app, { clickhouse: deps.clickhouse, catalog: deps.catalog, appMinUsers: deps.appMinUsers });
     registerPreferenceRoute(app, { clickhouse: deps.clickhouse });
   }
   if (deps.status) registerProviderStatusRoute(app, deps.status);
+  if (deps.webDir) await registerWeb(app, deps.webDir);
   registerOpsRoutes(app, { ...deps.ops, metrics: deps.metrics, health: deps.router?.chat.health });
 
   app.get('/openapi.json', { schema: { summary: 'This API, as OpenAPI 3 (generated from the route schemas)', tags: ['ops'] } }, async () => app.swagger());

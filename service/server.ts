@@ -202,6 +202,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
       : undefined,
     clickhouse: analyzes ? clickhouse : undefined,
     status: routes || analyzes ? { catalog, health, signals, weights } : undefined,
+    webDir: analyzes ? config.webDir : undefined,
     ops: {
       collect: () => {
         if (signals.lastReceivedAt > 0) metrics.signalAge.set((Date.now() - signals.lastReceivedAt) / 1000);

@@ -6,7 +6,8 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Catalog } from '../../catalog/catalog.ts';
 import { notFound } from '../../core/errors.ts';
 import { errorResponses, Nullable } from '../../service/schemas.ts';
-import { queryRows } from '../clickhouse.ts';
+import { dateTime64, queryRows } from '../clickhouse.ts';
+import { MODEL_OF_REQUEST } from '../schema/migrations.ts';
 
 const Params = Type.Object({
   author: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' }),
@@ -34,6 +35,10 @@ export const ModelStatsSchema = Type.Object({
     }),
   ),
   daily_tokens: Type.Array(Type.Object({ day: Type.String(), provider: Type.String(), tokens: Type.Integer() })),
+  /** Per provider and hour over the last day: median time to first token and latency, uptime. */
+  series: Type.Array(Type.Object({ t: Type.String(), provider: Type.String(), ttft_p50_ms: Nullable(Type.Number()), latency_p50_ms: Nullable(Type.Number()), uptime: Nullable(Type.Number()) })),
+  /** Apps using it over the last week (only apps with at least APP_MIN_USERS distinct users). */
+  apps: Type.Array(Type.Object({ app: Type.String(), users: Type.Integer(), requests: Type.Integer(), tokens: Type.Integer() })),
 });
 
 interface Row {
@@ -46,7 +51,7 @@ const minute = (ms: number) => new Date(Math.floor(ms / 60_000) * 60_000).toISOS
 const uptime = (s: string, f: string) => (Number(s) + Number(f) === 0 ? null : Number(s) / (Number(s) + Number(f)));
 const quantiles = (q: number[], n: number) => (n === 0 || !q || q.some((x) => !Number.isFinite(x)) ? null : { p50: q[0], p90: q[1], p99: q[2] });
 
-export function registerModelStatsRoute(app: FastifyInstance, deps: { clickhouse: ClickHouseClient; catalog: Catalog }): void {
+export function registerModelStatsRoute(app: FastifyInstance, deps: { clickhouse: ClickHouseClient; catalog: Catalog; appMinUsers: number }): void {
   app.get<{ Params: Static<typeof Params> }>(
     '/api/v1/models/:author/:slug/stats',
     {
@@ -84,6 +89,26 @@ export function registerModelStatsRoute(app: FastifyInstance, deps: { clickhouse
           GROUP BY day, provider ORDER BY day, provider`,
         p,
       );
+      const series = await queryRows<{ t: string; provider: string; ttft: number; lat: number; s: string; f: string }>(
+        deps.clickhouse,
+        `SELECT toString(toStartOfHour(minute)) AS t, provider,
+                quantilesTDigestMerge(0.5, 0.9, 0.99)(ttft)[1] AS ttft, quantilesTDigestMerge(0.5, 0.9, 0.99)(latency)[1] AS lat,
+                sum(successes) AS s, sum(failures) AS f
+           FROM endpoint_minute WHERE model = {model:String} AND minute >= {d1:DateTime('UTC')}
+          GROUP BY t, provider ORDER BY t, provider`,
+        p,
+      );
+      // Apps are named only once enough distinct accounts use them: the same k as the public leaderboard.
+      const apps = await queryRows<{ app: string; users: string; requests: string; tokens: string }>(
+        deps.clickhouse,
+        `SELECT app, uniqExact(account_id) AS users, count() AS requests, sum(tokens_prompt + tokens_completion) AS tokens
+           FROM requests
+          WHERE ts >= {w1:DateTime64(3)} AND ${MODEL_OF_REQUEST} = {model:String} AND app != ''
+          GROUP BY app HAVING users >= {k:UInt32}
+          ORDER BY tokens DESC LIMIT 20`,
+        { ...p, w1: dateTime64(now - 7 * 86_400_000), k: deps.appMinUsers },
+      );
+      const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
       return {
         model: model.id,
         name: model.name,
@@ -106,6 +131,8 @@ export function registerModelStatsRoute(app: FastifyInstance, deps: { clickhouse
           };
         }),
         daily_tokens: daily.map((d) => ({ day: d.day, provider: d.provider, tokens: Number(d.tokens) })),
+        series: series.map((x) => ({ t: x.t, provider: x.provider, ttft_p50_ms: finiteOrNull(x.ttft), latency_p50_ms: finiteOrNull(x.lat), uptime: uptime(x.s, x.f) })),
+        apps: apps.map((a) => ({ app: a.app, users: Number(a.users), requests: Number(a.requests), tokens: Number(a.tokens) })),
       };
     },
   );

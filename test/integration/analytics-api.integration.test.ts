@@ -220,6 +220,22 @@ describe('model stats API', () => {
     expect(body.daily_tokens.reduce((n: number, d: { tokens: number }) => n + d.tokens, 0)).toBe(Number(tokens[0].t));
   });
 
+  it('hourly series per provider and the apps using the model, only those with enough distinct users', async () => {
+    const { body } = await api('/api/v1/models/google/gemini-2.5-flash/stats');
+    expect(body.apps.map((a: { app: string }) => a.app)).toEqual(['popular-app']);
+    expect(body.apps[0]).toMatchObject({ users: 5, requests: 10 });
+    const mini = (await api('/api/v1/models/openai/gpt-4o-mini/stats')).body;
+    expect(mini.series.length).toBeGreaterThan(0);
+    const [raw] = await queryRows<{ n: string }>(s.clickhouse!, "SELECT countIf(error_class = 'none') AS n FROM attempts WHERE model = 'openai/gpt-4o-mini'");
+    expect(Number(raw.n)).toBeGreaterThan(0);
+    for (const p of mini.series) {
+      expect(p.uptime).toBe(1);
+      expect(p.ttft_p50_ms).toBeGreaterThan(0);
+    }
+    const grok = (await api('/api/v1/models/x-ai/grok-4/stats')).body;
+    expect(grok.series.every((p: { uptime: number; ttft_p50_ms: number | null }) => p.uptime === 0 && p.ttft_p50_ms === null)).toBe(true);
+  });
+
   it('an endpoint that failed every request shows uptime 0 and no latency', async () => {
     const { body } = await api('/api/v1/models/x-ai/grok-4/stats');
     expect(body.endpoints[0]).toMatchObject({ provider: 'xai', uptime: { m5: 0, m30: 0, d1: 0 }, latency_ms: null, tokens_per_second: null });

@@ -1,0 +1,50 @@
+// Shared page pieces: segmented switches, tables, page headers, status messages.
+import { h } from './dom.ts';
+
+export const CATEGORIES = ['programming', 'roleplay', 'translation', 'marketing', 'science', 'finance', 'legal', 'health', 'academia', 'general'] as const;
+
+/** A row of toggle buttons (keyboard: Tab to reach, Enter/Space to pick). */
+export function switcher(label: string, options: readonly { value: string; text: string }[], current: string, onPick: (v: string) => void): HTMLElement {
+  return h(
+    'div',
+    { class: 'switch', role: 'group', 'aria-label': label },
+    ...options.map((o) => h('button', { type: 'button', 'aria-pressed': String(o.value === current), 'data-value': o.value, onclick: () => onPick(o.value) }, o.text)),
+  );
+}
+
+export interface Column<T> {
+  title: string;
+  cell: (row: T) => Node | string | number;
+  numeric?: boolean;
+}
+
+export function table<T>(caption: string, columns: Column<T>[], rows: T[], empty = 'No data yet.'): HTMLElement {
+  if (rows.length === 0) return h('p', { class: 'state empty', role: 'status' }, empty);
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      {},
+      h('caption', { class: 'sr-only' }, caption),
+      h('thead', {}, h('tr', {}, ...columns.map((c) => h('th', { scope: 'col', class: c.numeric ? 'num' : undefined }, c.title)))),
+      h('tbody', {}, ...rows.map((r) => h('tr', {}, ...columns.map((c) => h('td', { class: c.numeric ? 'num' : undefined }, c.cell(r)))))),
+    ),
+  );
+}
+
+export function pageHead(title: string, lead: string, ...controls: (Node | null)[]): HTMLElement {
+  return h('div', { class: 'page-head' }, h('div', {}, h('h1', {}, title), h('p', { class: 'lead' }, lead)), h('div', { class: 'controls' }, ...controls));
+}
+
+export function card(title: string, body: Node, opts: { wide?: boolean; note?: string } = {}): HTMLElement {
+  return h('section', { class: `card${opts.wide ? ' wide' : ''}`, 'aria-label': title }, h('h2', {}, title), opts.note ? h('p', { class: 'note' }, opts.note) : null, body);
+}
+
+export function modelLink(id: string): HTMLElement {
+  return h('a', { href: `#/model/${id}` }, id);
+}
+
+export function message(kind: 'loading' | 'empty' | 'error', text: string): HTMLElement {
+  return h('p', { class: `state ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
+}
