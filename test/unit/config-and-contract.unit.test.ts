@@ -33,6 +33,21 @@ describe('configuration', () => {
     for (const name of ['PORT', 'PLATFORM_FEE_RATE', 'KAFKA_BROKERS', 'CLICKHOUSE_URL', 'LOG_LEVEL', 'role']) expect(problems).toContain(name);
   });
 
+  it('rejects signal settings that contradict each other or the 2-second cadence', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return '';
+      } catch (e) {
+        return (e as ConfigError).problems.join('\n');
+      }
+    };
+    expect(problems({ SIGNALS_INTERVAL_MS: '5000' })).toContain('SIGNALS_INTERVAL_MS');
+    expect(problems({ SIGNALS_DEGRADED_ERROR_RATE: '0.6', SIGNALS_DOWN_ERROR_RATE: '0.5' })).toContain('must not exceed SIGNALS_DOWN_ERROR_RATE');
+    expect(problems({ SIGNALS_INTERVAL_MS: '2000', SIGNALS_MAX_AGE_MS: '3000' })).toContain('stale on arrival');
+    expect(problems({ SIGNALS_INTERVAL_MS: '2000', SIGNALS_MAX_AGE_MS: '4000' })).toBe('');
+  });
+
   it('reads providers from the config file and rejects malformed entries', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sb-config-'));
     const good = join(dir, 'good.json');
