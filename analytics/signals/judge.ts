@@ -21,8 +21,10 @@ export interface WindowStats {
   ttft_p50_ms: number | null;
   ttft_p95_ms: number | null;
   tokens_per_second: number | null;
-  /** Seconds between the oldest and the newest attempt of the sample. */
-  sample_span_s: number;
+  /** The most attempts it accepted (not 429) in any one second of the window. */
+  peak_accepted_per_s: number;
+  /** 429s in the last two seconds or so: whether it is refusing now, not only earlier in the window. */
+  limited_recent: number;
   /** Over the whole window, not only the sample. */
   attempts_window: number;
   limited_window: number;
@@ -124,11 +126,12 @@ function learnCap(w: WindowStats, prevCap: number | null, held: boolean, cfg: Si
   // the successes from before a storm began, and a cap learned from those would outlive the storm.
   const latestLimited = w.requests === 0 ? 0 : w.limited / w.requests;
   // While held (down, degraded) its traffic is what the routers allow it, not what it can take: nothing to learn.
-  if (!held && w.attempts_window >= cfg.minRequests && limitedShare >= cfg.capTrigger && limitedShare <= CAPACITY_MAX_LIMITED && latestLimited <= CAPACITY_MAX_LIMITED) {
-    // What it accepts now, over the latest attempts: the whole window may include time when the fleet held
-    // it back, which would understate its capacity.
-    const accepted = (w.requests - w.limited) / Math.max(1, w.sample_span_s);
-    return Math.max(CAP_STEP_RPS, Math.min(prevCap ?? Infinity, accepted * cfg.capMargin));
+  // And only while 429s are still coming: a window that merely remembers them says nothing of capacity now.
+  if (!held && w.limited_recent > 0 && w.attempts_window >= cfg.minRequests && limitedShare >= cfg.capTrigger && limitedShare <= CAPACITY_MAX_LIMITED && latestLimited <= CAPACITY_MAX_LIMITED) {
+    // Its best second: 429s say demand exceeded its capacity at some point of the window, and averages
+    // would mix in the seconds when the fleet held it back. Replaces (not lowers) the previous cap, so a
+    // quiet stretch cannot ratchet it down.
+    return Math.max(CAP_STEP_RPS, w.peak_accepted_per_s * cfg.capMargin);
   }
   if (prevCap === null || w.limited_window > 0) return prevCap;
   const grown = prevCap * (1 + cfg.capGrowth) + CAP_STEP_RPS;

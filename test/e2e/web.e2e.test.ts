@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 // The public pages in a real browser (Debian's chromium driven by playwright-core) against the running
 // service filled by the population simulator: every page renders its charts with data and no console
 // error, navigation works by mouse and keyboard, the status page shows an injected fault, a hostile app
@@ -31,7 +33,7 @@ beforeAll(async () => {
   await build({ configFile: join(import.meta.dirname, '..', '..', 'web', 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
   s = await startTestService({ WEB_DIR: outDir, DEMO: 'auto', DEMO_DAYS: '21', DEMO_ACCOUNTS: '300', DEMO_LIVE_RPS: '2', APP_MIN_USERS: '1', RATE_LIMIT_PER_MINUTE: '1000000', SIMULATOR_LATENCY_SCALE: '0.05' });
   // The population backfill is done when the leaderboard has models.
-  await eventually(() => fetch(`${s.url}/api/v1/rankings?period=month`).then((r) => r.json()), (b) => b.models?.length >= 5, 90_000);
+  await eventually(() => fetch(`${s.url}/api/v1/rankings?period=month`).then((r) => r.json() as Promise<{ models?: unknown[] }>), (b) => (b.models?.length ?? 0) >= 5, 90_000);
   // An app with a hostile name (one user is enough with APP_MIN_USERS=1), busy enough to make today's top apps.
   const longPrompt = [{ role: 'user', content: 'Summarise this report. '.repeat(2000) }];
   for (let i = 0; i < 10; i++) {
@@ -39,7 +41,7 @@ beforeAll(async () => {
     expect(res.status).toBe(200);
     await res.arrayBuffer();
   }
-  await eventually(() => fetch(`${s.url}/api/v1/rankings?period=day`).then((r) => r.json()), (b) => b.apps?.some((a: { app: string }) => a.app === XSS), 20_000);
+  await eventually(() => fetch(`${s.url}/api/v1/rankings?period=day`).then((r) => r.json() as Promise<{ apps?: { app: string }[] }>), (b) => b.apps?.some((a) => a.app === XSS) ?? false, 20_000);
   mkdirSync(SHOTS, { recursive: true });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

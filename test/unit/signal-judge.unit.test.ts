@@ -11,7 +11,7 @@ const win = (over: Partial<WindowStats> = {}): WindowStats => {
   const w: WindowStats = {
     endpoint_id: 'e', provider: 'p', model: 'm', requests: 50, streak: 50, ok: 50, failed: 0, limited: 0, by_class: {},
     latency_p50_ms: 400, latency_p95_ms: 600, ttft_p50_ms: 200, ttft_p95_ms: 300, tokens_per_second: 80,
-    sample_span_s: 5, attempts_window: 100, limited_window: 0, ...over,
+    peak_accepted_per_s: 9, limited_recent: 0, attempts_window: 100, limited_window: 0, ...over,
   };
   // Unless told, the latest failure is the newest attempt when there are any.
   if (over.streak === undefined) w.streak = w.failed > 0 ? 0 : w.requests;
@@ -82,12 +82,15 @@ describe('endpoint status judgement', () => {
 });
 
 describe('learned traffic cap', () => {
-  it('is set below the accepted rate once 429s pass the trigger, and only ever lowered while they continue', () => {
-    // 30 of 100 attempts in the window answered 429; of the latest 50 (over 5 s), 15: 35 accepted in 5 s.
-    const w = win({ attempts_window: 100, limited_window: 30, limited: 15, ok: 35 });
+  it('is set below its best second of accepted attempts once 429s pass the trigger', () => {
+    // 30 of 100 attempts in the window answered 429; at best it accepted 9 in one second.
+    const w = win({ attempts_window: 100, limited_window: 30, limited: 15, ok: 35, limited_recent: 3 });
     const first = judge(w, NO_LONG, NO_PEERS, state(), cfg, T);
-    expect(first.cap).toBeCloseTo((35 / 5) * cfg.capMargin, 9);
-    expect(judge(w, NO_LONG, NO_PEERS, state({ cap: 1 }), cfg, T).cap).toBe(1);
+    expect(first.cap).toBeCloseTo(9 * cfg.capMargin, 9);
+    // A cap learned low during a quiet stretch is replaced, not kept.
+    expect(judge(w, NO_LONG, NO_PEERS, state({ cap: 1 }), cfg, T).cap).toBeCloseTo(9 * cfg.capMargin, 9);
+    // 429s only remembered by the window, none lately: nothing learned.
+    expect(judge({ ...w, limited_recent: 0 }, NO_LONG, NO_PEERS, state(), cfg, T).cap).toBeNull();
     // Held by the fleet, its traffic is what routers allow it, not what it can take.
     expect(judge(w, NO_LONG, NO_PEERS, state({ status: 'degraded', cause: 'rate_limited' }), cfg, T).cap).toBeNull();
   });
