@@ -23,7 +23,8 @@ export interface WindowStats {
   tokens_per_second: number | null;
   /** The most attempts it accepted (not 429) in any one second of the window. */
   peak_accepted_per_s: number;
-  /** 429s in the last two seconds or so: whether it is refusing now, not only earlier in the window. */
+  /** Attempts, and 429s among them, in the last two seconds or so: whether it is refusing now. */
+  recent: number;
   limited_recent: number;
   /** Over the whole window, not only the sample. */
   attempts_window: number;
@@ -122,9 +123,9 @@ const CAP_STEP_RPS = 0.1;
 function learnCap(w: WindowStats, prevCap: number | null, held: boolean, cfg: SignalConfig): number | null {
   const rate = w.attempts_window / cfg.windowS;
   const limitedShare = w.attempts_window === 0 ? 0 : w.limited_window / w.attempts_window;
-  // The latest attempts decide whether it is refusing nearly everything now: the window can still hold
-  // the successes from before a storm began, and a cap learned from those would outlive the storm.
-  const latestLimited = w.requests === 0 ? 0 : w.limited / w.requests;
+  // The last seconds decide whether it is refusing nearly everything now: the window can still hold the
+  // successes from before a storm began, and a cap learned from those would outlive the storm.
+  const latestLimited = w.recent === 0 ? 0 : w.limited_recent / w.recent;
   // While held (down, degraded) its traffic is what the routers allow it, not what it can take: nothing to learn.
   // And only while 429s are still coming: a window that merely remembers them says nothing of capacity now.
   if (!held && w.limited_recent > 0 && w.attempts_window >= cfg.minRequests && limitedShare >= cfg.capTrigger && limitedShare <= CAPACITY_MAX_LIMITED && latestLimited <= CAPACITY_MAX_LIMITED) {

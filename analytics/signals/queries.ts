@@ -51,7 +51,8 @@ interface WindowRow {
 // what it takes at some point, and that second shows its capacity (an average over the window would mix in
 // the quiet seconds when the fleet was holding it back).
 const PEAK_SQL = `
-  SELECT endpoint_id, max(n) AS peak, sumIf(limited, s >= toStartOfSecond({now:DateTime64(3)}) - 2) AS limited_recent
+  SELECT endpoint_id, max(n) AS peak, sumIf(limited, s >= toStartOfSecond({now:DateTime64(3)}) - 2) AS limited_recent,
+         sumIf(n + limited, s >= toStartOfSecond({now:DateTime64(3)}) - 2) AS recent
   FROM (
     SELECT endpoint_id, toStartOfSecond(ts) AS s, countIf(error_class != 'rate_limited') AS n, countIf(error_class = 'rate_limited') AS limited
     FROM attempts
@@ -66,7 +67,7 @@ export async function readWindow(ch: ClickHouseClient, now: number, windowS: num
   const range = { since: dateTime64(now - windowS * 1000), now: dateTime64(now) };
   const [rows, peaks] = await Promise.all([
     queryRows<WindowRow>(ch, WINDOW_SQL, { ...range, sample, latency_sample: latencySample }),
-    queryRows<{ endpoint_id: string; peak: string; limited_recent: string }>(ch, PEAK_SQL, range),
+    queryRows<{ endpoint_id: string; peak: string; limited_recent: string; recent: string }>(ch, PEAK_SQL, range),
   ]);
   const peakOf = new Map(peaks.map((p) => [p.endpoint_id, p]));
   return rows.map((r) => ({
@@ -86,6 +87,7 @@ export async function readWindow(ch: ClickHouseClient, now: number, windowS: num
     tokens_per_second: r.decode_ms > 0 ? (Number(r.decode_tokens) * 1000) / r.decode_ms : null,
     peak_accepted_per_s: Number(peakOf.get(r.endpoint_id)?.peak ?? 0),
     limited_recent: Number(peakOf.get(r.endpoint_id)?.limited_recent ?? 0),
+    recent: Number(peakOf.get(r.endpoint_id)?.recent ?? 0),
     attempts_window: Number(r.attempts_window),
     limited_window: Number(r.limited_window),
   }));

@@ -11,7 +11,7 @@ const win = (over: Partial<WindowStats> = {}): WindowStats => {
   const w: WindowStats = {
     endpoint_id: 'e', provider: 'p', model: 'm', requests: 50, streak: 50, ok: 50, failed: 0, limited: 0, by_class: {},
     latency_p50_ms: 400, latency_p95_ms: 600, ttft_p50_ms: 200, ttft_p95_ms: 300, tokens_per_second: 80,
-    peak_accepted_per_s: 9, limited_recent: 0, attempts_window: 100, limited_window: 0, ...over,
+    peak_accepted_per_s: 9, limited_recent: 0, recent: 10, attempts_window: 100, limited_window: 0, ...over,
   };
   // Unless told, the latest failure is the newest attempt when there are any.
   if (over.streak === undefined) w.streak = w.failed > 0 ? 0 : w.requests;
@@ -106,7 +106,7 @@ describe('learned traffic cap', () => {
     const storm = judge(win({ attempts_window: 100, limited_window: 95, requests: 50, limited: 48, ok: 2 }), NO_LONG, NO_PEERS, state(), cfg, T);
     expect(storm.cap).toBeNull();
     expect(storm.status).toBe('degraded');
-    // Its onset: the window still holds the successes from before, but the latest attempts are all 429.
-    expect(judge(win({ attempts_window: 100, limited_window: 40, requests: 50, limited: 48, ok: 2 }), NO_LONG, NO_PEERS, state(), cfg, T).cap).toBeNull();
+    // Its onset: the window still holds the successes from before, but the last seconds are all 429.
+    expect(judge(win({ attempts_window: 100, limited_window: 40, requests: 50, limited: 30, ok: 20, limited_recent: 10, recent: 10 }), NO_LONG, NO_PEERS, state(), cfg, T).cap).toBeNull();
   });
 });
