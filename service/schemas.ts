@@ -1,8 +1,6 @@
-import { Type, type TSchema } from '@sinclair/typebox';
 import { errorBodySchema } from '../core/errors.ts';
 
-/** A schema that also admits null (a figure with no data yet). */
-export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+export { Nullable } from '../core/nullable.ts';
 
 const DESCRIPTIONS: Record<number, string> = {
   400: 'invalid request',

@@ -1,15 +1,14 @@
 // The contract of topic switchboard.signals.v1: analytics publishes one signal per endpoint (the message
 // key is the endpoint id, so compaction keeps the latest of each), routers fold them into routing.
 // The same shape is the body of GET /api/v1/providers/status.
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { Nullable } from '../core/nullable.ts';
 
 export const SIGNAL_VERSION = 1;
 export const ENDPOINT_STATUSES = ['healthy', 'degraded', 'down', 'recovering'] as const;
 export type EndpointStatus = (typeof ENDPOINT_STATUSES)[number];
 
-// The contract module stands alone (router and analytics both import it), hence its own Nullable.
-const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Rate = Type.Number({ minimum: 0, maximum: 1 });
 const Ms = Nullable(Type.Number({ minimum: 0 }));
 
@@ -51,6 +50,18 @@ export const EndpointSignalSchema = Type.Object(
   { additionalProperties: false },
 );
 export type EndpointSignal = Static<typeof EndpointSignalSchema>;
+
+/** One point of an endpoint's recent past, kept by routers for the status page's sparklines. */
+export const SignalPointSchema = Type.Object({
+  t: Type.Integer(),
+  status: Type.Union(ENDPOINT_STATUSES.map((s) => Type.Literal(s))),
+  error_rate: Rate,
+  rate_limited_rate: Rate,
+  ttft_p50_ms: Ms,
+  latency_p50_ms: Ms,
+  attempts_per_second: Type.Number({ minimum: 0 }),
+});
+export type SignalPoint = Static<typeof SignalPointSchema>;
 
 const check = TypeCompiler.Compile(EndpointSignalSchema);
 

@@ -6,7 +6,7 @@ import type { HealthRegistry } from '../../router/health/registry.ts';
 import type { SignalTable } from '../../router/health/signals.ts';
 import { endpointStatuses } from '../../router/routing/status.ts';
 import type { RoutingWeights } from '../../router/routing/plan.ts';
-import { ENDPOINT_STATUSES, EndpointSignalSchema } from '../../telemetry/signal.ts';
+import { ENDPOINT_STATUSES, EndpointSignalSchema, SignalPointSchema } from '../../telemetry/signal.ts';
 import { errorResponses, Nullable } from '../../service/schemas.ts';
 
 const StatusName = Type.Union([...ENDPOINT_STATUSES, 'unknown' as const].map((s) => Type.Literal(s)));
@@ -21,16 +21,6 @@ const Query = Type.Object(
   },
   { additionalProperties: false },
 );
-
-const Point = Type.Object({
-  t: Type.Integer(),
-  status: Type.String(),
-  error_rate: Type.Number(),
-  rate_limited_rate: Type.Number(),
-  ttft_p50_ms: Nullable(Type.Number()),
-  latency_p50_ms: Nullable(Type.Number()),
-  attempts_per_second: Type.Number(),
-});
 
 export const ProviderStatusSchema = Type.Object({
   now: Type.Integer(),
@@ -53,7 +43,7 @@ export const ProviderStatusSchema = Type.Object({
       excluded: Nullable(Type.String()),
       effect: Type.String(),
       signal: Nullable(EndpointSignalSchema),
-      history: Type.Optional(Type.Array(Point)),
+      history: Type.Optional(Type.Array(SignalPointSchema)),
     }),
   ),
 });

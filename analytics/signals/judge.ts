@@ -88,7 +88,7 @@ function slowness(value: number | null, own: number | null, peer: number | null,
 type Verdict = { status: 'healthy' | 'degraded' | 'down'; reason: string; cause?: Cause } | undefined;
 
 /** Latest attempts in a row without a failure that show an unhealthy endpoint answering again. */
-export const RECOVERY_STREAK = 3;
+const RECOVERY_STREAK = 3;
 
 function verdict(w: WindowStats, own: { ttft: number | null; latency: number | null }, peers: Peers, prev: EndpointStatus, prevCause: Cause | null, cfg: SignalConfig): Verdict {
   const unhealthy = prev === 'down' || prev === 'degraded';

@@ -19,11 +19,19 @@ const WINDOW_SQL = `
          sumIf(tokens_completion, sampled AND error_class = 'none' AND latency_ms > ttft_ms) AS decode_tokens,
          sumIf(toFloat64(latency_ms - ttft_ms), sampled AND error_class = 'none' AND latency_ms > ttft_ms) AS decode_ms,
          count() AS attempts_window,
-         countIf(error_class = 'rate_limited') AS limited_window
+         countIf(error_class = 'rate_limited') AS limited_window,
+         max(accepted_in_second) AS peak,
+         countIf(second >= toStartOfSecond({now:DateTime64(3)}) - 2) AS recent,
+         countIf(second >= toStartOfSecond({now:DateTime64(3)}) - 2 AND error_class = 'rate_limited') AS limited_recent
   FROM (
     SELECT endpoint_id, provider, model, error_class, latency_ms, ttft_ms, tokens_completion,
            row_number() OVER (PARTITION BY endpoint_id ORDER BY ts DESC) AS rn, rn <= {sample:UInt32} AS sampled,
-           rn <= {latency_sample:UInt32} AS fast_sample
+           rn <= {latency_sample:UInt32} AS fast_sample,
+           toStartOfSecond(ts) AS second,
+           -- The most it accepted in any one second: with 429s in the window, demand exceeded what it takes
+           -- at some point, and that second shows its capacity (a window average would mix in the quiet
+           -- seconds when the fleet held it back).
+           countIf(error_class != 'rate_limited') OVER (PARTITION BY endpoint_id, second) AS accepted_in_second
     FROM attempts
     WHERE ts > {since:DateTime64(3)} AND ts <= {now:DateTime64(3)} AND error_class != 'client_abort'
   )
@@ -45,31 +53,15 @@ interface WindowRow {
   decode_ms: number;
   attempts_window: string;
   limited_window: string;
+  peak: string;
+  recent: string;
+  limited_recent: string;
 }
-
-// The most a endpoint accepted in any one second of the window: with 429s in the window, demand exceeded
-// what it takes at some point, and that second shows its capacity (an average over the window would mix in
-// the quiet seconds when the fleet was holding it back).
-const PEAK_SQL = `
-  SELECT endpoint_id, max(n) AS peak, sumIf(limited, s >= toStartOfSecond({now:DateTime64(3)}) - 2) AS limited_recent,
-         sumIf(n + limited, s >= toStartOfSecond({now:DateTime64(3)}) - 2) AS recent
-  FROM (
-    SELECT endpoint_id, toStartOfSecond(ts) AS s, countIf(error_class != 'rate_limited') AS n, countIf(error_class = 'rate_limited') AS limited
-    FROM attempts
-    WHERE ts > {since:DateTime64(3)} AND ts <= {now:DateTime64(3)} AND error_class != 'client_abort'
-    GROUP BY endpoint_id, s
-  )
-  GROUP BY endpoint_id`;
 
 const finite = (x: number | undefined): number | null => (x === undefined || !Number.isFinite(x) ? null : x);
 
 export async function readWindow(ch: ClickHouseClient, now: number, windowS: number, sample: number, latencySample: number): Promise<WindowStats[]> {
-  const range = { since: dateTime64(now - windowS * 1000), now: dateTime64(now) };
-  const [rows, peaks] = await Promise.all([
-    queryRows<WindowRow>(ch, WINDOW_SQL, { ...range, sample, latency_sample: latencySample }),
-    queryRows<{ endpoint_id: string; peak: string; limited_recent: string; recent: string }>(ch, PEAK_SQL, range),
-  ]);
-  const peakOf = new Map(peaks.map((p) => [p.endpoint_id, p]));
+  const rows = await queryRows<WindowRow>(ch, WINDOW_SQL, { since: dateTime64(now - windowS * 1000), now: dateTime64(now), sample, latency_sample: latencySample });
   return rows.map((r) => ({
     endpoint_id: r.endpoint_id,
     provider: r.provider,
@@ -85,9 +77,9 @@ export async function readWindow(ch: ClickHouseClient, now: number, windowS: num
     ttft_p50_ms: finite(r.ttft[0]),
     ttft_p95_ms: finite(r.ttft[1]),
     tokens_per_second: r.decode_ms > 0 ? (Number(r.decode_tokens) * 1000) / r.decode_ms : null,
-    peak_accepted_per_s: Number(peakOf.get(r.endpoint_id)?.peak ?? 0),
-    limited_recent: Number(peakOf.get(r.endpoint_id)?.limited_recent ?? 0),
-    recent: Number(peakOf.get(r.endpoint_id)?.recent ?? 0),
+    peak_accepted_per_s: Number(r.peak),
+    recent: Number(r.recent),
+    limited_recent: Number(r.limited_recent),
     attempts_window: Number(r.attempts_window),
     limited_window: Number(r.limited_window),
   }));

@@ -1,7 +1,7 @@
 // The router's copy of the fleet's signals (from the compacted topic, or straight from the embedded
 // analytics), and what routing takes from them. A signal older than maxAgeMs is ignored: routing falls back
 // to this router's own breaker and statistics, so a dead analytics role cannot freeze it.
-import type { EndpointSignal } from '../../telemetry/signal.ts';
+import type { EndpointSignal, SignalPoint } from '../../telemetry/signal.ts';
 
 export interface SignalPolicy {
   maxAgeMs: number;
@@ -10,17 +10,6 @@ export interface SignalPolicy {
   degradedShare: number;
   /** Ramp of a recovering endpoint back to its full weight. */
   recoverMs: number;
-}
-
-/** One point of an endpoint's recent past, for sparklines on the status page. */
-export interface SignalPoint {
-  t: number;
-  status: EndpointSignal['status'];
-  error_rate: number;
-  rate_limited_rate: number;
-  ttft_p50_ms: number | null;
-  latency_p50_ms: number | null;
-  attempts_per_second: number;
 }
 
 /** Points kept per endpoint: two minutes at the default interval. */

@@ -102,8 +102,11 @@ export class SteadyLoad {
   private last = new Map<string, number>();
   private windowRequests = 0;
   private windowFailures = 0;
+  private readonly endpointIds: string[];
 
-  constructor(private readonly fleet: Fleet, private readonly o: LoadOptions) {}
+  constructor(private readonly fleet: Fleet, private readonly o: LoadOptions) {
+    this.endpointIds = loadCatalog().model(o.model)!.endpoints.map((e) => e.id);
+  }
 
   start(): void {
     let i = 0;
@@ -134,12 +137,8 @@ export class SteadyLoad {
     return (Date.now() - this.t0) / 1000;
   }
 
-  private modelEndpoints(): string[] {
-    return loadCatalog().model(this.o.model)!.endpoints.map((e) => e.id);
-  }
-
   private snapshotCounts(): Map<string, number> {
-    const now = new Map(this.modelEndpoints().map((id) => [id, this.fleet.simulator.counts.get(id) ?? 0]));
+    const now = new Map(this.endpointIds.map((id) => [id, this.fleet.simulator.counts.get(id) ?? 0]));
     const prev = this.last;
     this.last = now;
     return new Map([...now].map(([id, n]) => [id, n - (prev.get(id) ?? 0)]));

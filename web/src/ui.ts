@@ -1,7 +1,6 @@
 // Shared page pieces: segmented switches, tables, page headers, status messages.
+import { CATEGORIES } from '../../router/classify.ts';
 import { h } from './dom.ts';
-
-export const CATEGORIES = ['programming', 'roleplay', 'translation', 'marketing', 'science', 'finance', 'legal', 'health', 'academia', 'general'] as const;
 
 /** A row of toggle buttons (keyboard: Tab to reach, Enter/Space to pick). */
 export function switcher(label: string, options: readonly { value: string; text: string }[], current: string, onPick: (v: string) => void): HTMLElement {
@@ -10,6 +9,11 @@ export function switcher(label: string, options: readonly { value: string; text:
     { class: 'switch', role: 'group', 'aria-label': label },
     ...options.map((o) => h('button', { type: 'button', 'aria-pressed': String(o.value === current), 'data-value': o.value, onclick: () => onPick(o.value) }, o.text)),
   );
+}
+
+/** The category tabs: "All" and every category the router assigns. */
+export function categorySwitcher(current: string, onPick: (v: string) => void): HTMLElement {
+  return switcher('Category', [{ value: '', text: 'All' }, ...CATEGORIES.map((c) => ({ value: c, text: c[0].toUpperCase() + c.slice(1) }))], current, onPick);
 }
 
 export interface Column<T> {

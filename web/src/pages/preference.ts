@@ -2,7 +2,7 @@
 import { getJson, qs } from '../api.ts';
 import { chartCard, colorOf } from '../charts.ts';
 import { fmt, h } from '../dom.ts';
-import { card, CATEGORIES, message, modelLink, pageHead, switcher, table } from '../ui.ts';
+import { card, categorySwitcher, message, modelLink, pageHead, switcher, table } from '../ui.ts';
 
 interface Preference {
   accounts: number;
@@ -32,7 +32,7 @@ export function preferencePage(root: HTMLElement, params: URLSearchParams, go: (
   const eventsBox = h('div', {}, message('loading', 'Loading…'));
   root.append(
     pageHead('Revealed preference', 'Not what people say they prefer: what their traffic does when they switch, and whether they stay.', switcher('Period', PERIODS, period, (v) => go({ period: v, category }))),
-    switcher('Category', [{ value: '', text: 'All' }, ...CATEGORIES.map((c) => ({ value: c, text: c[0].toUpperCase() + c.slice(1) }))], category, (v) => go({ period, category: v })),
+    categorySwitcher(category, (v) => go({ period, category: v })),
     h('div', { class: 'grid' }, flows.el, retention.el, scores.el, card('Price changes and what followed', eventsBox, { wide: true, note: "A model's share in the 48 hours before and after each price change, beside its peers." })),
   );
   for (const c of [flows, retention, scores]) c.loading();

@@ -2,7 +2,7 @@
 import { getJson, qs } from '../api.ts';
 import { chartCard, colorOf } from '../charts.ts';
 import { fmt, h } from '../dom.ts';
-import { card, CATEGORIES, message, modelLink, pageHead, switcher, table } from '../ui.ts';
+import { card, categorySwitcher, message, modelLink, pageHead, switcher, table } from '../ui.ts';
 
 interface Rankings {
   period: string;
@@ -35,7 +35,7 @@ export function rankingsPage(root: HTMLElement, params: URLSearchParams, go: (p:
       'Models ranked by the tokens developers route through them: revealed preference, not benchmark scores.',
       switcher('Period', PERIODS, period, (v) => go({ period: v, category })),
     ),
-    switcher('Category', [{ value: '', text: 'All' }, ...CATEGORIES.map((c) => ({ value: c, text: c[0].toUpperCase() + c.slice(1) }))], category, (v) => go({ period, category: v })),
+    categorySwitcher(category, (v) => go({ period, category: v })),
     h('div', { class: 'grid' }, share.el, card('Top models', topBox, { wide: true }), authors.el, card('Trending', trendBox, { note: 'Growth against the previous period.' }), card('Top apps', appsBox, { note: 'Apps shown once enough distinct users use them.' })),
   );
   share.loading();
