@@ -171,7 +171,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
 
   // The closed loop: analytics judges endpoints; every router folds the verdicts into its weights.
   const sc = config.signals;
-  const signals = new SignalTable({ maxAgeMs: sc.maxAgeMs, probeShare: sc.probeShare, degradedShare: sc.degradedShare, recoverMs: sc.recoverS * 1000 }, (s) => {
+  const signals = new SignalTable({ maxAgeMs: sc.maxAgeMs, probeShare: sc.probeShare, degradedShare: sc.degradedShare, recoverMs: sc.recoverS * 1000, minRequests: sc.minRequests }, (s) => {
     if (routes && (s.status === 'recovering' || s.status === 'healthy')) health.get(s.endpoint_id).breaker.nudge(s.status_since);
   });
   let signalComputer: SignalComputer | undefined;

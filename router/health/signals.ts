@@ -10,6 +10,8 @@ export interface SignalPolicy {
   degradedShare: number;
   /** Ramp of a recovering endpoint back to its full weight. */
   recoverMs: number;
+  /** Attempts a signal must have judged before its "healthy" outweighs this router's own recent failure. */
+  minRequests: number;
 }
 
 /** Points kept per endpoint: two minutes at the default interval. */

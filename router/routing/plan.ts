@@ -149,8 +149,7 @@ export function planRoute(
       // A fresh signal says how it answers now; the 5-minute local uptime would keep punishing a recovered
       // endpoint for minutes after its ramp back is over.
       uptime: sig ? 1 - sig.error_rate : s.uptime_5m ?? 1,
-      // A fresh fleet signal replaces the blunt "failed lately" demotion; the breaker still acts first.
-      recent: sig === undefined && now - h.stats.lastFailureAt < RECENT_FAILURE_MS,
+      recent: now - h.stats.lastFailureAt < RECENT_FAILURE_MS && !signalCovers(sig, h.stats.lastFailureAt, opts.signals?.policy.minRequests ?? 0),
       sig,
       localCap,
     });
@@ -215,6 +214,17 @@ export function planRoute(
     })),
     excluded,
   };
+}
+
+/**
+ * Whether a fresh fleet signal replaces the blunt "failed lately" demotion (the breaker still acts first):
+ * one that rules the endpoint unhealthy or recovering steers it anyway, and one that calls it healthy does
+ * only if it was computed after that failure and judged enough attempts; "healthy" for want of data says
+ * nothing against what this router just saw.
+ */
+function signalCovers(sig: EndpointSignal | undefined, lastFailureAt: number, minRequests: number): boolean {
+  if (!sig) return false;
+  return sig.status !== 'healthy' || (sig.computed_at >= lastFailureAt && sig.requests >= minRequests);
 }
 
 /** This router's part of a fleet-wide cap: the cap times its share of the fleet's attempts (bounded, so a

@@ -1,6 +1,8 @@
 // Every simulator fault mode, over loopback, through the running service: what the client sees, and what
-// the request's record says. Each fault uses its own provider of one model, so tests do not share state.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// the request's record says. Each fault uses its own provider of one model and is lifted after its test: a
+// fault left on would catch later tests' random fallbacks, and the embedded signals would then (rightly)
+// judge that endpoint down and change how it is used.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../../service/server.ts';
 import type { Fault } from '../../simulator/faults.ts';
 import { auth, chatBody, flushTelemetry, sseData, startTestService } from '../helpers/service.ts';
@@ -13,6 +15,7 @@ beforeAll(async () => {
   s = await startTestService({ UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '400', UPSTREAM_IDLE_TIMEOUT_MS: '400', BREAKER_CONSECUTIVE_FAILURES: '1000', BREAKER_MIN_REQUESTS: '100000' });
 });
 afterAll(async () => s?.close());
+afterEach(() => s.simulator!.faults.clear());
 
 const fault = (f: Fault) => s.simulator!.faults.set({ ...f, model: MODEL });
 

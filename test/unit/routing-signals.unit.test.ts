@@ -9,7 +9,7 @@ const catalog = loadCatalog();
 const llama = catalog.model('meta-llama/llama-3.3-70b-instruct') as Model;
 const breaker = { consecutiveFailures: 3, failureRatio: 0.5, minRequests: 10, windowMs: 30_000, cooldownMs: 5_000 };
 const needs = (over: Partial<RouteNeeds> = {}): RouteNeeds => ({ model: llama, sort: undefined, prefs: undefined, promptTokens: 100, maxTokens: undefined, needsTools: false, needsResponseFormat: false, ...over });
-const policy = { maxAgeMs: 10_000, probeShare: 0.01, degradedShare: 0.02, recoverMs: 15_000 };
+const policy = { maxAgeMs: 10_000, probeShare: 0.01, degradedShare: 0.02, recoverMs: 15_000, minRequests: 5 };
 const T = 1_700_000_000_000;
 const endpointOf = (provider: string) => llama.endpoints.find((e) => e.provider === provider)!;
 
@@ -65,9 +65,22 @@ describe('routing with fleet signals', () => {
     expect(plan.candidates.find((c) => c.provider === 'lambda')!.signal).toBeNull();
     expect(prob(plan, 'lambda')).toBeGreaterThan(0.1);
     expect(plan.candidates.find((c) => c.provider === 'groq')!.recent_failure).toBe(true);
-    // While the signal for groq is fresh, its verdict replaces the local demotion.
-    table.update([signal('groq', { computed_at: T + 10_000 })], T + 10_000);
-    expect(planRoute(needs(), health, { now: T + 10_600, signals: table }).candidates.find((c) => c.provider === 'groq')!.recent_failure).toBe(false);
+  });
+
+  it('a fresh "healthy" replaces the local demotion only when it judged enough attempts after the failure', () => {
+    const health = new HealthRegistry(breaker);
+    health.get(endpointOf('groq')).stats.record('failure', T);
+    const recent = (sig: Partial<EndpointSignal>) => {
+      const table = new SignalTable(policy);
+      table.update([signal('groq', { computed_at: T + 1_000, ...sig })], T + 1_000);
+      return planRoute(needs(), health, { now: T + 1_500, signals: table }).candidates.find((c) => c.provider === 'groq')!.recent_failure;
+    };
+    expect(recent({})).toBe(false);
+    expect(recent({ requests: 4 })).toBe(true); // healthy for want of data
+    expect(recent({ computed_at: T - 100 })).toBe(true); // judged before the failure
+    // An unhealthy or recovering verdict steers the endpoint itself (probe share, ramp), whatever its data.
+    expect(recent({ requests: 2, status: 'recovering', status_since: T })).toBe(false);
+    expect(recent({ computed_at: T - 100, status: 'down' })).toBe(false);
   });
 
   it('explicit sorts put held endpoints last', () => {
