@@ -23,6 +23,12 @@ const TARGETS = [
     raw: `toStartOfHour(ts) AS hour, ${MODEL_OF_REQUEST} AS model, splitByChar('/', model)[1] AS author, provider, category`,
     since: 'hour >= toStartOfHour({since:DateTime64(3, \'UTC\')})',
   },
+  {
+    table: 'usage_daily_model',
+    keys: ['day', 'model', 'author', 'category'],
+    raw: `toDate(ts) AS day, ${MODEL_OF_REQUEST} AS model, splitByChar('/', model)[1] AS author, category`,
+    since: 'day >= toDate({since:DateTime64(3, \'UTC\')})',
+  },
 ];
 
 /** Insert into each usage aggregate what the raw rows since `sinceMs` hold and it lacks; returns rows added. */

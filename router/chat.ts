@@ -13,11 +13,11 @@ import { promptTokens, estimateTokens } from '../simulator/completion.ts';
 import type { ChatRequest } from './chat-schema.ts';
 import { attempt, classifyStreamError, type AttemptFailure, type StreamStart } from './attempt.ts';
 import { attemptEvent, costOf, requestEvent, type Outcome, type RequestIdentity } from './events.ts';
-import type { HealthRegistry } from './health/registry.ts';
+import type { EndpointHealth, HealthRegistry } from './health/registry.ts';
 import type { SignalTable } from './health/signals.ts';
 import type { SpendLedger } from './auth/spend.ts';
 import { parseModelRef } from './routing/model-ref.ts';
-import { planRoute, RECENT_FAILURE_MS, type RoutePlan, type RoutingWeights } from './routing/plan.ts';
+import { ASSUMED_COMPLETION_TOKENS, planRoute, RECENT_FAILURE_MS, type RoutePlan, type RoutingWeights } from './routing/plan.ts';
 import { SseOut } from './stream-out.ts';
 import type { UpstreamClient, UpstreamTarget } from './upstream/client.ts';
 import type { AssistantMessage, ToolCall } from './upstream/types.ts';
@@ -135,7 +135,14 @@ export async function handleChat(deps: ChatDeps, req: ChatRequest, caller: Calle
       const attemptStart = Date.now();
       h.rate.note(attemptStart);
       const ta = performance.now();
-      const result = await attempt(deps.upstream, deps.target(e), e, req, stream, abort.signal, ta, stream && isSuspect(deps, e, attemptStart));
+      const whole = stream && isSuspect(deps, e, attemptStart);
+      const heard = h.pending.begin(attemptStart, usualWaitMs(h, e, attemptStart, stream && !whole, req.max_tokens ?? req.max_completion_tokens));
+      let result: Awaited<ReturnType<typeof attempt>>;
+      try {
+        result = await attempt(deps.upstream, deps.target(e), e, req, stream, abort.signal, ta, whole);
+      } finally {
+        heard();
+      }
       if (!result.ok) {
         const latency = performance.now() - ta;
         recordFailure(deps, e, result, attemptStart + latency);
@@ -182,6 +189,22 @@ function isSuspect(deps: ChatDeps, e: Endpoint, now: number): boolean {
   const h = deps.health.get(e);
   const sig = deps.signals?.fresh(e.id, now);
   return (sig !== undefined && sig.status !== 'healthy') || h.breaker.state(now) !== 'closed' || now - h.stats.lastCutAt < RECENT_FAILURE_MS;
+}
+
+/**
+ * How long an attempt to this endpoint usually waits, by this router's own figures: for a stream, its first
+ * token; for a whole answer, an answer of at most the requested length (the median scaled by max_tokens over
+ * the usual completion, or the tail when max_tokens is not set: long answers are normal traffic, and only
+ * waits well beyond what such an answer takes say the endpoint has slowed). The catalog's figures until
+ * there are samples.
+ */
+function usualWaitMs(h: EndpointHealth, e: Endpoint, now: number, firstToken: boolean, maxTokens: number | undefined): number {
+  const s = h.stats.snapshot(now);
+  if (firstToken) return s.ttft_p50_ms ?? e.ttftMs;
+  const fromCatalog = e.ttftMs + ((maxTokens ?? ASSUMED_COMPLETION_TOKENS) * 1000) / e.tokensPerSecond;
+  if (maxTokens === undefined) return s.latency_p99_ms ?? fromCatalog;
+  if (s.latency_p50_ms === null || s.completion_tokens_p50 === null) return fromCatalog;
+  return s.latency_p50_ms * Math.max(1, maxTokens / Math.max(s.completion_tokens_p50, 1));
 }
 
 /** What a failed attempt tells this router about the endpoint (before the first token or mid-stream). */

@@ -165,7 +165,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     minRequests: config.router.breakerMinRequests,
     windowMs: config.router.breakerWindowMs,
     cooldownMs: config.router.breakerCooldownMs,
-  });
+  }, config.signals.slowFactor);
   const upstream = new UpstreamClient(config.router);
   let draining = false;
 

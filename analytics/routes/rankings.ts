@@ -1,4 +1,4 @@
-// Public leaderboards from the hourly aggregate: top models by tokens in the period with share, rank,
+// Public leaderboards from the daily and hourly aggregates: top models by tokens in the period with share, rank,
 // change of rank and growth against the previous period, an "other" row, and market share by author.
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
@@ -71,6 +71,29 @@ export function periodWindow(period: keyof typeof PERIOD_HOURS, now = Date.now()
 
 const ch = (d: Date) => d.toISOString().slice(0, 19).replace('T', ' ');
 
+const DAY_MS = 86_400_000;
+
+/**
+ * Usage rows over [from, to): whole UTC days from the daily table, the hours at either edge from the hourly
+ * one (a month of hours is 720 × every endpoint × category; of days, 30 × every model × category). `t` is a
+ * row's hour, a day row's midnight. Parameters: from, to, dfrom, dto (see `window`).
+ */
+const USAGE_OVER = `(
+  SELECT toDateTime(day, 'UTC') AS t, model, author, category, tokens_prompt + tokens_completion AS tokens, requests
+    FROM usage_daily_model WHERE day >= toDate({dfrom:DateTime('UTC')}) AND day < toDate({dto:DateTime('UTC')})
+  UNION ALL
+  SELECT hour AS t, model, author, category, tokens_prompt + tokens_completion AS tokens, requests
+    FROM usage_hourly
+   WHERE (hour >= {from:DateTime('UTC')} AND hour < {dfrom:DateTime('UTC')}) OR (hour >= {dto:DateTime('UTC')} AND hour < {to:DateTime('UTC')}))`;
+
+/** The parameters of USAGE_OVER; without whole days (hourly buckets wanted), every hour comes from the hourly table. */
+function window(from: Date, to: Date, wholeDays: boolean): Record<string, string> {
+  let dfrom = Math.ceil(from.getTime() / DAY_MS) * DAY_MS;
+  let dto = Math.floor(to.getTime() / DAY_MS) * DAY_MS;
+  if (!wholeDays || dfrom >= dto) dfrom = dto = to.getTime();
+  return { from: ch(from), to: ch(to), dfrom: ch(new Date(dfrom)), dto: ch(new Date(dto)) };
+}
+
 export function registerRankingsRoutes(app: FastifyInstance, deps: { clickhouse: ClickHouseClient; appMinUsers: number }): void {
   app.get<{ Querystring: Static<typeof Query> }>(
     '/api/v1/rankings',
@@ -87,15 +110,16 @@ export function registerRankingsRoutes(app: FastifyInstance, deps: { clickhouse:
       const limit = request.query.limit ?? 20;
       const category = request.query.category ?? null;
       const w = periodWindow(period);
+      // The day's chart is by hour: whole days would lump its hours together.
+      const wholeDays = period !== 'day';
       const byModel = (from: Date, to: Date) =>
         queryRows<ModelRow>(
           deps.clickhouse,
-          `SELECT model, any(author) AS author, sum(tokens_prompt + tokens_completion) AS tokens, sum(requests) AS requests
-             FROM usage_hourly
-            WHERE hour >= {from:DateTime('UTC')} AND hour < {to:DateTime('UTC')} AND model != ''
-              AND ({category:String} = '' OR category = {category:String})
+          `SELECT model, any(author) AS author, sum(tokens) AS tokens, sum(requests) AS requests
+             FROM ${USAGE_OVER}
+            WHERE model != '' AND ({category:String} = '' OR category = {category:String})
             GROUP BY model ORDER BY tokens DESC, model`,
-          { from: ch(from), to: ch(to), category: category ?? '' },
+          { ...window(from, to, wholeDays), category: category ?? '' },
         );
       const [current, previous] = await Promise.all([byModel(w.from, w.to), byModel(w.prevFrom, w.from)]);
       const total = current.reduce((s, r) => s + Number(r.tokens), 0);
@@ -124,15 +148,14 @@ export function registerRankingsRoutes(app: FastifyInstance, deps: { clickhouse:
       const bucket = period === 'day' ? 'hour' : 'day';
       const common = { from: ch(w.from), to: ch(w.to), category: category ?? '' };
       const [series, apps] = await Promise.all([
-        queryRows<{ t: string; m: string; tokens: string }>(
+        queryRows<{ bucket: string; m: string; tokens: string }>(
           deps.clickhouse,
-          `SELECT formatDateTime(${bucket === 'hour' ? 'hour' : 'toStartOfDay(hour)'}, '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS t,
-                  if(has({listed:Array(String)}, model), model, 'other') AS m, sum(tokens_prompt + tokens_completion) AS tokens
-             FROM usage_hourly
-            WHERE hour >= {from:DateTime('UTC')} AND hour < {to:DateTime('UTC')} AND model != ''
-              AND ({category:String} = '' OR category = {category:String})
-            GROUP BY t, m ORDER BY t, m`,
-          { ...common, listed },
+          `SELECT formatDateTime(${bucket === 'hour' ? 't' : 'toStartOfDay(t)'}, '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS bucket,
+                  if(has({listed:Array(String)}, model), model, 'other') AS m, sum(tokens) AS tokens
+             FROM ${USAGE_OVER}
+            WHERE model != '' AND ({category:String} = '' OR category = {category:String})
+            GROUP BY bucket, m ORDER BY bucket, m`,
+          { ...window(w.from, w.to, wholeDays), category: category ?? '', listed },
         ),
         queryRows<{ app: string; users: string; requests: string; tokens: string }>(
           deps.clickhouse,
@@ -152,7 +175,7 @@ export function registerRankingsRoutes(app: FastifyInstance, deps: { clickhouse:
         .sort((a, b) => b.growth - a.growth || a.model.localeCompare(b.model))
         .slice(0, 10);
       return {
-        series: { bucket, points: series.map((p) => ({ t: p.t, model: p.m, tokens: Number(p.tokens) })) },
+        series: { bucket, points: series.map((p) => ({ t: p.bucket, model: p.m, tokens: Number(p.tokens) })) },
         apps: apps.map((a) => ({ app: a.app, users: Number(a.users), requests: Number(a.requests), tokens: Number(a.tokens) })),
         trending,
         period,

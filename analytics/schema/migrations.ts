@@ -212,6 +212,38 @@ export const MIGRATIONS: Migration[] = [
         GROUP BY day, app, category`,
     ],
   },
+  {
+    version: 6,
+    name: 'usage per day, model and category for the weekly and monthly leaderboards',
+    // A month of the hourly table is 720 hours × every endpoint × category; rankings read whole days from
+    // here and only the partial days at a window's edges from the hourly table. Filled from the hourly
+    // table before the view exists (guarded, so a re-run after a crash adds nothing twice); rows inserted
+    // between those two statements are not counted here, so run migrations before ingest consumes, as every
+    // role does at start.
+    statements: [
+      `CREATE TABLE IF NOT EXISTS usage_daily_model (
+        day Date,
+        model LowCardinality(String),
+        author LowCardinality(String),
+        category LowCardinality(String),
+        ${USAGE_MEASURES}
+      ) ENGINE = SummingMergeTree
+      PARTITION BY toYYYYMM(day)
+      ORDER BY (day, model, category, author)`,
+      `INSERT INTO usage_daily_model
+        SELECT toDate(hour) AS day, model, author, category, ${USAGE_RESUM}
+        FROM usage_hourly WHERE (SELECT count() FROM usage_daily_model) = 0
+        GROUP BY day, model, author, category`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS usage_daily_model_mv TO usage_daily_model AS
+        SELECT toDate(ts) AS day,
+               ${MODEL_OF_REQUEST} AS model,
+               splitByChar('/', model)[1] AS author,
+               category,
+               ${USAGE_SUMS}
+        FROM requests
+        GROUP BY day, model, author, category`,
+    ],
+  },
 ];
 
 /** Tables whose rows expire after the configured retention. */

@@ -25,6 +25,8 @@ export interface StatsSnapshot {
   uptime_5m: number | null;
   rate_limited_5m: number;
   ttft_p50_ms: number | null;
+  ttft_p99_ms: number | null;
+  completion_tokens_p50: number | null;
   latency_p50_ms: number | null;
   latency_p99_ms: number | null;
   tokens_per_second_p50: number | null;
@@ -34,6 +36,7 @@ export class EndpointStats {
   private ttft: number[] = [];
   private latency: number[] = [];
   private tps: number[] = [];
+  private tokens: number[] = [];
   private cursor = 0;
   private buckets = new Map<number, { ok: number; fail: number; limited: number }>();
   lastFailureAt = 0;
@@ -67,6 +70,7 @@ export class EndpointStats {
       this.latency[i] = latencyMs;
       this.ttft[i] = ttftMs ?? latencyMs;
       const decodeMs = latencyMs - (ttftMs ?? 0);
+      this.tokens[i] = completionTokens ?? NaN;
       this.tps[i] = completionTokens && decodeMs > 0 ? (completionTokens * 1000) / decodeMs : NaN;
     }
   }
@@ -97,6 +101,8 @@ export class EndpointStats {
       uptime_5m: ok + fail === 0 ? null : ok / (ok + fail),
       rate_limited_5m: limited,
       ttft_p50_ms: median(this.ttft) ?? null,
+      ttft_p99_ms: quantile(this.ttft, 0.99) ?? null,
+      completion_tokens_p50: median(this.tokens.filter((x) => Number.isFinite(x))) ?? null,
       latency_p50_ms: median(this.latency) ?? null,
       latency_p99_ms: quantile(this.latency, 0.99) ?? null,
       tokens_per_second_p50: median(tps) ?? null,

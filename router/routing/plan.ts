@@ -22,7 +22,7 @@ export const DEFAULT_WEIGHTS: RoutingWeights = Object.freeze({ latency: 0.5, thr
 /** An endpoint that failed within this span is tried only after those that did not. */
 export const RECENT_FAILURE_MS = 30_000;
 /** Completion length assumed for price comparison when the request sets no max_tokens. */
-const ASSUMED_COMPLETION_TOKENS = 256;
+export const ASSUMED_COMPLETION_TOKENS = 256;
 
 export interface RouteNeeds {
   model: Model;
@@ -44,6 +44,8 @@ export interface CandidateScore {
   tokens_per_second: number;
   uptime: number;
   recent_failure: boolean;
+  /** Why this router holds it back for slowness it sees in attempts still waiting (null: it does not). */
+  local_slow: string | null;
   /** Weight from price, speed and uptime alone, before the fleet's signal. */
   base_weight: number;
   weight: number;
@@ -113,7 +115,7 @@ export function planRoute(
   const random = opts.random ?? Math.random;
   const w = opts.weights ?? DEFAULT_WEIGHTS;
   const excluded: RoutePlan['excluded'] = [];
-  const live: { e: Endpoint; cost: number; ttft: number; tps: number; uptime: number; recent: boolean; sig: EndpointSignal | undefined; localCap: number | null }[] = [];
+  const live: { e: Endpoint; cost: number; ttft: number; tps: number; uptime: number; recent: boolean; slow: string | undefined; sig: EndpointSignal | undefined; localCap: number | null }[] = [];
 
   for (const e of n.model.endpoints) {
     const reason = exclusionReason(e, n);
@@ -140,6 +142,7 @@ export function planRoute(
       }
     }
     const s = h.stats.snapshot(now);
+    const slow = h.pending.slow(now);
     const cost = (n.promptTokens * e.pricePrompt + (n.maxTokens ?? ASSUMED_COMPLETION_TOKENS) * e.priceCompletion) / 1e6;
     live.push({
       e,
@@ -149,7 +152,9 @@ export function planRoute(
       // A fresh signal says how it answers now; the 5-minute local uptime would keep punishing a recovered
       // endpoint for minutes after its ramp back is over.
       uptime: sig ? 1 - sig.error_rate : s.uptime_5m ?? 1,
-      recent: now - h.stats.lastFailureAt < RECENT_FAILURE_MS && !signalCovers(sig, h.stats.lastFailureAt, opts.signals?.policy.minRequests ?? 0),
+      // Without fleet signals there is no probe share to hold a slow endpoint at: it goes last, like a failure.
+      recent: (now - h.stats.lastFailureAt < RECENT_FAILURE_MS && !signalCovers(sig, h.stats.lastFailureAt, opts.signals?.policy.minRequests ?? 0)) || (slow !== undefined && !opts.signals),
+      slow,
       sig,
       localCap,
     });
@@ -207,6 +212,7 @@ export function planRoute(
       tokens_per_second: Math.round(c.tps * 10) / 10,
       uptime: c.uptime,
       recent_failure: c.recent,
+      local_slow: c.slow ?? null,
       base_weight: c.base,
       weight: c.weight,
       probability: n.sort === undefined && totalWeight > 0 && (fresh.length === 0 || !c.recent) ? c.weight / totalWeight : 0,
@@ -241,10 +247,13 @@ export function localCapRps(sig: EndpointSignal, localPerSecond: number): number
  * full weight; the others share the rest in proportion to their own weights. With every candidate held,
  * steering is pointless: the plain weights stand.
  */
-function applySignals<T extends { base: number; sig: EndpointSignal | undefined }>(items: T[], now: number, table: SignalTable | undefined): (T & { weight: number; effect: string; held: boolean })[] {
+function applySignals<T extends { base: number; sig: EndpointSignal | undefined; slow: string | undefined }>(items: T[], now: number, table: SignalTable | undefined): (T & { weight: number; effect: string; held: boolean })[] {
   if (!table) return items.map((c) => ({ ...c, weight: c.base, effect: 'none', held: false }));
   const p = table.policy;
-  const held = (c: T) => c.sig?.status === 'down' || c.sig?.status === 'degraded';
+  const fleetHeld = (c: T) => c.sig?.status === 'down' || c.sig?.status === 'degraded';
+  // Slowness this router sees in its waiting attempts holds the endpoint as degraded until the signal, which
+  // sees slow answers only once they end, takes over.
+  const held = (c: T) => fleetHeld(c) || c.slow !== undefined;
   const share = (c: T) => (c.sig?.status === 'down' ? p.probeShare : p.degradedShare);
   const free = items.filter((c) => !held(c));
   if (free.length === 0) return items.map((c) => ({ ...c, weight: c.base, effect: 'every candidate is held: plain weights', held: false }));
@@ -254,7 +263,10 @@ function applySignals<T extends { base: number; sig: EndpointSignal | undefined 
   // Weight w gives probability w / total; solve for the weight that yields a wanted share of the total.
   const weightFor = (q: number) => (freeWeight > 0 ? (q * freeWeight) / (1 - heldShare) : q);
   return items.map((c) => {
-    if (held(c)) return { ...c, weight: weightFor(share(c)), effect: `held at ${share(c) * 100}% of first choices`, held: true };
+    if (held(c)) {
+      const why = fleetHeld(c) ? '' : `: ${c.slow}`;
+      return { ...c, weight: weightFor(share(c)), effect: `held at ${share(c) * 100}% of first choices${why}`, held: true };
+    }
     const r = ramp(c);
     if (r >= 1) return { ...c, weight: c.base, effect: 'none', held: false };
     return { ...c, weight: Math.max(c.base * r, weightFor(p.degradedShare)), effect: `ramping back: ${Math.round(r * 100)}% of its weight`, held: false };

@@ -48,7 +48,7 @@ export function endpointStatuses(catalog: Catalog, health: HealthRegistry, table
         weight: c?.weight ?? 0,
         share: c?.probability ?? 0,
         excluded: excluded.get(e.id) ?? null,
-        effect: effectOf(c?.signal?.effect, excluded.get(e.id), latest, table.fresh(e.id, now) !== undefined),
+        effect: effectOf(c?.signal?.effect ?? (c?.local_slow ? `held here: ${c.local_slow}` : undefined), excluded.get(e.id), latest, table.fresh(e.id, now) !== undefined),
         signal: latest,
       });
     }

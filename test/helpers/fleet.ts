@@ -200,6 +200,8 @@ export interface DrillResult {
   failures: number;
   /** Seconds from the fault's end until its share is back to at least `backAt` of normal (null: not within the wait). */
   backAfterS: number | null;
+  /** The endpoint's share in each interval from the fault's end, in percent: what a slow return looked like. */
+  sharesAfter: number[];
 }
 
 export interface DrillOptions {
@@ -264,5 +266,6 @@ export async function runDrill(fleet: Fleet, load: SteadyLoad, normalShare: numb
     requests: load.requests - requestsBefore,
     failures: load.failures.length - failuresBefore,
     backAfterS: backRow === null ? null : (backRow - endRow) * rowS,
+    sharesAfter: rows.slice(endRow).map((r) => Math.round(shareOf([r]) * 100)),
   };
 }

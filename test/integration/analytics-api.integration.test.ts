@@ -192,6 +192,47 @@ describe('rankings against the previous period', () => {
   });
 });
 
+describe('rankings over weeks and months', () => {
+  it('whole days (daily aggregate) and the edge hours (hourly aggregate) add up to the raw rows exactly, series included', async () => {
+    const { splitRows } = await import('../../ingest/rows.ts');
+    const { sampleRequestEvent } = await import('../fixtures/events.ts');
+    const { randomUUID } = await import('node:crypto');
+    const m = periodWindow('month');
+    const H = 3_600_000;
+    // Older than two days, so the day leaderboard and its previous day stay as the other tests left them.
+    const at = [m.from.getTime(), m.from.getTime() + H / 2, m.from.getTime() - 1000, m.from.getTime() - 3 * H, 10 * 24 * H, 5 * 24 * H + 17 * H, 3 * 24 * H - 1000]
+      .map((t, i) => (i < 4 ? t : m.to.getTime() - t));
+    const events = at.flatMap((ts, i) =>
+      ['deepseek/deepseek-chat', 'qwen/qwen3-coder', 'openai/gpt-4o'].slice(0, 1 + (i % 3)).map((model, j) => ({
+        ...sampleRequestEvent, event_id: randomUUID(), generation_id: `gen-days-${i}-${j}`, account_id: 'acct_days', category: 'roleplay', ts, served_model: model, requested_model: model, tokens_prompt: 1000 * (i + 1) + j, tokens_completion: 7 * j,
+      })),
+    );
+    await s.clickhouse!.insert({ table: 'requests', values: splitRows(events).requests, format: 'JSONEachRow' });
+    for (const period of ['week', 'month'] as const) {
+      const w = periodWindow(period);
+      const p = { from: w.from.toISOString().replace('T', ' ').slice(0, 23), to: w.to.toISOString().replace('T', ' ').slice(0, 23), prev: w.prevFrom.toISOString().replace('T', ' ').slice(0, 23) };
+      const raw = (from: string, to: string) =>
+        queryRows<{ m: string; t: string }>(s.clickhouse!, `SELECT if(served_model = '', requested_model, served_model) AS m, sum(tokens_prompt + tokens_completion) AS t FROM requests WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} GROUP BY m HAVING m != '' ORDER BY t DESC, m`, { from, to });
+      const { body } = await api(`/api/v1/rankings?period=${period}&limit=100`);
+      const now = await raw(p.from, p.to);
+      expect(body.models.map((x: any) => [x.model, x.tokens])).toEqual(now.map((r) => [r.m, Number(r.t)]));
+      const before = new Map((await raw(p.prev, p.from)).map((r) => [r.m, Number(r.t)]));
+      for (const x of body.models) expect(x.growth).toBe(before.has(x.model) ? (x.tokens - before.get(x.model)!) / before.get(x.model)! : null);
+      const listed = body.models.map((x: { model: string }) => x.model);
+      const series = await queryRows<{ t: string; m: string; tokens: string }>(
+        s.clickhouse!,
+        `SELECT formatDateTime(toStartOfDay(ts), '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS t, if(has({listed:Array(String)}, mm), mm, 'other') AS m, sum(tokens_prompt + tokens_completion) AS tokens
+           FROM (SELECT *, if(served_model = '', requested_model, served_model) AS mm FROM requests) WHERE mm != '' AND ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} GROUP BY t, m ORDER BY t, m`,
+        { listed, from: p.from, to: p.to },
+      );
+      expect(body.series).toEqual({ bucket: 'day', points: series.map((r) => ({ t: r.t, model: r.m, tokens: Number(r.tokens) })) });
+    }
+    // The rows at the month's edges were counted on the right side of it.
+    const { body } = await api('/api/v1/rankings?period=month&limit=100');
+    expect(body.models.find((x: { model: string }) => x.model === 'deepseek/deepseek-chat').growth).not.toBeNull();
+  });
+});
+
 describe('model stats API', () => {
   it('per endpoint: attempts, uptime and throughput equal the raw attempts; quantiles agree with t-digest over raw rows', async () => {
     const { status, body } = await api('/api/v1/models/openai/gpt-4o-mini/stats');
@@ -268,16 +309,18 @@ describe('aggregate repair after a crash', () => {
     const { sampleRequestEvent } = await import('../fixtures/events.ts');
     const { randomUUID } = await import('node:crypto');
     // What a kill between the raw part and the view parts leaves: raw rows the views never saw.
-    for (const mv of ['usage_daily_account_mv', 'usage_hourly_mv']) await s.clickhouse!.command({ query: `DETACH TABLE ${mv}` });
+    for (const mv of ['usage_daily_account_mv', 'usage_hourly_mv', 'usage_daily_model_mv']) await s.clickhouse!.command({ query: `DETACH TABLE ${mv}` });
     const lost = Array.from({ length: 3 }, (_, i) => ({ ...sampleRequestEvent, event_id: randomUUID(), generation_id: `gen-lost-${i}`, account_id: 'acct_lost', ts: Date.now() - i * 1000, served_model: 'openai/gpt-4o', tokens_prompt: 100 + i, cost_usd: 0.001 * (i + 1) }));
     await s.clickhouse!.insert({ table: 'requests', values: splitRows(lost).requests, format: 'JSONEachRow' });
-    for (const mv of ['usage_daily_account_mv', 'usage_hourly_mv']) await s.clickhouse!.command({ query: `ATTACH TABLE ${mv}` });
+    for (const mv of ['usage_daily_account_mv', 'usage_hourly_mv', 'usage_daily_model_mv']) await s.clickhouse!.command({ query: `ATTACH TABLE ${mv}` });
     const agg = async () => (await queryRows<Record<string, string>>(s.clickhouse!, "SELECT sum(requests) AS n, sum(tokens_prompt) AS p, sum(cost_nusd) AS c FROM usage_daily_account WHERE account_id = 'acct_lost'"))[0];
     expect(Number((await agg()).n)).toBe(0);
     const hourlyBefore = Number((await queryRows<{ n: string }>(s.clickhouse!, 'SELECT sum(requests) AS n FROM usage_hourly'))[0].n);
+    const dailyBefore = Number((await queryRows<{ n: string }>(s.clickhouse!, 'SELECT sum(requests) AS n FROM usage_daily_model'))[0].n);
     expect(await reconcileUsage(s.clickhouse!, Date.now() - 86_400_000)).toBeGreaterThan(0);
     expect(await agg()).toEqual((await queryRows<Record<string, string>>(s.clickhouse!, "SELECT count() AS n, sum(tokens_prompt) AS p, sum(toUInt64(round(cost_usd * 1e9))) AS c FROM requests WHERE account_id = 'acct_lost'"))[0]);
     expect(Number((await queryRows<{ n: string }>(s.clickhouse!, 'SELECT sum(requests) AS n FROM usage_hourly'))[0].n)).toBe(hourlyBefore + 3);
+    expect(Number((await queryRows<{ n: string }>(s.clickhouse!, 'SELECT sum(requests) AS n FROM usage_daily_model'))[0].n)).toBe(dailyBefore + 3);
     expect(await reconcileUsage(s.clickhouse!, Date.now() - 86_400_000)).toBe(0); // nothing left to add
   });
 });

@@ -88,6 +88,8 @@ async function drill(fault: Fault, stream: boolean, expectStatus: string[]) {
   // Failover absorbed it: clients saw (almost) nothing.
   expect(r.failures / r.requests, JSON.stringify(load.failures.slice(0, 5))).toBeLessThanOrEqual(0.01);
   // And traffic came back by itself.
+  const statuses = async () => JSON.stringify(await Promise.all(fleet.routers.map((x) => status(x.url))));
+  if (r.backAfterS === null || r.backAfterS > BACK_WITHIN_S) console.log(`${r.fault}: shares after the fault (%): ${r.sharesAfter.join(' ')}; status now: ${await statuses()}`);
   expect(r.backAfterS, `share never returned to 70% of ${normalShare}`).not.toBeNull();
   expect(r.backAfterS!).toBeLessThanOrEqual(BACK_WITHIN_S);
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadCatalog, type Model } from '../../catalog/catalog.ts';
 import { HealthRegistry } from '../../router/health/registry.ts';
 import { SignalTable } from '../../router/health/signals.ts';
+import { PendingAttempts, SLOW_HOLD_MS } from '../../router/health/pending.ts';
 import { localCapRps, planRoute, type RouteNeeds } from '../../router/routing/plan.ts';
 import { SIGNAL_VERSION, decodeSignal, type EndpointSignal } from '../../telemetry/signal.ts';
 
@@ -111,6 +112,61 @@ describe('routing with fleet signals', () => {
     const plan = planRoute(needs(), health, { now: T, signals: table });
     expect(plan.excluded.find((x) => x.provider === 'lambda')?.reason).toMatch(/learned traffic cap/);
     expect(planRoute(needs(), health, { now: T + 1000, signals: table }).excluded.map((x) => x.provider)).not.toContain('lambda');
+  });
+});
+
+describe('slowness this router sees before the fleet does', () => {
+  it('two attempts waiting over 3× their usual time hold the endpoint at the degraded share, even under a "healthy" signal', () => {
+    const table = new SignalTable(policy);
+    table.update([signal('lambda')], T);
+    const health = new HealthRegistry(breaker, 3);
+    const pending = health.get(endpointOf('lambda')).pending;
+    const first = pending.begin(T, 100);
+    const second = pending.begin(T + 50, 100);
+    // One overdue attempt is a tail, not a slowdown.
+    expect(prob(planRoute(needs(), health, { now: T + 320, signals: table }), 'lambda')).toBeGreaterThan(0.1);
+    const plan = planRoute(needs(), health, { now: T + 360, signals: table });
+    expect(prob(plan, 'lambda')).toBeCloseTo(0.02, 9);
+    const lambda = plan.candidates.find((c) => c.provider === 'lambda')!;
+    expect(lambda.local_slow).toMatch(/2 attempts here took over 3× their usual time/);
+    expect(lambda.signal!.effect).toMatch(/held at 2% of first choices: 2 attempts/);
+    // The hold outlives the attempts (the signal needs time to see them end), then lapses.
+    first();
+    second();
+    expect(prob(planRoute(needs(), health, { now: T + 5_000, signals: table }), 'lambda')).toBeCloseTo(0.02, 9);
+    expect(planRoute(needs(), health, { now: T + 360 + SLOW_HOLD_MS, signals: table }).candidates.find((c) => c.provider === 'lambda')!.local_slow).toBeNull();
+  });
+
+  it('without signals the slow endpoint goes last, like one that failed', () => {
+    const health = new HealthRegistry(breaker, 3);
+    const pending = health.get(endpointOf('lambda')).pending;
+    pending.begin(T, 100);
+    pending.begin(T, 100);
+    const plan = planRoute(needs({ prefs: undefined }), health, { now: T + 400, random: () => 0 });
+    expect(plan.order.at(-1)!.provider).toBe('lambda');
+    expect(prob(plan, 'lambda')).toBe(0);
+  });
+
+  it('the hold ends SLOW_HOLD_MS after the last time attempts were overdue', () => {
+    const p = new PendingAttempts(3);
+    const done = [p.begin(T, 100), p.begin(T, 100)];
+    expect(p.slow(T + 299)).toBeUndefined();
+    expect(p.slow(T + 301)).toBeDefined();
+    done.forEach((d) => d());
+    expect(p.size).toBe(0);
+    expect(p.slow(T + 301 + SLOW_HOLD_MS - 1)).toBeDefined();
+    expect(p.slow(T + 301 + SLOW_HOLD_MS)).toBeUndefined();
+  });
+
+  it('a busy endpoint is not called slow for two tails among many waiting attempts', () => {
+    const p = new PendingAttempts(3);
+    p.begin(T, 100);
+    p.begin(T, 100);
+    const fresh = [p.begin(T + 300, 100), p.begin(T + 300, 100), p.begin(T + 300, 100)];
+    expect(p.slow(T + 301)).toBeUndefined();
+    fresh[0]();
+    fresh[1]();
+    expect(p.slow(T + 302)).toMatch(/2 attempts/);
   });
 });
 
