@@ -31,11 +31,14 @@ export class PendingAttempts {
   slow(now: number): string | undefined {
     let overdue = 0;
     for (const a of this.open) if (a.due < now) overdue++;
-    if (overdue >= OVERDUE_TO_HOLD && 2 * overdue >= this.open.size) {
+    // While held, the few probes it still gets keep the hold as long as any of them is overdue: the fleet's
+    // signal may never gather enough slow answers to judge it, since this router stopped sending them.
+    const held = this.slowUntil > now;
+    if ((overdue >= OVERDUE_TO_HOLD && 2 * overdue >= this.open.size) || (held && overdue > 0)) {
       this.slowUntil = now + SLOW_HOLD_MS;
-      this.lastOverdue = overdue;
+      if (!held) this.lastOverdue = overdue;
     }
-    return this.slowUntil > now ? `${this.lastOverdue} attempts here took over ${this.factor}× their usual time` : undefined;
+    return this.slowUntil > now ? `${this.lastOverdue} attempts here waited over ${this.factor}× their usual time` : undefined;
   }
 
   get size(): number {

@@ -7,6 +7,7 @@ import type { HealthRegistry } from '../health/registry.ts';
 import { recoveryFraction, type SignalTable } from '../health/signals.ts';
 import type { EndpointSignal } from '../../telemetry/signal.ts';
 import type { Sort } from './model-ref.ts';
+import type { SlidingCount } from '../../core/sliding-count.ts';
 
 export interface RoutingWeights {
   /** Exponent on (fastest time to first token / this one's). */
@@ -136,7 +137,7 @@ export function planRoute(
     let localCap: number | null = null;
     if (sig && sig.cap_rps !== null) {
       localCap = localCapRps(sig, h.rate.count(now, sig.window_s * 1000) / Math.max(sig.window_s, 1));
-      if (h.rate.count(now, 1000) >= Math.max(1, localCap)) {
+      if (atCap(h.rate, now, localCap)) {
         excluded.push({ endpoint: e.id, provider: e.provider, reason: `at its learned traffic cap (${localCap.toFixed(1)} of ${sig.cap_rps.toFixed(1)} attempts/s fleet-wide)` });
         continue;
       }
@@ -231,6 +232,17 @@ export function planRoute(
 function signalCovers(sig: EndpointSignal | undefined, lastFailureAt: number, minRequests: number): boolean {
   if (!sig) return false;
   return sig.status !== 'healthy' || (sig.computed_at >= lastFailureAt && sig.requests >= minRequests);
+}
+
+/** The span over which a fractional cap holds on average (1.2/s: 6 per 5 s, never more than 2 in a second). */
+const CAP_SPAN_S = 5;
+
+/**
+ * Whether this router has used its part of the cap: whole attempts in the last second (rounded up), and the
+ * cap's worth over the last few seconds. Per second alone, a part of 1.2/s would let 2 through every second.
+ */
+function atCap(rate: SlidingCount, now: number, localCap: number): boolean {
+  return rate.count(now, 1000) >= Math.max(1, Math.ceil(localCap)) || rate.count(now, CAP_SPAN_S * 1000) >= Math.max(1, localCap * CAP_SPAN_S - 1e-9); // 0.1 × 6 × 5 is 3.0000000000000004
 }
 
 /** This router's part of a fleet-wide cap: the cap times its share of the fleet's attempts (bounded, so a

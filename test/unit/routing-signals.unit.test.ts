@@ -100,18 +100,38 @@ describe('routing with fleet signals', () => {
     expect(prob(plan, 'lambda')).toBeCloseTo(prob(plain, 'lambda'), 9);
   });
 
-  it('an endpoint at its share of the learned cap is skipped until the second passes', () => {
+  it('an endpoint at its share of the learned cap is skipped: whole attempts per second, and the share on average over 5 s', () => {
     const table = new SignalTable(policy);
     table.update([signal('lambda', { cap_rps: 6, attempts_per_second: 6 })], T);
     const health = new HealthRegistry(breaker);
     const rate = health.get(endpointOf('lambda')).rate;
+    const excluded = (now: number) => planRoute(needs(), health, { now, signals: table }).excluded.find((x) => x.provider === 'lambda')?.reason;
     // This router sent half the fleet's attempts: its part of the cap is 3 per second.
     for (let i = 0; i < 30; i++) rate.note(T - 10_000 + i * 333);
     expect(localCapRps(table.fresh(endpointOf('lambda').id, T)!, 3)).toBeCloseTo(3, 9);
-    for (let i = 0; i < 3; i++) rate.note(T - 100);
-    const plan = planRoute(needs(), health, { now: T, signals: table });
-    expect(plan.excluded.find((x) => x.provider === 'lambda')?.reason).toMatch(/learned traffic cap/);
-    expect(planRoute(needs(), health, { now: T + 1000, signals: table }).excluded.map((x) => x.provider)).not.toContain('lambda');
+    for (let i = 0; i < 4; i++) rate.note(T - 100);
+    expect(excluded(T)).toMatch(/learned traffic cap/);
+    expect(excluded(T + 1000)).toMatch(/learned traffic cap/); // none in the last second, but 15 in the last 5 s
+    expect(excluded(T + 3000)).toBeUndefined();
+  });
+
+  it('a fractional share of the cap holds on average, not rounded up to one every second', () => {
+    const table = new SignalTable(policy);
+    const health = new HealthRegistry(breaker);
+    const rate = health.get(endpointOf('lambda')).rate;
+    // Other routers send nearly all of the fleet's 30 attempts/s: this one's part is the floor, 10% of a cap of 6.
+    let sent = 0;
+    for (let t = T; t < T + 30_000; t += 100) {
+      if (t % 1000 === 0) table.update([signal('lambda', { cap_rps: 6, attempts_per_second: 30, computed_at: t })], t);
+      if (!planRoute(needs(), health, { now: t, signals: table }).excluded.some((x) => x.provider === 'lambda')) {
+        rate.note(t);
+        if (t >= T + 20_000) sent++;
+      }
+    }
+    expect(localCapRps(table.fresh(endpointOf('lambda').id, T + 29_900)!, sent / 10)).toBeCloseTo(0.6, 9);
+    // 0.6/s over the last 10 s: 6 attempts (and one at the edge), where one per second would be 10.
+    expect(sent).toBeGreaterThanOrEqual(5);
+    expect(sent).toBeLessThanOrEqual(7);
   });
 });
 
@@ -128,7 +148,7 @@ describe('slowness this router sees before the fleet does', () => {
     const plan = planRoute(needs(), health, { now: T + 360, signals: table });
     expect(prob(plan, 'lambda')).toBeCloseTo(0.02, 9);
     const lambda = plan.candidates.find((c) => c.provider === 'lambda')!;
-    expect(lambda.local_slow).toMatch(/2 attempts here took over 3× their usual time/);
+    expect(lambda.local_slow).toMatch(/2 attempts here waited over 3× their usual time/);
     expect(lambda.signal!.effect).toMatch(/held at 2% of first choices: 2 attempts/);
     // The hold outlives the attempts (the signal needs time to see them end), then lapses.
     first();
@@ -156,6 +176,20 @@ describe('slowness this router sees before the fleet does', () => {
     expect(p.size).toBe(0);
     expect(p.slow(T + 301 + SLOW_HOLD_MS - 1)).toBeDefined();
     expect(p.slow(T + 301 + SLOW_HOLD_MS)).toBeUndefined();
+  });
+
+  it('while held, one overdue probe keeps the hold going', () => {
+    const p = new PendingAttempts(3);
+    const done = [p.begin(T, 100), p.begin(T, 100)];
+    expect(p.slow(T + 301)).toBeDefined();
+    done.forEach((d) => d());
+    p.begin(T + 5_000, 100); // a probe, slow as well
+    expect(p.slow(T + 5_301)).toBeDefined();
+    expect(p.slow(T + 301 + SLOW_HOLD_MS)).toBeDefined();
+    expect(p.slow(T + 5_301 + SLOW_HOLD_MS)).toBeDefined(); // still overdue: still held
+    const q = new PendingAttempts(3);
+    q.begin(T, 100);
+    expect(q.slow(T + 301)).toBeUndefined(); // one overdue alone starts nothing
   });
 
   it('a busy endpoint is not called slow for two tails among many waiting attempts', () => {
