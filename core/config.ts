@@ -56,6 +56,8 @@ export interface Config {
   webDir: string;
   /** An app appears on public leaderboards only once this many distinct accounts used it (privacy). */
   appMinUsers: number;
+  /** Revealed preference is recomputed at most this often (it is weekly; a month of raw rows takes seconds to read). */
+  preferenceRefreshS: number;
   /** The closed loop: how analytics judges endpoints and how routers fold its signals in (README explains the defaults). */
   signals: SignalConfig;
   /** The demo for `npm start`: 'auto' backfills a simulated population when using the simulator on an empty database. */
@@ -247,6 +249,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
     retentionDays: r.int('RETENTION_DAYS', 400, 1, 36_500),
     webDir: resolve(r.str('WEB_DIR', resolve(import.meta.dirname, '..', 'web', 'dist'))),
     appMinUsers: r.int('APP_MIN_USERS', 5, 1, 1_000_000),
+    preferenceRefreshS: r.int('PREFERENCE_REFRESH_S', 300, 1, 86_400),
     signals: {
       intervalMs: r.int('SIGNALS_INTERVAL_MS', 1_000, 100, 2_000),
       windowS: r.int('SIGNALS_WINDOW_S', 10, 2, 600),

@@ -31,6 +31,7 @@ export interface AppDeps {
   keys: KeyStore;
   catalog: Catalog;
   appMinUsers: number;
+  preferenceRefreshS: number;
   /** Router role: present when this process routes requests. */
   router?: { chat: ChatDeps; rateLimiter: RateLimiter };
   /** Analytics role: present when this process answers analytics queries. */
@@ -75,7 +76,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registerUsageRoutes(app, { keys: deps.keys, clickhouse: deps.clickhouse });
     registerRankingsRoutes(app, { clickhouse: deps.clickhouse, appMinUsers: deps.appMinUsers });
     registerModelStatsRoute(app, { clickhouse: deps.clickhouse, catalog: deps.catalog, appMinUsers: deps.appMinUsers });
-    registerPreferenceRoute(app, { clickhouse: deps.clickhouse });
+    registerPreferenceRoute(app, { clickhouse: deps.clickhouse, refreshS: deps.preferenceRefreshS });
   }
   if (deps.status) registerProviderStatusRoute(app, deps.status);
   if (deps.webDir) await registerWeb(app, deps.webDir);

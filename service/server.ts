@@ -197,6 +197,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     keys,
     catalog,
     appMinUsers: config.appMinUsers,
+    preferenceRefreshS: config.preferenceRefreshS,
     router: routes
       ? { chat: { config, catalog, health, upstream, target: targets(config, simulator), sink, metrics, spend, weights, signals, random: opts.random }, rateLimiter: new RateLimiter() }
       : undefined,

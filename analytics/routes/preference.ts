@@ -5,6 +5,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { CATEGORIES } from '../../router/classify.ts';
 import { errorResponses, Nullable } from '../../service/schemas.ts';
+import { RefreshingCache } from '../../core/refreshing-cache.ts';
 import { dateTime64 as ch, queryRows } from '../clickhouse.ts';
 import { scores } from '../preference/bradley-terry.ts';
 import { flows, outcomes, retention, weeklyMains, type WeeklyUse } from '../preference/revealed.ts';
@@ -23,6 +24,7 @@ const Share = Type.Object({ before: Type.Number(), after: Type.Number() });
 
 export const PreferenceSchema = Type.Object({
   period: Type.String(),
+  computed_at: Type.String({ description: 'when this result was computed: it is recomputed at most every PREFERENCE_REFRESH_S' }),
   category: Nullable(Type.String()),
   from: Type.String(),
   to: Type.String(),
@@ -47,7 +49,96 @@ export const PreferenceSchema = Type.Object({
 });
 
 
-export function registerPreferenceRoute(app: FastifyInstance, deps: { clickhouse: ClickHouseClient }): void {
+/** The whole result for one period and category, from the raw rows (seconds at tens of millions of rows). */
+async function computePreference(clickhouse: ClickHouseClient, period: keyof typeof PREFERENCE_WEEKS, category: string | null): Promise<Static<typeof PreferenceSchema>> {
+  const now = Date.now();
+  const monday = Date.parse(new Date(now - ((new Date(now).getUTCDay() + 6) % 7) * 86_400_000).toISOString().slice(0, 10));
+  const from = monday - (PREFERENCE_WEEKS[period] - 1) * 7 * 86_400_000;
+  const p = { from: ch(from), to: ch(now + 1), category: category ?? '' };
+  const rows = await queryRows<{ account: string; week: string; model: string; tokens: string }>(
+    clickhouse,
+    `SELECT account_id AS account, toString(toMonday(ts)) AS week, served_model AS model, sum(tokens_prompt + tokens_completion) AS tokens
+       FROM requests
+      WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} AND status = 200 AND served_model != ''
+        AND ({category:String} = '' OR category = {category:String})
+      GROUP BY account, week, model`,
+    p,
+  );
+  const uses: WeeklyUse[] = rows.map((r) => ({ account: r.account, week: r.week, model: r.model, tokens: Number(r.tokens) }));
+  const mains = weeklyMains(uses);
+  const lastWeek = new Date(monday).toISOString().slice(0, 10);
+  const pairs = outcomes(mains);
+  const sc = scores(pairs, { resamples: 100, seed: 7 });
+
+  // Price events: each price change in the window, with the model's token share 48 h before and after.
+  const changes = await queryRows<{ model: string; endpoint_id: string; at: string; ms: string; price_prompt: number; price_completion: number }>(
+    clickhouse,
+    `SELECT model, endpoint_id, formatDateTime(ts, '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS at, toUnixTimestamp64Milli(ts) AS ms, price_prompt, price_completion
+       FROM catalog_history WHERE change = 'price' AND ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} ORDER BY ts`,
+    p,
+  );
+  const priceEvents = await Promise.all(
+    changes.map(async (c) => {
+      const at = Number(c.ms);
+      const shares = await queryRows<{ model: string; before: number; after: number }>(
+        clickhouse,
+        `SELECT served_model AS model,
+                sumIf(tokens_prompt + tokens_completion, ts < {at:DateTime64(3, 'UTC')}) / greatest(1, (SELECT sum(tokens_prompt + tokens_completion) FROM requests WHERE ts >= {b:DateTime64(3, 'UTC')} AND ts < {at:DateTime64(3, 'UTC')} AND status = 200 AND ({category:String} = '' OR category = {category:String}))) AS before,
+                sumIf(tokens_prompt + tokens_completion, ts >= {at:DateTime64(3, 'UTC')}) / greatest(1, (SELECT sum(tokens_prompt + tokens_completion) FROM requests WHERE ts >= {at:DateTime64(3, 'UTC')} AND ts < {a:DateTime64(3, 'UTC')} AND status = 200 AND ({category:String} = '' OR category = {category:String}))) AS after
+           FROM requests
+          WHERE ts >= {b:DateTime64(3, 'UTC')} AND ts < {a:DateTime64(3, 'UTC')} AND status = 200 AND served_model != ''
+            AND ({category:String} = '' OR category = {category:String})
+          GROUP BY model ORDER BY before DESC, model`,
+        { at: ch(at), b: ch(at - 48 * 3_600_000), a: ch(at + 48 * 3_600_000), category: category ?? '' },
+      );
+      const own = shares.find((s) => s.model === c.model);
+      return {
+        model: c.model,
+        endpoint: c.endpoint_id,
+        at: c.at,
+        price_prompt: c.price_prompt,
+        price_completion: c.price_completion,
+        share: { before: own?.before ?? 0, after: own?.after ?? 0 },
+        peers: shares.filter((s) => s.model !== c.model).slice(0, 5).map((s) => ({ model: s.model, share: { before: s.before, after: s.after } })),
+      };
+    }),
+  );
+
+  return {
+    computed_at: new Date(now).toISOString(),
+    period,
+    category,
+    from: new Date(from).toISOString(),
+    to: new Date(now).toISOString(),
+    accounts: mains.size,
+    retention: retention(mains, lastWeek),
+    switching: flows(mains),
+    pairwise: {
+      outcomes: pairs.length,
+      scores: sc.map((s) => ({
+        model: s.item,
+        score: s.score,
+        low: s.low,
+        high: s.high,
+        comparisons: s.comparisons,
+        tied_with: sc.filter((o) => o.item !== s.item && o.low <= s.high && s.low <= o.high).map((o) => o.item),
+      })),
+    },
+    price_events: priceEvents,
+  };
+}
+
+export function registerPreferenceRoute(app: FastifyInstance, deps: { clickhouse: ClickHouseClient; refreshS: number }): void {
+  // Weekly figures over a month or more of raw rows: computed at most every refreshS, served from memory
+  // in between (a stale result while the next one is computed).
+  const cache = new RefreshingCache(
+    deps.refreshS * 1000,
+    (key) => {
+      const [period, category] = key.split('|') as [keyof typeof PREFERENCE_WEEKS, string];
+      return computePreference(deps.clickhouse, period, category || null);
+    },
+    (key, err) => app.log.warn({ err, key }, 'revealed preference: refresh failed, serving the previous result'),
+  );
   app.get<{ Querystring: Static<typeof Query> }>(
     '/api/v1/rankings/preference',
     {
@@ -61,80 +152,7 @@ export function registerPreferenceRoute(app: FastifyInstance, deps: { clickhouse
     async (request) => {
       const period = (request.query.period ?? 'quarter') as keyof typeof PREFERENCE_WEEKS;
       const category = request.query.category ?? null;
-      const now = Date.now();
-      const monday = Date.parse(new Date(now - ((new Date(now).getUTCDay() + 6) % 7) * 86_400_000).toISOString().slice(0, 10));
-      const from = monday - (PREFERENCE_WEEKS[period] - 1) * 7 * 86_400_000;
-      const p = { from: ch(from), to: ch(now + 1), category: category ?? '' };
-      const rows = await queryRows<{ account: string; week: string; model: string; tokens: string }>(
-        deps.clickhouse,
-        `SELECT account_id AS account, toString(toMonday(ts)) AS week, served_model AS model, sum(tokens_prompt + tokens_completion) AS tokens
-           FROM requests
-          WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} AND status = 200 AND served_model != ''
-            AND ({category:String} = '' OR category = {category:String})
-          GROUP BY account, week, model`,
-        p,
-      );
-      const uses: WeeklyUse[] = rows.map((r) => ({ account: r.account, week: r.week, model: r.model, tokens: Number(r.tokens) }));
-      const mains = weeklyMains(uses);
-      const lastWeek = new Date(monday).toISOString().slice(0, 10);
-      const pairs = outcomes(mains);
-      const sc = scores(pairs, { resamples: 100, seed: 7 });
-
-      // Price events: each price change in the window, with the model's token share 48 h before and after.
-      const changes = await queryRows<{ model: string; endpoint_id: string; at: string; ms: string; price_prompt: number; price_completion: number }>(
-        deps.clickhouse,
-        `SELECT model, endpoint_id, formatDateTime(ts, '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS at, toUnixTimestamp64Milli(ts) AS ms, price_prompt, price_completion
-           FROM catalog_history WHERE change = 'price' AND ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} ORDER BY ts`,
-        p,
-      );
-      const priceEvents = await Promise.all(
-        changes.map(async (c) => {
-          const at = Number(c.ms);
-          const shares = await queryRows<{ model: string; before: number; after: number }>(
-            deps.clickhouse,
-            `SELECT served_model AS model,
-                    sumIf(tokens_prompt + tokens_completion, ts < {at:DateTime64(3, 'UTC')}) / greatest(1, (SELECT sum(tokens_prompt + tokens_completion) FROM requests WHERE ts >= {b:DateTime64(3, 'UTC')} AND ts < {at:DateTime64(3, 'UTC')} AND status = 200 AND ({category:String} = '' OR category = {category:String}))) AS before,
-                    sumIf(tokens_prompt + tokens_completion, ts >= {at:DateTime64(3, 'UTC')}) / greatest(1, (SELECT sum(tokens_prompt + tokens_completion) FROM requests WHERE ts >= {at:DateTime64(3, 'UTC')} AND ts < {a:DateTime64(3, 'UTC')} AND status = 200 AND ({category:String} = '' OR category = {category:String}))) AS after
-               FROM requests
-              WHERE ts >= {b:DateTime64(3, 'UTC')} AND ts < {a:DateTime64(3, 'UTC')} AND status = 200 AND served_model != ''
-                AND ({category:String} = '' OR category = {category:String})
-              GROUP BY model ORDER BY before DESC, model`,
-            { at: ch(at), b: ch(at - 48 * 3_600_000), a: ch(at + 48 * 3_600_000), category: category ?? '' },
-          );
-          const own = shares.find((s) => s.model === c.model);
-          return {
-            model: c.model,
-            endpoint: c.endpoint_id,
-            at: c.at,
-            price_prompt: c.price_prompt,
-            price_completion: c.price_completion,
-            share: { before: own?.before ?? 0, after: own?.after ?? 0 },
-            peers: shares.filter((s) => s.model !== c.model).slice(0, 5).map((s) => ({ model: s.model, share: { before: s.before, after: s.after } })),
-          };
-        }),
-      );
-
-      return {
-        period,
-        category,
-        from: new Date(from).toISOString(),
-        to: new Date(now).toISOString(),
-        accounts: mains.size,
-        retention: retention(mains, lastWeek),
-        switching: flows(mains),
-        pairwise: {
-          outcomes: pairs.length,
-          scores: sc.map((s) => ({
-            model: s.item,
-            score: s.score,
-            low: s.low,
-            high: s.high,
-            comparisons: s.comparisons,
-            tied_with: sc.filter((o) => o.item !== s.item && o.low <= s.high && s.low <= o.high).map((o) => o.item),
-          })),
-        },
-        price_events: priceEvents,
-      };
+      return (await cache.get(`${period}|${category ?? ''}`)).value;
     },
   );
 }

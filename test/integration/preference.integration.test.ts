@@ -57,14 +57,29 @@ describe('revealed preference against known truth', () => {
     expect(ev.peers.length).toBeGreaterThan(0);
   });
 
+  it('is computed once and then served from memory, saying when it was computed', async () => {
+    const t0 = Date.now();
+    const first = await get('/api/v1/rankings/preference?period=month');
+    const again = await get('/api/v1/rankings/preference?period=month');
+    expect(again).toEqual(first);
+    expect(Date.parse(first.computed_at)).toBeGreaterThanOrEqual(t0 - 1000);
+    expect(Date.parse(first.computed_at)).toBeLessThanOrEqual(Date.now());
+  });
+
   it('retention and switching flows account for every account-week', async () => {
     const body = await get('/api/v1/rankings/preference?period=quarter');
     expect(body.accounts).toBe(1200);
     const stay = body.switching.filter((f: { from: string; to: string }) => f.from === f.to).reduce((n: number, f: { accounts: number }) => n + f.accounts, 0);
     const move = body.switching.filter((f: { from: string; to: string }) => f.from !== f.to).reduce((n: number, f: { accounts: number }) => n + f.accounts, 0);
-    // Every account is active every day, so each has one transition per pair of consecutive calendar weeks.
-    const mondays = new Set(pop.events.map((e) => { const d = new Date(e.ts); d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7)); return d.toISOString().slice(0, 10); }));
-    expect(stay + move).toBe(1200 * (mondays.size - 1));
+    // One transition per account and pair of consecutive calendar weeks in which it had answered requests
+    // (nearly every account every week; the first week can be a few hours long and miss some).
+    const monday = (ts: number) => { const d = new Date(ts); d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7)); return d.toISOString().slice(0, 10); };
+    const weeks = new Map<string, Set<string>>();
+    for (const e of pop.events) if (e.status === 200 && e.served_model) weeks.set(e.account_id, (weeks.get(e.account_id) ?? new Set()).add(monday(e.ts)));
+    const next = (w: string) => new Date(Date.parse(w) + 7 * 86_400_000).toISOString().slice(0, 10);
+    const transitions = [...weeks.values()].reduce((n, ws) => n + [...ws].filter((w) => ws.has(next(w))).length, 0);
+    expect(transitions).toBeGreaterThan(1200 * 6);
+    expect(stay + move).toBe(transitions);
     expect(move).toBeGreaterThan(0);
     for (const r of body.retention) for (const k of ['w1', 'w2', 'w4']) if (r.retention[k] !== null) expect(r.retention[k]).toBeGreaterThanOrEqual(0);
     expect(body.retention.find((r: { model: string }) => r.model === 'z-ai/glm-4.6').cohort_users).toBeGreaterThan(0); // launched mid-way

@@ -1,0 +1,53 @@
+// One value per key, recomputed at most every `ttlMs`. For results that are costly to compute and change
+// slowly (weekly preference over millions of rows): a caller gets the cached value at once; a stale one is
+// still served while a single refresh runs in the background; only the first caller for a key waits, and
+// callers arriving meanwhile share that computation. A failed refresh keeps the stale value (reported).
+
+interface Entry<V> {
+  value?: V;
+  computedAt: number;
+  pending?: Promise<V>;
+}
+
+export class RefreshingCache<V> {
+  private readonly entries = new Map<string, Entry<V>>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly compute: (key: string) => Promise<V>,
+    private readonly onRefreshError: (key: string, err: unknown) => void,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The value for `key` and when it was computed (ms since epoch). */
+  async get(key: string): Promise<{ value: V; computedAt: number }> {
+    let e = this.entries.get(key);
+    if (!e) this.entries.set(key, (e = { computedAt: 0 }));
+    if (e.value !== undefined) {
+      if (this.now() - e.computedAt >= this.ttlMs && !e.pending) {
+        this.refresh(key, e).catch((err) => this.onRefreshError(key, err));
+      }
+      return { value: e.value, computedAt: e.computedAt };
+    }
+    const value = await (e.pending ?? this.refresh(key, e));
+    return { value, computedAt: e.computedAt };
+  }
+
+  private refresh(key: string, e: Entry<V>): Promise<V> {
+    const started = this.now();
+    const p = this.compute(key).then(
+      (value) => {
+        e.value = value;
+        e.computedAt = started;
+        e.pending = undefined;
+        return value;
+      },
+      (err: unknown) => {
+        e.pending = undefined;
+        throw err;
+      },
+    );
+    e.pending = p;
+    return p;
+  }
+}
