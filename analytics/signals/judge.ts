@@ -21,7 +21,7 @@ export interface WindowStats {
   ttft_p50_ms: number | null;
   ttft_p95_ms: number | null;
   tokens_per_second: number | null;
-  /** The most attempts it accepted (not 429) in any one second of the window. */
+  /** The most attempts it accepted (not 429) in any one second of the window that also saw a 429. */
   peak_accepted_per_s: number;
   /** Attempts, and 429s among them, in the last two seconds or so: whether it is refusing now. */
   recent: number;
@@ -129,8 +129,8 @@ function learnCap(w: WindowStats, prevCap: number | null, held: boolean, cfg: Si
   // While held (down, degraded) its traffic is what the routers allow it, not what it can take: nothing to learn.
   // And only while 429s are still coming: a window that merely remembers them says nothing of capacity now.
   if (!held && w.limited_recent > 0 && w.attempts_window >= cfg.minRequests && limitedShare >= cfg.capTrigger && limitedShare <= CAPACITY_MAX_LIMITED && latestLimited <= CAPACITY_MAX_LIMITED) {
-    // Its best second: 429s say demand exceeded its capacity at some point of the window, and averages
-    // would mix in the seconds when the fleet held it back. Replaces (not lowers) the previous cap, so a
+    // Its best saturated second (one that also answered 429): demand exceeded its capacity then, and
+    // averages would mix in the seconds when the fleet held it back. Replaces (not lowers) the previous cap, so a
     // quiet stretch cannot ratchet it down.
     return Math.max(CAP_STEP_RPS, w.peak_accepted_per_s * cfg.capMargin);
   }

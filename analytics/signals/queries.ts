@@ -20,7 +20,7 @@ const WINDOW_SQL = `
          sumIf(toFloat64(latency_ms - ttft_ms), sampled AND error_class = 'none' AND latency_ms > ttft_ms) AS decode_ms,
          count() AS attempts_window,
          countIf(error_class = 'rate_limited') AS limited_window,
-         max(accepted_in_second) AS peak,
+         maxIf(accepted_in_second, limited_in_second > 0) AS peak,
          countIf(second >= toStartOfSecond({now:DateTime64(3)}) - 2) AS recent,
          countIf(second >= toStartOfSecond({now:DateTime64(3)}) - 2 AND error_class = 'rate_limited') AS limited_recent
   FROM (
@@ -28,10 +28,11 @@ const WINDOW_SQL = `
            row_number() OVER (PARTITION BY endpoint_id ORDER BY ts DESC) AS rn, rn <= {sample:UInt32} AS sampled,
            rn <= {latency_sample:UInt32} AS fast_sample,
            toStartOfSecond(ts) AS second,
-           -- The most it accepted in any one second: with 429s in the window, demand exceeded what it takes
-           -- at some point, and that second shows its capacity (a window average would mix in the quiet
-           -- seconds when the fleet held it back).
-           countIf(error_class != 'rate_limited') OVER (PARTITION BY endpoint_id, second) AS accepted_in_second
+           -- What it accepted in each second that also saw 429s: demand exceeded what it takes in such a
+           -- second, so its count shows the capacity (a window average would mix in the quiet seconds when
+           -- the fleet held it back; a second without 429s, such as one before a storm began, shows only demand).
+           countIf(error_class != 'rate_limited') OVER (PARTITION BY endpoint_id, second) AS accepted_in_second,
+           countIf(error_class = 'rate_limited') OVER (PARTITION BY endpoint_id, second) AS limited_in_second
     FROM attempts
     WHERE ts > {since:DateTime64(3)} AND ts <= {now:DateTime64(3)} AND error_class != 'client_abort'
   )

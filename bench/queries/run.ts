@@ -1,7 +1,7 @@
 // bench/queries: with N million raw request rows generated inside ClickHouse (chDB), the p50/p95 of every
 // public analytics endpoint and of the usage API, through the real routes (app.inject), against a
 // `SELECT 1` round trip measured in the same run as the baseline.
-// Usage: npm run bench:queries -- [--rows 50000000] [--runs 30]
+// Usage: npm run bench:queries -- [--rows 50000000] [--runs 30] [--no-settle]
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import { Metrics } from '../../core/metrics.ts';
 import { KeyStore } from '../../router/auth/key-store.ts';
 import { buildApp } from '../../service/app.ts';
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '50000000' }, runs: { type: 'string', default: '30' } } });
+const { values } = parseArgs({ options: { rows: { type: 'string', default: '50000000' }, runs: { type: 'string', default: '30' }, settle: { type: 'boolean', default: true } }, allowNegative: true });
 const ROWS = Number(values.rows);
 const RUNS = Number(values.runs);
 const dir = mkdtempSync(join(tmpdir(), 'bench-queries-'));
@@ -48,6 +48,22 @@ for (let done = 0; done < ROWS; done += CHUNK) {
 }
 const genSeconds = (Date.now() - t0) / 1000;
 
+// Sixty days inserted in minutes leave each aggregate in many unmerged parts (every insert block spans all
+// sixty days); a table that grew over sixty days has long been merged in the background. --settle (the
+// default) merges them now, as time would; --no-settle measures the state right after the bulk insert.
+const AGGREGATES = ['usage_hourly', 'usage_daily_model', 'usage_daily_account', 'endpoint_minute', 'app_daily'];
+const partsAndRows = async () =>
+  (await queryRows<{ table: string; parts: string; rows: string }>(ch, "SELECT table, count() AS parts, sum(rows) AS rows FROM system.parts WHERE active AND database = currentDatabase() AND table IN {t:Array(String)} GROUP BY table ORDER BY table", { t: AGGREGATES }))
+    .map((r) => `${r.table} ${Number(r.rows).toLocaleString('en')} rows in ${r.parts} parts`).join('; ');
+console.log(`aggregates after the bulk insert: ${await partsAndRows()}`);
+let settleSeconds = 0;
+if (values.settle) {
+  const s0 = Date.now();
+  for (const t of AGGREGATES) await ch.command({ query: `OPTIMIZE TABLE ${t} FINAL` });
+  settleSeconds = (Date.now() - s0) / 1000;
+  console.log(`settled (OPTIMIZE … FINAL) in ${settleSeconds.toFixed(0)} s: ${await partsAndRows()}`);
+}
+
 const keys = new KeyStore(join(dir, 'keys.json'));
 const KEY = 'bench-queries-key-0123456789';
 keys.addEphemeral(KEY, 'bench', 'acct_42');
@@ -76,7 +92,7 @@ async function time(name: string, f: () => Promise<number>): Promise<{ name: str
 }
 const get = (url: string, auth = false) => async () => (await app.inject({ method: 'GET', url, headers: auth ? { authorization: `Bearer ${KEY}` } : {} })).statusCode;
 
-console.log(`queries  ${new Date().toISOString()}  ${ROWS.toLocaleString('en')} raw rows generated in ${genSeconds.toFixed(0)} s; ${RUNS} runs each after 3 warm-up`);
+console.log(`queries  ${new Date().toISOString()}  ${ROWS.toLocaleString('en')} raw rows generated in ${genSeconds.toFixed(0)} s${values.settle ? `, aggregates settled in ${settleSeconds.toFixed(0)} s` : ', aggregates as inserted'}; ${RUNS} runs each after 3 warm-up`);
 const results = [
   await time('baseline SELECT 1', async () => ((await queryRows(ch, 'SELECT 1 AS x')).length === 1 ? 200 : 500)),
   await time('rankings day', get('/api/v1/rankings?period=day')),
