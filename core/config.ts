@@ -58,6 +58,8 @@ export interface Config {
   appMinUsers: number;
   /** Revealed preference is recomputed at most this often (it is weekly; a month of raw rows takes seconds to read). */
   preferenceRefreshS: number;
+  /** Rankings and model stats (public, the same for every caller) are recomputed at most this often; 0: on every request. */
+  publicRefreshS: number;
   /** The closed loop: how analytics judges endpoints and how routers fold its signals in (README explains the defaults). */
   signals: SignalConfig;
   /** The demo for `npm start`: 'auto' backfills a simulated population when using the simulator on an empty database. */
@@ -250,6 +252,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
     webDir: resolve(r.str('WEB_DIR', resolve(import.meta.dirname, '..', 'web', 'dist'))),
     appMinUsers: r.int('APP_MIN_USERS', 5, 1, 1_000_000),
     preferenceRefreshS: r.int('PREFERENCE_REFRESH_S', 300, 1, 86_400),
+    publicRefreshS: r.int('PUBLIC_REFRESH_S', 30, 0, 3_600),
     signals: {
       intervalMs: r.int('SIGNALS_INTERVAL_MS', 1_000, 100, 2_000),
       windowS: r.int('SIGNALS_WINDOW_S', 10, 2, 600),

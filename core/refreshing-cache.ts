@@ -19,8 +19,12 @@ export class RefreshingCache<V> {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The value for `key` and when it was computed (ms since epoch). */
+  /** The value for `key` and when it was computed (ms since epoch). A ttl of 0 computes on every call. */
   async get(key: string): Promise<{ value: V; computedAt: number }> {
+    if (this.ttlMs <= 0) {
+      const computedAt = this.now();
+      return { value: await this.compute(key), computedAt };
+    }
     let e = this.entries.get(key);
     if (!e) this.entries.set(key, (e = { computedAt: 0 }));
     if (e.value !== undefined) {
@@ -50,4 +54,10 @@ export class RefreshingCache<V> {
     e.pending = p;
     return p;
   }
+}
+
+/** `compute` memoized per argument (validated query parameters: a bounded set), refreshed as above. */
+export function refreshing<A, V>(ttlMs: number, compute: (args: A) => Promise<V>, onRefreshError: (args: A, err: unknown) => void): (args: A) => Promise<V> {
+  const cache = new RefreshingCache<V>(ttlMs, (key) => compute(JSON.parse(key) as A), (key, err) => onRefreshError(JSON.parse(key) as A, err));
+  return async (args) => (await cache.get(JSON.stringify(args))).value;
 }

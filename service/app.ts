@@ -32,6 +32,7 @@ export interface AppDeps {
   catalog: Catalog;
   appMinUsers: number;
   preferenceRefreshS: number;
+  publicRefreshS: number;
   /** Router role: present when this process routes requests. */
   router?: { chat: ChatDeps; rateLimiter: RateLimiter };
   /** Analytics role: present when this process answers analytics queries. */
@@ -74,8 +75,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.clickhouse) {
     registerGenerationRoute(app, { keys: deps.keys, clickhouse: deps.clickhouse });
     registerUsageRoutes(app, { keys: deps.keys, clickhouse: deps.clickhouse });
-    registerRankingsRoutes(app, { clickhouse: deps.clickhouse, appMinUsers: deps.appMinUsers });
-    registerModelStatsRoute(app, { clickhouse: deps.clickhouse, catalog: deps.catalog, appMinUsers: deps.appMinUsers });
+    registerRankingsRoutes(app, { clickhouse: deps.clickhouse, appMinUsers: deps.appMinUsers, refreshS: deps.publicRefreshS });
+    registerModelStatsRoute(app, { clickhouse: deps.clickhouse, catalog: deps.catalog, appMinUsers: deps.appMinUsers, refreshS: deps.publicRefreshS });
     registerPreferenceRoute(app, { clickhouse: deps.clickhouse, refreshS: deps.preferenceRefreshS });
   }
   if (deps.status) registerProviderStatusRoute(app, deps.status);

@@ -198,6 +198,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     catalog,
     appMinUsers: config.appMinUsers,
     preferenceRefreshS: config.preferenceRefreshS,
+    publicRefreshS: config.publicRefreshS,
     router: routes
       ? { chat: { config, catalog, health, upstream, target: targets(config, simulator), sink, metrics, spend, weights, signals, random: opts.random }, rateLimiter: new RateLimiter() }
       : undefined,

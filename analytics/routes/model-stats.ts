@@ -3,7 +3,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { Catalog } from '../../catalog/catalog.ts';
+import type { Catalog, Model } from '../../catalog/catalog.ts';
+import { refreshing } from '../../core/refreshing-cache.ts';
 import { notFound } from '../../core/errors.ts';
 import { errorResponses, Nullable } from '../../service/schemas.ts';
 import { dateTime64, queryRows } from '../clickhouse.ts';
@@ -16,6 +17,7 @@ const Params = Type.Object({
 const Quantiles = Nullable(Type.Object({ p50: Type.Number(), p90: Type.Number(), p99: Type.Number() }));
 
 export const ModelStatsSchema = Type.Object({
+  computed_at: Type.String({ description: 'when this result was computed: public figures are recomputed at most every PUBLIC_REFRESH_S' }),
   model: Type.String(),
   name: Type.String(),
   author: Type.String(),
@@ -51,7 +53,94 @@ const minute = (ms: number) => new Date(Math.floor(ms / 60_000) * 60_000).toISOS
 const uptime = (s: string, f: string) => (Number(s) + Number(f) === 0 ? null : Number(s) / (Number(s) + Number(f)));
 const quantiles = (q: number[], n: number) => (n === 0 || !q || q.some((x) => !Number.isFinite(x)) ? null : { p50: q[0], p90: q[1], p99: q[2] });
 
-export function registerModelStatsRoute(app: FastifyInstance, deps: { clickhouse: ClickHouseClient; catalog: Catalog; appMinUsers: number }): void {
+interface ModelStatsDeps {
+  clickhouse: ClickHouseClient;
+  catalog: Catalog;
+  appMinUsers: number;
+  refreshS: number;
+}
+
+/** The comparison for one catalog model. */
+async function computeModelStats(deps: ModelStatsDeps, model: Model): Promise<Static<typeof ModelStatsSchema>> {
+  const id = model.id;
+  const now = Date.now();
+  // Windows in whole minutes, the current one included: 5 minutes is this minute and the four before.
+  const p = { model: id, m5: minute(now - 4 * 60_000), m30: minute(now - 29 * 60_000), d1: minute(now - 1439 * 60_000), d30: minute(now - 30 * 86_400_000) };
+  const rows = await queryRows<Row>(
+    deps.clickhouse,
+    `SELECT endpoint_id,
+            sumIf(successes, minute >= {m5:DateTime('UTC')}) AS s5, sumIf(failures, minute >= {m5:DateTime('UTC')}) AS f5,
+            sumIf(successes, minute >= {m30:DateTime('UTC')}) AS s30, sumIf(failures, minute >= {m30:DateTime('UTC')}) AS f30,
+            sum(successes) AS s1d, sum(failures) AS f1d, sum(rate_limited) AS rl, sum(attempts) AS a1d,
+            sum(decode_tokens) AS dt, sum(decode_ms) AS dms,
+            quantilesTDigestMerge(0.5, 0.9, 0.99)(latency) AS lat, quantilesTDigestMerge(0.5, 0.9, 0.99)(ttft) AS ttft
+       FROM endpoint_minute WHERE model = {model:String} AND minute >= {d1:DateTime('UTC')}
+      GROUP BY endpoint_id`,
+    p,
+  );
+  const byEndpoint = new Map(rows.map((r) => [r.endpoint_id, r]));
+  const daily = await queryRows<{ day: string; provider: string; tokens: string }>(
+    deps.clickhouse,
+    `SELECT toString(toDate(hour)) AS day, provider, sum(tokens_prompt + tokens_completion) AS tokens
+       FROM usage_hourly WHERE model = {model:String} AND hour >= {d30:DateTime('UTC')} AND provider != ''
+      GROUP BY day, provider ORDER BY day, provider`,
+    p,
+  );
+  const series = await queryRows<{ t: string; provider: string; ttft: number; lat: number; s: string; f: string }>(
+    deps.clickhouse,
+    `SELECT toString(toStartOfHour(minute)) AS t, provider,
+            quantilesTDigestMerge(0.5, 0.9, 0.99)(ttft)[1] AS ttft, quantilesTDigestMerge(0.5, 0.9, 0.99)(latency)[1] AS lat,
+            sum(successes) AS s, sum(failures) AS f
+       FROM endpoint_minute WHERE model = {model:String} AND minute >= {d1:DateTime('UTC')}
+      GROUP BY t, provider ORDER BY t, provider`,
+    p,
+  );
+  // Apps are named only once enough distinct accounts use them: the same k as the public leaderboard.
+  const apps = await queryRows<{ app: string; users: string; requests: string; tokens: string }>(
+    deps.clickhouse,
+    `SELECT app, uniqExact(account_id) AS users, count() AS requests, sum(tokens_prompt + tokens_completion) AS tokens
+       FROM requests
+      WHERE ts >= {w1:DateTime64(3)} AND ${MODEL_OF_REQUEST} = {model:String} AND app != ''
+      GROUP BY app HAVING users >= {k:UInt32}
+      ORDER BY tokens DESC LIMIT 20`,
+    { ...p, w1: dateTime64(now - 7 * 86_400_000), k: deps.appMinUsers },
+  );
+  const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
+  return {
+    computed_at: new Date().toISOString(),
+    model: model.id,
+    name: model.name,
+    author: model.author,
+    endpoints: model.endpoints.map((e) => {
+      const r = byEndpoint.get(e.id);
+      const ok = Number(r?.s1d ?? 0);
+      return {
+        endpoint: e.id,
+        provider: e.provider,
+        provider_name: deps.catalog.providers.get(e.provider)?.name ?? e.provider,
+        pricing: { prompt: e.pricePrompt, completion: e.priceCompletion },
+        context_length: e.contextLength,
+        requests_1d: Number(r?.a1d ?? 0),
+        rate_limited_1d: Number(r?.rl ?? 0),
+        latency_ms: r ? quantiles(r.lat, ok) : null,
+        ttft_ms: r ? quantiles(r.ttft, ok) : null,
+        tokens_per_second: r && r.dms > 0 ? (Number(r.dt) * 1000) / r.dms : null,
+        uptime: { m5: r ? uptime(r.s5, r.f5) : null, m30: r ? uptime(r.s30, r.f30) : null, d1: r ? uptime(r.s1d, r.f1d) : null },
+      };
+    }),
+    daily_tokens: daily.map((d) => ({ day: d.day, provider: d.provider, tokens: Number(d.tokens) })),
+    series: series.map((x) => ({ t: x.t, provider: x.provider, ttft_p50_ms: finiteOrNull(x.ttft), latency_p50_ms: finiteOrNull(x.lat), uptime: uptime(x.s, x.f) })),
+    apps: apps.map((a) => ({ app: a.app, users: Number(a.users), requests: Number(a.requests), tokens: Number(a.tokens) })),
+  };
+}
+
+export function registerModelStatsRoute(app: FastifyInstance, deps: ModelStatsDeps): void {
+  // Public and the same for every caller: computed at most every refreshS, served from memory in between.
+  const cached = refreshing(
+    deps.refreshS * 1000,
+    (id: string) => computeModelStats(deps, deps.catalog.model(id)!),
+    (id, err) => app.log.warn({ err, model: id }, 'model stats: refresh failed, serving the previous result'),
+  );
   app.get<{ Params: Static<typeof Params> }>(
     '/api/v1/models/:author/:slug/stats',
     {
@@ -66,74 +155,7 @@ export function registerModelStatsRoute(app: FastifyInstance, deps: { clickhouse
       const id = `${request.params.author}/${request.params.slug}`;
       const model = deps.catalog.model(id);
       if (!model) throw notFound(`model ${id} is not in the catalog`, 'model_not_found');
-      const now = Date.now();
-      // Windows in whole minutes, the current one included: 5 minutes is this minute and the four before.
-      const p = { model: id, m5: minute(now - 4 * 60_000), m30: minute(now - 29 * 60_000), d1: minute(now - 1439 * 60_000), d30: minute(now - 30 * 86_400_000) };
-      const rows = await queryRows<Row>(
-        deps.clickhouse,
-        `SELECT endpoint_id,
-                sumIf(successes, minute >= {m5:DateTime('UTC')}) AS s5, sumIf(failures, minute >= {m5:DateTime('UTC')}) AS f5,
-                sumIf(successes, minute >= {m30:DateTime('UTC')}) AS s30, sumIf(failures, minute >= {m30:DateTime('UTC')}) AS f30,
-                sum(successes) AS s1d, sum(failures) AS f1d, sum(rate_limited) AS rl, sum(attempts) AS a1d,
-                sum(decode_tokens) AS dt, sum(decode_ms) AS dms,
-                quantilesTDigestMerge(0.5, 0.9, 0.99)(latency) AS lat, quantilesTDigestMerge(0.5, 0.9, 0.99)(ttft) AS ttft
-           FROM endpoint_minute WHERE model = {model:String} AND minute >= {d1:DateTime('UTC')}
-          GROUP BY endpoint_id`,
-        p,
-      );
-      const byEndpoint = new Map(rows.map((r) => [r.endpoint_id, r]));
-      const daily = await queryRows<{ day: string; provider: string; tokens: string }>(
-        deps.clickhouse,
-        `SELECT toString(toDate(hour)) AS day, provider, sum(tokens_prompt + tokens_completion) AS tokens
-           FROM usage_hourly WHERE model = {model:String} AND hour >= {d30:DateTime('UTC')} AND provider != ''
-          GROUP BY day, provider ORDER BY day, provider`,
-        p,
-      );
-      const series = await queryRows<{ t: string; provider: string; ttft: number; lat: number; s: string; f: string }>(
-        deps.clickhouse,
-        `SELECT toString(toStartOfHour(minute)) AS t, provider,
-                quantilesTDigestMerge(0.5, 0.9, 0.99)(ttft)[1] AS ttft, quantilesTDigestMerge(0.5, 0.9, 0.99)(latency)[1] AS lat,
-                sum(successes) AS s, sum(failures) AS f
-           FROM endpoint_minute WHERE model = {model:String} AND minute >= {d1:DateTime('UTC')}
-          GROUP BY t, provider ORDER BY t, provider`,
-        p,
-      );
-      // Apps are named only once enough distinct accounts use them: the same k as the public leaderboard.
-      const apps = await queryRows<{ app: string; users: string; requests: string; tokens: string }>(
-        deps.clickhouse,
-        `SELECT app, uniqExact(account_id) AS users, count() AS requests, sum(tokens_prompt + tokens_completion) AS tokens
-           FROM requests
-          WHERE ts >= {w1:DateTime64(3)} AND ${MODEL_OF_REQUEST} = {model:String} AND app != ''
-          GROUP BY app HAVING users >= {k:UInt32}
-          ORDER BY tokens DESC LIMIT 20`,
-        { ...p, w1: dateTime64(now - 7 * 86_400_000), k: deps.appMinUsers },
-      );
-      const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
-      return {
-        model: model.id,
-        name: model.name,
-        author: model.author,
-        endpoints: model.endpoints.map((e) => {
-          const r = byEndpoint.get(e.id);
-          const ok = Number(r?.s1d ?? 0);
-          return {
-            endpoint: e.id,
-            provider: e.provider,
-            provider_name: deps.catalog.providers.get(e.provider)?.name ?? e.provider,
-            pricing: { prompt: e.pricePrompt, completion: e.priceCompletion },
-            context_length: e.contextLength,
-            requests_1d: Number(r?.a1d ?? 0),
-            rate_limited_1d: Number(r?.rl ?? 0),
-            latency_ms: r ? quantiles(r.lat, ok) : null,
-            ttft_ms: r ? quantiles(r.ttft, ok) : null,
-            tokens_per_second: r && r.dms > 0 ? (Number(r.dt) * 1000) / r.dms : null,
-            uptime: { m5: r ? uptime(r.s5, r.f5) : null, m30: r ? uptime(r.s30, r.f30) : null, d1: r ? uptime(r.s1d, r.f1d) : null },
-          };
-        }),
-        daily_tokens: daily.map((d) => ({ day: d.day, provider: d.provider, tokens: Number(d.tokens) })),
-        series: series.map((x) => ({ t: x.t, provider: x.provider, ttft_p50_ms: finiteOrNull(x.ttft), latency_p50_ms: finiteOrNull(x.lat), uptime: uptime(x.s, x.f) })),
-        apps: apps.map((a) => ({ app: a.app, users: Number(a.users), requests: Number(a.requests), tokens: Number(a.tokens) })),
-      };
+      return cached(model.id);
     },
   );
 }

@@ -5,7 +5,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { CATEGORIES } from '../../router/classify.ts';
 import { errorResponses, Nullable } from '../../service/schemas.ts';
-import { RefreshingCache } from '../../core/refreshing-cache.ts';
+import { refreshing } from '../../core/refreshing-cache.ts';
 import { dateTime64 as ch, queryRows } from '../clickhouse.ts';
 import { scores } from '../preference/bradley-terry.ts';
 import { flows, outcomes, retention, weeklyMains, type WeeklyUse } from '../preference/revealed.ts';
@@ -131,13 +131,10 @@ async function computePreference(clickhouse: ClickHouseClient, period: keyof typ
 export function registerPreferenceRoute(app: FastifyInstance, deps: { clickhouse: ClickHouseClient; refreshS: number }): void {
   // Weekly figures over a month or more of raw rows: computed at most every refreshS, served from memory
   // in between (a stale result while the next one is computed).
-  const cache = new RefreshingCache(
+  const cached = refreshing(
     deps.refreshS * 1000,
-    (key) => {
-      const [period, category] = key.split('|') as [keyof typeof PREFERENCE_WEEKS, string];
-      return computePreference(deps.clickhouse, period, category || null);
-    },
-    (key, err) => app.log.warn({ err, key }, 'revealed preference: refresh failed, serving the previous result'),
+    (q: { period: keyof typeof PREFERENCE_WEEKS; category: string | null }) => computePreference(deps.clickhouse, q.period, q.category),
+    (q, err) => app.log.warn({ err, query: q }, 'revealed preference: refresh failed, serving the previous result'),
   );
   app.get<{ Querystring: Static<typeof Query> }>(
     '/api/v1/rankings/preference',
@@ -152,7 +149,7 @@ export function registerPreferenceRoute(app: FastifyInstance, deps: { clickhouse
     async (request) => {
       const period = (request.query.period ?? 'quarter') as keyof typeof PREFERENCE_WEEKS;
       const category = request.query.category ?? null;
-      return (await cache.get(`${period}|${category ?? ''}`)).value;
+      return cached({ period, category });
     },
   );
 }

@@ -6,6 +6,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { CATEGORIES } from '../../router/classify.ts';
 import { errorResponses, Nullable } from '../../service/schemas.ts';
 import { queryRows } from '../clickhouse.ts';
+import { refreshing } from '../../core/refreshing-cache.ts';
 
 export const PERIOD_HOURS = { day: 24, week: 24 * 7, month: 24 * 30 } as const;
 
@@ -20,6 +21,7 @@ const Query = Type.Object(
 
 
 export const RankingsSchema = Type.Object({
+  computed_at: Type.String({ description: 'when this result was computed: public figures are recomputed at most every PUBLIC_REFRESH_S' }),
   period: Type.String(),
   category: Type.Union([Type.String(), Type.Null()]),
   from: Type.String(),
@@ -94,7 +96,102 @@ function window(from: Date, to: Date, wholeDays: boolean): Record<string, string
   return { from: ch(from), to: ch(to), dfrom: ch(new Date(dfrom)), dto: ch(new Date(dto)) };
 }
 
-export function registerRankingsRoutes(app: FastifyInstance, deps: { clickhouse: ClickHouseClient; appMinUsers: number }): void {
+interface RankingsDeps {
+  clickhouse: ClickHouseClient;
+  appMinUsers: number;
+  refreshS: number;
+}
+
+/** The leaderboard for one period, category and length. */
+async function computeRankings(deps: RankingsDeps, period: keyof typeof PERIOD_HOURS, limit: number, category: string | null): Promise<Static<typeof RankingsSchema>> {
+  const w = periodWindow(period);
+  // The day's chart is by hour: whole days would lump its hours together.
+  const wholeDays = period !== 'day';
+  const byModel = (from: Date, to: Date) =>
+    queryRows<ModelRow>(
+      deps.clickhouse,
+      `SELECT model, any(author) AS author, sum(tokens) AS tokens, sum(requests) AS requests
+         FROM ${USAGE_OVER}
+        WHERE model != '' AND ({category:String} = '' OR category = {category:String})
+        GROUP BY model ORDER BY tokens DESC, model`,
+      { ...window(from, to, wholeDays), category: category ?? '' },
+    );
+  const [current, previous] = await Promise.all([byModel(w.from, w.to), byModel(w.prevFrom, w.from)]);
+  const total = current.reduce((s, r) => s + Number(r.tokens), 0);
+  const share = (t: number) => (total > 0 ? t / total : 0);
+  const prev = new Map(previous.map((r, i) => [r.model, { rank: i + 1, tokens: Number(r.tokens) }]));
+  const models = current.slice(0, limit).map((r, i) => {
+    const p = prev.get(r.model);
+    const tokens = Number(r.tokens);
+    return {
+      rank: i + 1,
+      model: r.model,
+      author: r.author,
+      tokens,
+      requests: Number(r.requests),
+      share: share(tokens),
+      previous_rank: p?.rank ?? null,
+      rank_change: p ? p.rank - (i + 1) : null,
+      growth: p && p.tokens > 0 ? (tokens - p.tokens) / p.tokens : null,
+    };
+  });
+  const rest = current.slice(limit);
+  const restTokens = rest.reduce((s, r) => s + Number(r.tokens), 0);
+  const authors = new Map<string, number>();
+  for (const r of current) authors.set(r.author, (authors.get(r.author) ?? 0) + Number(r.tokens));
+  const listed = models.map((m) => m.model);
+  const bucket = period === 'day' ? 'hour' : 'day';
+  const common = { from: ch(w.from), to: ch(w.to), category: category ?? '' };
+  const [series, apps] = await Promise.all([
+    queryRows<{ bucket: string; m: string; tokens: string }>(
+      deps.clickhouse,
+      `SELECT formatDateTime(${bucket === 'hour' ? 't' : 'toStartOfDay(t)'}, '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS bucket,
+              if(has({listed:Array(String)}, model), model, 'other') AS m, sum(tokens) AS tokens
+         FROM ${USAGE_OVER}
+        WHERE model != '' AND ({category:String} = '' OR category = {category:String})
+        GROUP BY bucket, m ORDER BY bucket, m`,
+      { ...window(w.from, w.to, wholeDays), category: category ?? '', listed },
+    ),
+    queryRows<{ app: string; users: string; requests: string; tokens: string }>(
+      deps.clickhouse,
+      `SELECT app, uniqExactMerge(users) AS users, sum(requests) AS requests, sum(tokens) AS tokens
+         FROM app_daily
+        WHERE day >= toDate({from:DateTime('UTC')}) AND day <= toDate({to:DateTime('UTC')})
+          AND ({category:String} = '' OR category = {category:String})
+        GROUP BY app HAVING users >= {k:UInt32} ORDER BY tokens DESC, app LIMIT {limit:UInt32}`,
+      { ...common, k: deps.appMinUsers, limit },
+    ),
+  ]);
+  const prevTotal = previous.reduce((n, r) => n + Number(r.tokens), 0);
+  const trending = current
+    .map((r) => ({ model: r.model, tokens: Number(r.tokens), previous_tokens: prev.get(r.model)?.tokens ?? 0 }))
+    .filter((r) => r.previous_tokens > 0 && r.tokens >= total * 0.001 && r.previous_tokens >= prevTotal * 0.001)
+    .map((r) => ({ ...r, growth: (r.tokens - r.previous_tokens) / r.previous_tokens }))
+    .sort((a, b) => b.growth - a.growth || a.model.localeCompare(b.model))
+    .slice(0, 10);
+  return {
+    computed_at: new Date().toISOString(),
+    series: { bucket, points: series.map((p) => ({ t: p.bucket, model: p.m, tokens: Number(p.tokens) })) },
+    apps: apps.map((a) => ({ app: a.app, users: Number(a.users), requests: Number(a.requests), tokens: Number(a.tokens) })),
+    trending,
+    period,
+    category,
+    from: w.from.toISOString(),
+    to: w.to.toISOString(),
+    total_tokens: total,
+    models,
+    other: { models: rest.length, tokens: restTokens, share: share(restTokens) },
+    authors: [...authors].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([author, tokens]) => ({ author, tokens, share: share(tokens) })),
+  };
+}
+
+export function registerRankingsRoutes(app: FastifyInstance, deps: RankingsDeps): void {
+  // Public and the same for every caller: computed at most every refreshS, served from memory in between.
+  const cached = refreshing(
+    deps.refreshS * 1000,
+    (q: { period: keyof typeof PERIOD_HOURS; limit: number; category: string | null }) => computeRankings(deps, q.period, q.limit, q.category),
+    (q, err) => app.log.warn({ err, query: q }, 'rankings: refresh failed, serving the previous result'),
+  );
   app.get<{ Querystring: Static<typeof Query> }>(
     '/api/v1/rankings',
     {
@@ -107,86 +204,7 @@ export function registerRankingsRoutes(app: FastifyInstance, deps: { clickhouse:
     },
     async (request) => {
       const period = (request.query.period ?? 'week') as keyof typeof PERIOD_HOURS;
-      const limit = request.query.limit ?? 20;
-      const category = request.query.category ?? null;
-      const w = periodWindow(period);
-      // The day's chart is by hour: whole days would lump its hours together.
-      const wholeDays = period !== 'day';
-      const byModel = (from: Date, to: Date) =>
-        queryRows<ModelRow>(
-          deps.clickhouse,
-          `SELECT model, any(author) AS author, sum(tokens) AS tokens, sum(requests) AS requests
-             FROM ${USAGE_OVER}
-            WHERE model != '' AND ({category:String} = '' OR category = {category:String})
-            GROUP BY model ORDER BY tokens DESC, model`,
-          { ...window(from, to, wholeDays), category: category ?? '' },
-        );
-      const [current, previous] = await Promise.all([byModel(w.from, w.to), byModel(w.prevFrom, w.from)]);
-      const total = current.reduce((s, r) => s + Number(r.tokens), 0);
-      const share = (t: number) => (total > 0 ? t / total : 0);
-      const prev = new Map(previous.map((r, i) => [r.model, { rank: i + 1, tokens: Number(r.tokens) }]));
-      const models = current.slice(0, limit).map((r, i) => {
-        const p = prev.get(r.model);
-        const tokens = Number(r.tokens);
-        return {
-          rank: i + 1,
-          model: r.model,
-          author: r.author,
-          tokens,
-          requests: Number(r.requests),
-          share: share(tokens),
-          previous_rank: p?.rank ?? null,
-          rank_change: p ? p.rank - (i + 1) : null,
-          growth: p && p.tokens > 0 ? (tokens - p.tokens) / p.tokens : null,
-        };
-      });
-      const rest = current.slice(limit);
-      const restTokens = rest.reduce((s, r) => s + Number(r.tokens), 0);
-      const authors = new Map<string, number>();
-      for (const r of current) authors.set(r.author, (authors.get(r.author) ?? 0) + Number(r.tokens));
-      const listed = models.map((m) => m.model);
-      const bucket = period === 'day' ? 'hour' : 'day';
-      const common = { from: ch(w.from), to: ch(w.to), category: category ?? '' };
-      const [series, apps] = await Promise.all([
-        queryRows<{ bucket: string; m: string; tokens: string }>(
-          deps.clickhouse,
-          `SELECT formatDateTime(${bucket === 'hour' ? 't' : 'toStartOfDay(t)'}, '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS bucket,
-                  if(has({listed:Array(String)}, model), model, 'other') AS m, sum(tokens) AS tokens
-             FROM ${USAGE_OVER}
-            WHERE model != '' AND ({category:String} = '' OR category = {category:String})
-            GROUP BY bucket, m ORDER BY bucket, m`,
-          { ...window(w.from, w.to, wholeDays), category: category ?? '', listed },
-        ),
-        queryRows<{ app: string; users: string; requests: string; tokens: string }>(
-          deps.clickhouse,
-          `SELECT app, uniqExactMerge(users) AS users, sum(requests) AS requests, sum(tokens) AS tokens
-             FROM app_daily
-            WHERE day >= toDate({from:DateTime('UTC')}) AND day <= toDate({to:DateTime('UTC')})
-              AND ({category:String} = '' OR category = {category:String})
-            GROUP BY app HAVING users >= {k:UInt32} ORDER BY tokens DESC, app LIMIT {limit:UInt32}`,
-          { ...common, k: deps.appMinUsers, limit },
-        ),
-      ]);
-      const prevTotal = previous.reduce((n, r) => n + Number(r.tokens), 0);
-      const trending = current
-        .map((r) => ({ model: r.model, tokens: Number(r.tokens), previous_tokens: prev.get(r.model)?.tokens ?? 0 }))
-        .filter((r) => r.previous_tokens > 0 && r.tokens >= total * 0.001 && r.previous_tokens >= prevTotal * 0.001)
-        .map((r) => ({ ...r, growth: (r.tokens - r.previous_tokens) / r.previous_tokens }))
-        .sort((a, b) => b.growth - a.growth || a.model.localeCompare(b.model))
-        .slice(0, 10);
-      return {
-        series: { bucket, points: series.map((p) => ({ t: p.bucket, model: p.m, tokens: Number(p.tokens) })) },
-        apps: apps.map((a) => ({ app: a.app, users: Number(a.users), requests: Number(a.requests), tokens: Number(a.tokens) })),
-        trending,
-        period,
-        category,
-        from: w.from.toISOString(),
-        to: w.to.toISOString(),
-        total_tokens: total,
-        models,
-        other: { models: rest.length, tokens: restTokens, share: share(restTokens) },
-        authors: [...authors].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([author, tokens]) => ({ author, tokens, share: share(tokens) })),
-      };
+      return cached({ period, limit: request.query.limit ?? 20, category: request.query.category ?? null });
     },
   );
 }

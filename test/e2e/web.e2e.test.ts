@@ -31,7 +31,7 @@ beforeAll(async () => {
   if (skip) return;
   const outDir = mkdtempSync(join(tmpdir(), 'switchboard-web-'));
   await build({ configFile: join(import.meta.dirname, '..', '..', 'web', 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
-  s = await startTestService({ WEB_DIR: outDir, DEMO: 'auto', DEMO_DAYS: '21', DEMO_ACCOUNTS: '300', DEMO_LIVE_RPS: '2', APP_MIN_USERS: '1', RATE_LIMIT_PER_MINUTE: '1000000', SIMULATOR_LATENCY_SCALE: '0.05' });
+  s = await startTestService({ WEB_DIR: outDir, DEMO: 'auto', DEMO_DAYS: '21', DEMO_ACCOUNTS: '300', DEMO_LIVE_RPS: '2', APP_MIN_USERS: '1', PUBLIC_REFRESH_S: '1', RATE_LIMIT_PER_MINUTE: '1000000', SIMULATOR_LATENCY_SCALE: '0.05' });
   // The population backfill is done when the leaderboard has models.
   await eventually(() => fetch(`${s.url}/api/v1/rankings?period=month`).then((r) => r.json() as Promise<{ models?: unknown[] }>), (b) => (b.models?.length ?? 0) >= 5, 90_000);
   // An app with a hostile name (one user is enough with APP_MIN_USERS=1), busy enough to make today's top apps.

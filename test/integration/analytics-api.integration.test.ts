@@ -22,7 +22,9 @@ const TRAFFIC: [string, string, number][] = [
 ];
 
 beforeAll(async () => {
-  s = await startTestService({ RATE_LIMIT_PER_MINUTE: '100000' });
+  // Figures recomputed on every request (PUBLIC_REFRESH_S=0): these tests add rows between reads. The
+  // served-from-memory path is tested in preference.integration.test.ts.
+  s = await startTestService({ RATE_LIMIT_PER_MINUTE: '100000', PUBLIC_REFRESH_S: '0' });
   const store = new KeyStore(join(s.config.dataDir, 'keys.json'));
   for (const who of ['a', 'b'] as const) {
     const { secret, record } = store.create({ name: `analytics-${who}`, accountId: `acct_analytics_${who}` });

@@ -57,14 +57,16 @@ describe('revealed preference against known truth', () => {
     expect(ev.peers.length).toBeGreaterThan(0);
   });
 
-  it('is computed once and then served from memory, saying when it was computed', async () => {
-    const t0 = Date.now();
-    const first = await get('/api/v1/rankings/preference?period=month');
-    const again = await get('/api/v1/rankings/preference?period=month');
-    expect(again).toEqual(first);
-    expect(Date.parse(first.computed_at)).toBeGreaterThanOrEqual(t0 - 1000);
-    expect(Date.parse(first.computed_at)).toBeLessThanOrEqual(Date.now());
-  });
+  for (const path of ['/api/v1/rankings/preference?period=month', '/api/v1/rankings?period=month&category=programming', '/api/v1/models/moonshotai/kimi-k2/stats']) {
+    it(`${path.split('?')[0]} is computed once and then served from memory, saying when it was computed`, async () => {
+      const t0 = Date.now();
+      const first = await get(path);
+      const again = await get(path);
+      expect(again).toEqual(first);
+      expect(Date.parse(first.computed_at)).toBeGreaterThanOrEqual(t0 - 1000);
+      expect(Date.parse(first.computed_at)).toBeLessThanOrEqual(Date.now());
+    });
+  }
 
   it('retention and switching flows account for every account-week', async () => {
     const body = await get('/api/v1/rankings/preference?period=quarter');
