@@ -25,7 +25,6 @@ export interface StatsSnapshot {
   uptime_5m: number | null;
   rate_limited_5m: number;
   ttft_p50_ms: number | null;
-  ttft_p99_ms: number | null;
   completion_tokens_p50: number | null;
   latency_p50_ms: number | null;
   latency_p99_ms: number | null;
@@ -101,7 +100,6 @@ export class EndpointStats {
       uptime_5m: ok + fail === 0 ? null : ok / (ok + fail),
       rate_limited_5m: limited,
       ttft_p50_ms: median(this.ttft) ?? null,
-      ttft_p99_ms: quantile(this.ttft, 0.99) ?? null,
       completion_tokens_p50: median(this.tokens.filter((x) => Number.isFinite(x))) ?? null,
       latency_p50_ms: median(this.latency) ?? null,
       latency_p99_ms: quantile(this.latency, 0.99) ?? null,

@@ -22,7 +22,6 @@ const EndpointSchema = Type.Object({
     uptime_5m: Nullable(Type.Number()),
     rate_limited_5m: Type.Integer(),
     ttft_p50_ms: Nullable(Type.Number()),
-    ttft_p99_ms: Nullable(Type.Number()),
     completion_tokens_p50: Nullable(Type.Number()),
     latency_p50_ms: Nullable(Type.Number()),
     latency_p99_ms: Nullable(Type.Number()),
