@@ -98,7 +98,7 @@ async function computeModelStats(deps: ModelStatsDeps, model: Model): Promise<St
   // Apps are named only once enough distinct accounts use them: the same k as the public leaderboard.
   const apps = await queryRows<{ app: string; users: string; requests: string; tokens: string }>(
     deps.clickhouse,
-    `SELECT app, uniqExact(account_id) AS users, count() AS requests, sum(tokens_prompt + tokens_completion) AS tokens
+    `SELECT app, uniqCombined64(account_id) AS users, count() AS requests, sum(tokens_prompt + tokens_completion) AS tokens
        FROM requests
       WHERE ts >= {w1:DateTime64(3)} AND ${MODEL_OF_REQUEST} = {model:String} AND app != ''
       GROUP BY app HAVING users >= {k:UInt32}

@@ -244,6 +244,31 @@ export const MIGRATIONS: Migration[] = [
         GROUP BY day, model, author, category`,
     ],
   },
+  {
+    version: 7,
+    name: 'apps: approximate distinct users',
+    // Exact distinct users over a month meant merging every day's account set per app: seconds at tens of
+    // millions of rows. uniqCombined64 is exact for small sets (so the k-anonymity threshold of a few users
+    // stays exact) and within about 0.3% for large ones, and its states merge in fixed size. Old rows get
+    // their states from the raw rows still kept (RETENTION_DAYS); duplicate states merge to the same count,
+    // so a re-run after a crash changes nothing. Rows inserted while the view is being replaced would miss
+    // their requests and tokens here: run migrations before ingest consumes, as every role does at start.
+    statements: [
+      `ALTER TABLE app_daily ADD COLUMN IF NOT EXISTS users_approx AggregateFunction(uniqCombined64, String)`,
+      `DROP VIEW IF EXISTS app_daily_mv`,
+      `ALTER TABLE app_daily DROP COLUMN IF EXISTS users`,
+      `INSERT INTO app_daily (day, app, category, users_approx)
+        SELECT toDate(ts) AS day, app, category, uniqCombined64State(account_id)
+        FROM requests WHERE app != '' GROUP BY day, app, category`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS app_daily_mv TO app_daily AS
+        SELECT toDate(ts) AS day, app, category,
+               uniqCombined64State(account_id) AS users_approx,
+               count() AS requests,
+               sum(tokens_prompt + tokens_completion) AS tokens
+        FROM requests WHERE app != ''
+        GROUP BY day, app, category`,
+    ],
+  },
 ];
 
 /** Tables whose rows expire after the configured retention. */
