@@ -6,8 +6,11 @@ const SLOTS = 600;
 export class SlidingCount {
   private readonly counts = new Uint32Array(SLOTS);
   private readonly stamps = new Float64Array(SLOTS).fill(-1);
+  /** When the latest event was noted. */
+  last = -Infinity;
 
   note(now: number): void {
+    this.last = Math.max(this.last, now);
     const t = Math.floor(now / SLOT_MS);
     const i = t % SLOTS;
     if (this.stamps[i] !== t) {

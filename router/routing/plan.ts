@@ -234,15 +234,13 @@ function signalCovers(sig: EndpointSignal | undefined, lastFailureAt: number, mi
   return sig.status !== 'healthy' || (sig.computed_at >= lastFailureAt && sig.requests >= minRequests);
 }
 
-/** The span over which a fractional cap holds on average (1.2/s: 6 per 5 s, never more than 2 in a second). */
-const CAP_SPAN_S = 5;
-
 /**
- * Whether this router has used its part of the cap: whole attempts in the last second (rounded up), and the
- * cap's worth over the last few seconds. Per second alone, a part of 1.2/s would let 2 through every second.
+ * Whether this router has used its part of the cap: attempts are paced at 1/localCap apart (a token bucket
+ * holding one token). Counting per second instead let a part of 1.2/s through as 2 every second, and three
+ * routers' bursts then met inside the provider's one-second window: 429s enough to flip it to degraded.
  */
 function atCap(rate: SlidingCount, now: number, localCap: number): boolean {
-  return rate.count(now, 1000) >= Math.max(1, Math.ceil(localCap)) || rate.count(now, CAP_SPAN_S * 1000) >= Math.max(1, localCap * CAP_SPAN_S - 1e-9); // 0.1 × 6 × 5 is 3.0000000000000004
+  return now - rate.last < 1000 / localCap;
 }
 
 /** This router's part of a fleet-wide cap: the cap times its share of the fleet's attempts (bounded, so a

@@ -100,22 +100,22 @@ describe('routing with fleet signals', () => {
     expect(prob(plan, 'lambda')).toBeCloseTo(prob(plain, 'lambda'), 9);
   });
 
-  it('an endpoint at its share of the learned cap is skipped: whole attempts per second, and the share on average over 5 s', () => {
+  it('an endpoint at its share of the learned cap is skipped until its pace allows the next attempt', () => {
     const table = new SignalTable(policy);
     table.update([signal('lambda', { cap_rps: 6, attempts_per_second: 6 })], T);
     const health = new HealthRegistry(breaker);
     const rate = health.get(endpointOf('lambda')).rate;
     const excluded = (now: number) => planRoute(needs(), health, { now, signals: table }).excluded.find((x) => x.provider === 'lambda')?.reason;
-    // This router sent half the fleet's attempts: its part of the cap is 3 per second.
+    // This router sent half the fleet's attempts: its part of the cap is 3 per second, one per 333 ms.
     for (let i = 0; i < 30; i++) rate.note(T - 10_000 + i * 333);
     expect(localCapRps(table.fresh(endpointOf('lambda').id, T)!, 3)).toBeCloseTo(3, 9);
-    for (let i = 0; i < 4; i++) rate.note(T - 100);
-    expect(excluded(T)).toMatch(/learned traffic cap/);
-    expect(excluded(T + 1000)).toMatch(/learned traffic cap/); // none in the last second, but 15 in the last 5 s
-    expect(excluded(T + 3000)).toBeUndefined();
+    rate.note(T - 100);
+    expect(excluded(T)).toMatch(/learned traffic cap \(3\.\d of 6\.0/);
+    expect(excluded(T + 200)).toMatch(/learned traffic cap/); // 300 ms since the last
+    expect(excluded(T + 300)).toBeUndefined();
   });
 
-  it('a fractional share of the cap holds on average, not rounded up to one every second', () => {
+  it('a fractional share of the cap holds, paced, not rounded up to one every second', () => {
     const table = new SignalTable(policy);
     const health = new HealthRegistry(breaker);
     const rate = health.get(endpointOf('lambda')).rate;
@@ -129,9 +129,9 @@ describe('routing with fleet signals', () => {
       }
     }
     expect(localCapRps(table.fresh(endpointOf('lambda').id, T + 29_900)!, sent / 10)).toBeCloseTo(0.6, 9);
-    // 0.6/s over the last 10 s: 6 attempts (and one at the edge), where one per second would be 10.
+    // 0.6/s over the last 10 s: 6 attempts, evenly paced, where one per second would be 10.
     expect(sent).toBeGreaterThanOrEqual(5);
-    expect(sent).toBeLessThanOrEqual(7);
+    expect(sent).toBeLessThanOrEqual(6);
   });
 });
 
