@@ -12,8 +12,16 @@ export const SLOW_HOLD_MS = 10_000;
 /** Below this, an expected wait is jitter: never call an attempt overdue sooner. */
 const MIN_EXPECTED_MS = 50;
 
+interface Attempt {
+  due: number;
+  state: 'waiting' | 'overdue' | 'ended';
+}
+
 export class PendingAttempts {
-  private readonly open = new Set<{ due: number }>();
+  /** Min-heap by due time of the attempts not yet past due (ended ones leave it lazily, when due). */
+  private readonly heap: Attempt[] = [];
+  private waiting = 0;
+  private overdue = 0;
   private slowUntil = 0;
   /** Overdue count when the hold was last (re)started, for the explanation. */
   private lastOverdue = 0;
@@ -22,26 +30,74 @@ export class PendingAttempts {
 
   /** An attempt starts that should be heard from within `expectedMs`; the returned call ends it. */
   begin(now: number, expectedMs: number): () => void {
-    const a = { due: now + this.factor * Math.max(expectedMs, MIN_EXPECTED_MS) };
-    this.open.add(a);
-    return () => this.open.delete(a);
+    const a: Attempt = { due: now + this.factor * Math.max(expectedMs, MIN_EXPECTED_MS), state: 'waiting' };
+    this.push(a);
+    this.waiting++;
+    return () => {
+      if (a.state === 'waiting') this.waiting--;
+      else if (a.state === 'overdue') this.overdue--;
+      a.state = 'ended';
+    };
   }
 
-  /** Whether this router holds the endpoint for slowness now (and why), starting the hold if attempts are overdue. */
+  /**
+   * Whether this router holds the endpoint for slowness now (and why), starting the hold if attempts are
+   * overdue. Called for every candidate of every request: amortized O(log n) (a congested router can have
+   * hundreds of attempts waiting, and counting them on each call made congestion feed on itself).
+   */
   slow(now: number): string | undefined {
-    let overdue = 0;
-    for (const a of this.open) if (a.due < now) overdue++;
+    while (this.heap.length > 0 && this.heap[0].due < now) {
+      const a = this.pop();
+      if (a.state === 'waiting') {
+        a.state = 'overdue';
+        this.waiting--;
+        this.overdue++;
+      }
+    }
     // While held, the few probes it still gets keep the hold as long as any of them is overdue: the fleet's
     // signal may never gather enough slow answers to judge it, since this router stopped sending them.
     const held = this.slowUntil > now;
-    if ((overdue >= OVERDUE_TO_HOLD && 2 * overdue >= this.open.size) || (held && overdue > 0)) {
+    if ((this.overdue >= OVERDUE_TO_HOLD && 2 * this.overdue >= this.size) || (held && this.overdue > 0)) {
       this.slowUntil = now + SLOW_HOLD_MS;
-      if (!held) this.lastOverdue = overdue;
+      if (!held) this.lastOverdue = this.overdue;
     }
     return this.slowUntil > now ? `${this.lastOverdue} attempts here waited over ${this.factor}× their usual time` : undefined;
   }
 
+  /** Attempts waiting now, overdue or not. */
   get size(): number {
-    return this.open.size;
+    return this.waiting + this.overdue;
+  }
+
+  private push(a: Attempt): void {
+    const h = this.heap;
+    h.push(a);
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (h[parent].due <= a.due) break;
+      h[i] = h[parent];
+      i = parent;
+    }
+    h[i] = a;
+  }
+
+  private pop(): Attempt {
+    const h = this.heap;
+    const top = h[0];
+    const last = h.pop()!;
+    if (h.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= h.length) break;
+        const c = l + 1 < h.length && h[l + 1].due < h[l].due ? l + 1 : l;
+        if (h[c].due >= last.due) break;
+        h[i] = h[c];
+        i = c;
+      }
+      h[i] = last;
+    }
+    return top;
   }
 }

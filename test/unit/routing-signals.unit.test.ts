@@ -178,6 +178,24 @@ describe('slowness this router sees before the fleet does', () => {
     expect(p.slow(T + 301 + SLOW_HOLD_MS)).toBeUndefined();
   });
 
+  it('counts overdue attempts whatever order their due times come in, and forgets ended ones', () => {
+    const p = new PendingAttempts(1);
+    const late = p.begin(T, 500);
+    const early = p.begin(T, 100);
+    const ended = p.begin(T, 300);
+    ended();
+    expect(p.size).toBe(2);
+    expect(p.slow(T + 200)).toBeUndefined(); // one overdue
+    expect(p.slow(T + 400)).toBeUndefined(); // the ended one does not count
+    expect(p.slow(T + 600)).toMatch(/^2 attempts/);
+    early();
+    late();
+    expect(p.size).toBe(0);
+    for (let i = 0; i < 1000; i++) p.begin(T + 600, (i * 7919) % 1000)(); // ended at once: never overdue
+    expect(p.slow(T + 5_000)).toBeDefined(); // still the earlier hold
+    expect(p.slow(T + 600 + SLOW_HOLD_MS)).toBeUndefined();
+  });
+
   it('while held, one overdue probe keeps the hold going', () => {
     const p = new PendingAttempts(3);
     const done = [p.begin(T, 100), p.begin(T, 100)];
