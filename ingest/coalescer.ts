@@ -58,7 +58,8 @@ export class Coalescer {
     // by ClickHouse; replays after a crash are filtered earlier by the partitions' high-water marks.
     const token = randomUUID();
     try {
-      for (const [table, rows] of [['requests', g.requests], ['attempts', g.attempts]] as const) {
+      // Attempts before requests: a request row that can be read implies its attempts can (generation records).
+      for (const [table, rows] of [['attempts', g.attempts], ['requests', g.requests]] as const) {
         if (rows.length === 0) continue;
         for (let attempt = 1; ; attempt++) {
           const t0 = performance.now();

@@ -72,7 +72,8 @@ export class IngestWriter {
     if (batch.length === 0) return;
     const { requests, attempts } = splitRows(batch);
     const token = `${batch[0].event_id}:${batch[batch.length - 1].event_id}:${batch.length}`;
-    for (const [table, rows] of [['requests', requests], ['attempts', attempts]] as const) {
+    // Attempts before requests: a request row that can be read implies its attempts can (generation records).
+    for (const [table, rows] of [['attempts', attempts], ['requests', requests]] as const) {
       if (rows.length === 0) continue;
       for (let attempt = 0; ; attempt++) {
         const t0 = performance.now();

@@ -9,8 +9,11 @@
 export const OVERDUE_TO_HOLD = 2;
 /** How long a slow endpoint stays out of first choice here: long enough for the fleet's signal to take over. */
 export const SLOW_HOLD_MS = 10_000;
-/** Below this, an expected wait is jitter: never call an attempt overdue sooner. */
-const MIN_EXPECTED_MS = 50;
+/**
+ * Below this, an expected wait is our own jitter: a busy router's event loop (or a busy machine) can delay
+ * reading an answer by a hundred milliseconds or more, and that must not read as the provider being slow.
+ */
+const MIN_EXPECTED_MS = 250;
 
 interface Attempt {
   due: number;

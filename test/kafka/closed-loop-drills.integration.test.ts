@@ -36,12 +36,15 @@ const status = async (url: string) => {
 beforeAll(async () => {
   if (!brokers) return;
   fleet = await startFleet({ brokers, prefix: testPrefix('drills'), routers: 3, latencyScale: 0.1 });
-  // The normal share, measured before any fault (and the signals' learned normals with it).
+  // The normal share, measured before any fault (and the signals' learned normals with it), over the last
+  // 10 s of a 20 s warm-up as bench/drills does: at first the routers weigh endpoints by the catalog's
+  // latencies, until their own samples take over, and the share moves: two CI runs measured 42% and 49% over
+  // the first 15 s while the routers' plans settled at 31%, which made "back to 70% of normal" unreachable.
   const warm = new SteadyLoad(fleet, { model: MODEL, rps: RPS, stream: false, maxTokens: 24, watch, intervalMs: INTERVAL_MS });
   warm.start();
-  await new Promise((r) => setTimeout(r, 15_000));
+  await new Promise((r) => setTimeout(r, 20_000));
   await warm.stop();
-  normalShare = shareOf(warm.rows.slice(3));
+  normalShare = shareOf(warm.rows.slice(-10));
   console.log(`normal share of ${WATCH}: ${(normalShare * 100).toFixed(1)}%`);
 }, 120_000);
 afterAll(async () => {

@@ -141,11 +141,11 @@ describe('slowness this router sees before the fleet does', () => {
     table.update([signal('lambda')], T);
     const health = new HealthRegistry(breaker, 3);
     const pending = health.get(endpointOf('lambda')).pending;
-    const first = pending.begin(T, 100);
-    const second = pending.begin(T + 50, 100);
+    const first = pending.begin(T, 1000);
+    const second = pending.begin(T + 500, 1000);
     // One overdue attempt is a tail, not a slowdown.
-    expect(prob(planRoute(needs(), health, { now: T + 320, signals: table }), 'lambda')).toBeGreaterThan(0.1);
-    const plan = planRoute(needs(), health, { now: T + 360, signals: table });
+    expect(prob(planRoute(needs(), health, { now: T + 3200, signals: table }), 'lambda')).toBeGreaterThan(0.1);
+    const plan = planRoute(needs(), health, { now: T + 3600, signals: table });
     expect(prob(plan, 'lambda')).toBeCloseTo(0.02, 9);
     const lambda = plan.candidates.find((c) => c.provider === 'lambda')!;
     expect(lambda.local_slow).toMatch(/2 attempts here waited over 3× their usual time/);
@@ -153,72 +153,80 @@ describe('slowness this router sees before the fleet does', () => {
     // The hold outlives the attempts (the signal needs time to see them end), then lapses.
     first();
     second();
-    expect(prob(planRoute(needs(), health, { now: T + 5_000, signals: table }), 'lambda')).toBeCloseTo(0.02, 9);
-    expect(planRoute(needs(), health, { now: T + 360 + SLOW_HOLD_MS, signals: table }).candidates.find((c) => c.provider === 'lambda')!.local_slow).toBeNull();
+    expect(prob(planRoute(needs(), health, { now: T + 8_000, signals: table }), 'lambda')).toBeCloseTo(0.02, 9);
+    expect(planRoute(needs(), health, { now: T + 3600 + SLOW_HOLD_MS, signals: table }).candidates.find((c) => c.provider === 'lambda')!.local_slow).toBeNull();
   });
 
   it('without signals the slow endpoint goes last, like one that failed', () => {
     const health = new HealthRegistry(breaker, 3);
     const pending = health.get(endpointOf('lambda')).pending;
-    pending.begin(T, 100);
-    pending.begin(T, 100);
-    const plan = planRoute(needs({ prefs: undefined }), health, { now: T + 400, random: () => 0 });
+    pending.begin(T, 1000);
+    pending.begin(T, 1000);
+    const plan = planRoute(needs({ prefs: undefined }), health, { now: T + 4000, random: () => 0 });
     expect(plan.order.at(-1)!.provider).toBe('lambda');
     expect(prob(plan, 'lambda')).toBe(0);
   });
 
   it('the hold ends SLOW_HOLD_MS after the last time attempts were overdue', () => {
     const p = new PendingAttempts(3);
-    const done = [p.begin(T, 100), p.begin(T, 100)];
-    expect(p.slow(T + 299)).toBeUndefined();
-    expect(p.slow(T + 301)).toBeDefined();
+    const done = [p.begin(T, 1000), p.begin(T, 1000)];
+    expect(p.slow(T + 2999)).toBeUndefined();
+    expect(p.slow(T + 3001)).toBeDefined();
     done.forEach((d) => d());
     expect(p.size).toBe(0);
-    expect(p.slow(T + 301 + SLOW_HOLD_MS - 1)).toBeDefined();
-    expect(p.slow(T + 301 + SLOW_HOLD_MS)).toBeUndefined();
+    expect(p.slow(T + 3001 + SLOW_HOLD_MS - 1)).toBeDefined();
+    expect(p.slow(T + 3001 + SLOW_HOLD_MS)).toBeUndefined();
+  });
+
+  it('never calls a wait overdue within 3× 250 ms: shorter expected waits are the router\'s own jitter', () => {
+    const p = new PendingAttempts(3);
+    p.begin(T, 10);
+    p.begin(T, 10);
+    expect(p.slow(T + 700)).toBeUndefined();
+    expect(p.slow(T + 751)).toBeDefined();
   });
 
   it('counts overdue attempts whatever order their due times come in, and forgets ended ones', () => {
     const p = new PendingAttempts(1);
-    const late = p.begin(T, 500);
-    const early = p.begin(T, 100);
-    const ended = p.begin(T, 300);
+    const late = p.begin(T, 5000);
+    const early = p.begin(T, 1000);
+    const ended = p.begin(T, 3000);
     ended();
     expect(p.size).toBe(2);
-    expect(p.slow(T + 200)).toBeUndefined(); // one overdue
-    expect(p.slow(T + 400)).toBeUndefined(); // the ended one does not count
-    expect(p.slow(T + 600)).toMatch(/^2 attempts/);
+    expect(p.slow(T + 2000)).toBeUndefined(); // one overdue
+    expect(p.slow(T + 4000)).toBeUndefined(); // the ended one does not count
+    expect(p.slow(T + 6000)).toMatch(/^2 attempts/);
     early();
     late();
     expect(p.size).toBe(0);
-    for (let i = 0; i < 1000; i++) p.begin(T + 600, (i * 7919) % 1000)(); // ended at once: never overdue
-    expect(p.slow(T + 5_000)).toBeDefined(); // still the earlier hold
-    expect(p.slow(T + 600 + SLOW_HOLD_MS)).toBeUndefined();
+    for (let i = 0; i < 1000; i++) p.begin(T + 6000, (i * 7919) % 3000)(); // ended at once: never overdue
+    expect(p.slow(T + 9_000)).toBeDefined(); // still the earlier hold
+    expect(p.slow(T + 6000 + SLOW_HOLD_MS)).toBeUndefined();
   });
 
   it('while held, one overdue probe keeps the hold going', () => {
     const p = new PendingAttempts(3);
-    const done = [p.begin(T, 100), p.begin(T, 100)];
-    expect(p.slow(T + 301)).toBeDefined();
+    const done = [p.begin(T, 1000), p.begin(T, 1000)];
+    expect(p.slow(T + 3001)).toBeDefined();
     done.forEach((d) => d());
-    p.begin(T + 5_000, 100); // a probe, slow as well
-    expect(p.slow(T + 5_301)).toBeDefined();
-    expect(p.slow(T + 301 + SLOW_HOLD_MS)).toBeDefined();
-    expect(p.slow(T + 5_301 + SLOW_HOLD_MS)).toBeDefined(); // still overdue: still held
+    p.begin(T + 5_000, 1000); // a probe, slow as well
+    expect(p.slow(T + 8_001)).toBeDefined();
+    expect(p.slow(T + 3001 + SLOW_HOLD_MS)).toBeDefined();
+    expect(p.slow(T + 8_001 + SLOW_HOLD_MS)).toBeDefined(); // still overdue: still held
     const q = new PendingAttempts(3);
-    q.begin(T, 100);
-    expect(q.slow(T + 301)).toBeUndefined(); // one overdue alone starts nothing
+    q.begin(T, 1000);
+    expect(q.slow(T + 3001)).toBeUndefined(); // one overdue alone starts nothing
   });
 
   it('a busy endpoint is not called slow for two tails among many waiting attempts', () => {
     const p = new PendingAttempts(3);
-    p.begin(T, 100);
-    p.begin(T, 100);
-    const fresh = [p.begin(T + 300, 100), p.begin(T + 300, 100), p.begin(T + 300, 100)];
-    expect(p.slow(T + 301)).toBeUndefined();
+    p.begin(T, 1000);
+    p.begin(T, 1000);
+    const fresh = [p.begin(T + 3000, 1000), p.begin(T + 3000, 1000), p.begin(T + 3000, 1000)];
+    expect(p.slow(T + 3001)).toBeUndefined();
     fresh[0]();
     fresh[1]();
-    expect(p.slow(T + 302)).toMatch(/2 attempts/);
+    expect(p.slow(T + 3002)).toMatch(/2 attempts/);
   });
 });
 
