@@ -48,6 +48,14 @@ describe('configuration', () => {
     expect(problems({ SIGNALS_INTERVAL_MS: '2000', SIGNALS_MAX_AGE_MS: '4000' })).toBe('');
   });
 
+  it('reads how often public figures are recomputed, 0 meaning every request for rankings but not for preference', () => {
+    expect(loadConfig({})).toMatchObject({ publicRefreshS: 30, preferenceRefreshS: 300 });
+    expect(loadConfig({ PUBLIC_REFRESH_S: '0' }).publicRefreshS).toBe(0);
+    for (const env of [{ PUBLIC_REFRESH_S: '-1' }, { PUBLIC_REFRESH_S: 'soon' }, { PREFERENCE_REFRESH_S: '0' }]) {
+      expect(() => loadConfig(env)).toThrow(Object.keys(env)[0]);
+    }
+  });
+
   it('reads providers from the config file and rejects malformed entries', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sb-config-'));
     const good = join(dir, 'good.json');
