@@ -56,8 +56,11 @@ export class RefreshingCache<V> {
   }
 }
 
-/** `compute` memoized per argument (validated query parameters: a bounded set), refreshed as above. */
-export function refreshing<A, V>(ttlMs: number, compute: (args: A) => Promise<V>, onRefreshError: (args: A, err: unknown) => void): (args: A) => Promise<V> {
-  const cache = new RefreshingCache<V>(ttlMs, (key) => compute(JSON.parse(key) as A), (key, err) => onRefreshError(JSON.parse(key) as A, err));
+/**
+ * `compute` memoized per argument (validated query parameters: a bounded set), refreshed as above; a failed
+ * refresh is logged as a warning about `what`, with the arguments.
+ */
+export function refreshing<A, V>(ttlMs: number, compute: (args: A) => Promise<V>, log: { warn(obj: object, msg: string): void }, what: string): (args: A) => Promise<V> {
+  const cache = new RefreshingCache<V>(ttlMs, (key) => compute(JSON.parse(key) as A), (key, err) => log.warn({ err, args: key }, `${what}: refresh failed, serving the previous result`));
   return async (args) => (await cache.get(JSON.stringify(args))).value;
 }

@@ -9,6 +9,11 @@ export const SIGNAL_VERSION = 1;
 export const ENDPOINT_STATUSES = ['healthy', 'degraded', 'down', 'recovering'] as const;
 export type EndpointStatus = (typeof ENDPOINT_STATUSES)[number];
 
+/** Down and degraded endpoints are held: routers give them only a probe share, and nothing is learned from their traffic. */
+export const isHeld = (status: EndpointStatus | undefined): boolean => status === 'down' || status === 'degraded';
+
+const Status = Type.Union(ENDPOINT_STATUSES.map((s) => Type.Literal(s)));
+
 const Rate = Type.Number({ minimum: 0, maximum: 1 });
 const Ms = Nullable(Type.Number({ minimum: 0 }));
 
@@ -20,7 +25,7 @@ export const EndpointSignalSchema = Type.Object(
     model: Type.String({ maxLength: 256 }),
     /** When analytics computed it (ms since epoch): routers ignore signals older than SIGNALS_MAX_AGE_MS. */
     computed_at: Type.Integer({ minimum: 0 }),
-    status: Type.Union(ENDPOINT_STATUSES.map((s) => Type.Literal(s))),
+    status: Status,
     /** When the endpoint entered this status (ms since epoch); a recovering endpoint ramps up from here. */
     status_since: Type.Integer({ minimum: 0 }),
     /** Why it has this status, in words. */
@@ -54,7 +59,7 @@ export type EndpointSignal = Static<typeof EndpointSignalSchema>;
 /** One point of an endpoint's recent past, kept by routers for the status page's sparklines. */
 export const SignalPointSchema = Type.Object({
   t: Type.Integer(),
-  status: Type.Union(ENDPOINT_STATUSES.map((s) => Type.Literal(s))),
+  status: Status,
   error_rate: Rate,
   rate_limited_rate: Rate,
   ttft_p50_ms: Ms,

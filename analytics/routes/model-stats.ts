@@ -139,7 +139,8 @@ export function registerModelStatsRoute(app: FastifyInstance, deps: ModelStatsDe
   const cached = refreshing(
     deps.refreshS * 1000,
     (id: string) => computeModelStats(deps, deps.catalog.model(id)!),
-    (id, err) => app.log.warn({ err, model: id }, 'model stats: refresh failed, serving the previous result'),
+    app.log,
+    'model stats',
   );
   app.get<{ Params: Static<typeof Params> }>(
     '/api/v1/models/:author/:slug/stats',

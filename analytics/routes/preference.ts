@@ -134,7 +134,8 @@ export function registerPreferenceRoute(app: FastifyInstance, deps: { clickhouse
   const cached = refreshing(
     deps.refreshS * 1000,
     (q: { period: keyof typeof PREFERENCE_WEEKS; category: string | null }) => computePreference(deps.clickhouse, q.period, q.category),
-    (q, err) => app.log.warn({ err, query: q }, 'revealed preference: refresh failed, serving the previous result'),
+    app.log,
+    'revealed preference',
   );
   app.get<{ Querystring: Static<typeof Query> }>(
     '/api/v1/rankings/preference',

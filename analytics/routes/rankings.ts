@@ -190,7 +190,8 @@ export function registerRankingsRoutes(app: FastifyInstance, deps: RankingsDeps)
   const cached = refreshing(
     deps.refreshS * 1000,
     (q: { period: keyof typeof PERIOD_HOURS; limit: number; category: string | null }) => computeRankings(deps, q.period, q.limit, q.category),
-    (q, err) => app.log.warn({ err, query: q }, 'rankings: refresh failed, serving the previous result'),
+    app.log,
+    'rankings',
   );
   app.get<{ Querystring: Static<typeof Query> }>(
     '/api/v1/rankings',

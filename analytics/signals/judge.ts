@@ -2,7 +2,7 @@
 // memory of its previous status (hysteresis: a recovering endpoint earns its weight back over time) and a
 // learned traffic cap (the rate above which it answers 429). Pure: the computer feeds it query results.
 import type { SignalConfig } from '../../core/config.ts';
-import type { EndpointStatus } from '../../telemetry/signal.ts';
+import { isHeld, type EndpointStatus } from '../../telemetry/signal.ts';
 
 /** One endpoint's attempts in the window: counts over the latest `sampleMax`, rates over the whole window. */
 export interface WindowStats {
@@ -90,8 +90,7 @@ type Verdict = { status: 'healthy' | 'degraded' | 'down'; reason: string; cause?
 /** Latest attempts in a row without a failure that show an unhealthy endpoint answering again. */
 const RECOVERY_STREAK = 3;
 
-function verdict(w: WindowStats, own: { ttft: number | null; latency: number | null }, peers: Peers, prev: EndpointStatus, prevCause: Cause | null, cfg: SignalConfig): Verdict {
-  const unhealthy = prev === 'down' || prev === 'degraded';
+function verdict(w: WindowStats, own: { ttft: number | null; latency: number | null }, peers: Peers, unhealthy: boolean, prevCause: Cause | null, cfg: SignalConfig): Verdict {
   // Few attempts reach an unhealthy endpoint (its probe share), and the window still holds its failures:
   // a run of successes since the latest failure is what shows it is back. Only for failures and 429s: a
   // slow endpoint answers successfully all along, so its recovery needs enough attempts that are fast.
@@ -147,8 +146,9 @@ const learn = (old: number | null, v: number | null) => (v === null ? old : old 
 export function judge(w: WindowStats, long: LongStats, peers: Peers, prev: JudgeState | undefined, cfg: SignalConfig, now: number): Judgement {
   const prevStatus = prev?.status ?? 'healthy';
   const own = { ttft: long.baseline_ttft_p50_ms ?? prev?.ttftNormal ?? null, latency: long.baseline_latency_p50_ms ?? prev?.latencyNormal ?? null };
-  const v = verdict(w, own, peers, prevStatus, prev?.cause ?? null, cfg);
-  const cap = learnCap(w, prev?.cap ?? null, prevStatus === 'down' || prevStatus === 'degraded', cfg);
+  const held = isHeld(prevStatus);
+  const v = verdict(w, own, peers, held, prev?.cause ?? null, cfg);
+  const cap = learnCap(w, prev?.cap ?? null, held, cfg);
   const normal = v?.status === 'healthy' && prevStatus === 'healthy' && w.requests >= cfg.minRequests;
   const base = {
     error_rate: errorRate(w),
@@ -166,7 +166,7 @@ export function judge(w: WindowStats, long: LongStats, peers: Peers, prev: Judge
     return keep(prevStatus === 'healthy' ? `too few attempts to judge (${w.requests})` : `too few attempts to judge (${w.requests}); status kept`);
   }
   if (v.status !== 'healthy') return become(v.status, v.reason, v.cause);
-  if (prevStatus === 'down' || prevStatus === 'degraded') return cfg.recoverS === 0 ? become('healthy', v.reason) : become('recovering', v.reason);
+  if (held) return cfg.recoverS === 0 ? become('healthy', v.reason) : become('recovering', v.reason);
   if (prevStatus === 'recovering' && !recovered) return keep(`${v.reason}; ramping back`);
   return become('healthy', v.reason);
 }

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { loadCatalog } from '../../catalog/catalog.ts';
 import type { Fault } from '../../simulator/faults.ts';
-import { runDrill, shareOf, startFleet, SteadyLoad, type DrillResult } from '../../test/helpers/fleet.ts';
+import { normalShareOf, runDrill, startFleet, SteadyLoad, type DrillResult } from '../../test/helpers/fleet.ts';
 
 const { values } = parseArgs({
   options: {
@@ -42,7 +42,7 @@ try {
     const load = new SteadyLoad(fleet, { model: MODEL, rps: Number(values.rps), stream: d.stream, maxTokens: 24, watch, intervalMs: INTERVAL });
     load.start();
     await new Promise((r) => setTimeout(r, Number(values['warm-s']) * 1000));
-    const normal = shareOf(load.rows.slice(-10));
+    const normal = normalShareOf(load);
     console.log(`[${d.name}] normal share of ${WATCH}: ${(normal * 100).toFixed(1)}% at ${values.rps} req/s over ${values.routers} routers; fault for ${faultS} s`);
     const r = await runDrill(fleet, load, normal, { fault: d.fault, faultS, recoverWaitS: 120, backAt: 0.8, smoothRows: 5 }, INTERVAL);
     await load.stop();

@@ -5,7 +5,7 @@ import type { Endpoint, Model } from '../../catalog/catalog.ts';
 import type { ProviderPrefs } from '../chat-schema.ts';
 import type { HealthRegistry } from '../health/registry.ts';
 import { recoveryFraction, type SignalTable } from '../health/signals.ts';
-import type { EndpointSignal } from '../../telemetry/signal.ts';
+import { isHeld, type EndpointSignal } from '../../telemetry/signal.ts';
 import type { Sort } from './model-ref.ts';
 import type { SlidingCount } from '../../core/sliding-count.ts';
 
@@ -260,7 +260,7 @@ export function localCapRps(sig: EndpointSignal, localPerSecond: number): number
 function applySignals<T extends { base: number; sig: EndpointSignal | undefined; slow: string | undefined }>(items: T[], now: number, table: SignalTable | undefined): (T & { weight: number; effect: string; held: boolean })[] {
   if (!table) return items.map((c) => ({ ...c, weight: c.base, effect: 'none', held: false }));
   const p = table.policy;
-  const fleetHeld = (c: T) => c.sig?.status === 'down' || c.sig?.status === 'degraded';
+  const fleetHeld = (c: T) => isHeld(c.sig?.status);
   // Slowness this router sees in its waiting attempts holds the endpoint as degraded until the signal, which
   // sees slow answers only once they end, takes over.
   const held = (c: T) => fleetHeld(c) || c.slow !== undefined;

@@ -1,7 +1,7 @@
 // A cluster on loopback for closed-loop drills: one shared provider simulator, N routers, an ingest
 // consumer and an analytics role over a real Kafka broker, with a steady open-loop load and a per-interval
 // record of where the model's traffic arrived (the simulator's own counts) and what clients saw.
-// Used by test/kafka/drills.integration.test.ts and bench/drills (no vitest imports here).
+// Used by test/kafka/closed-loop-drills.integration.test.ts and bench/drills (no vitest imports here).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -187,6 +187,13 @@ export function shareOf(rows: readonly Interval[]): number {
   const all = rows.reduce((s, r) => s + r.atModel, 0);
   return all === 0 ? 0 : at / all;
 }
+
+/**
+ * The endpoint's normal share: over the last 10 intervals of a warm-up of 20 s or more. At first the
+ * routers weigh endpoints by the catalog's latencies, until their own samples take over, and the share
+ * moves: two CI runs measured 42% and 49% over the first 15 s while the routers' plans settled at 31%.
+ */
+export const normalShareOf = (load: SteadyLoad): number => shareOf(load.rows.slice(-10));
 
 export interface DrillResult {
   fault: string;

@@ -2,11 +2,12 @@
 // table: they must match exactly. Accounts never see each other's usage; bad parameters are 400s.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryRows } from '../../analytics/clickhouse.ts';
+import { dateTime64, queryRows } from '../../analytics/clickhouse.ts';
 import { periodWindow } from '../../analytics/routes/rankings.ts';
 import { KeyStore } from '../../router/auth/key-store.ts';
 import type { Service } from '../../service/server.ts';
 import { auth, chatBody, flushTelemetry, startTestService } from '../helpers/service.ts';
+import { insertRequests } from '../fixtures/events.ts';
 
 let s: Service;
 const keys: Record<'a' | 'b', { secret: string; account: string }> = {} as never;
@@ -121,7 +122,7 @@ describe('rankings API', () => {
       `SELECT if(served_model = '', requested_model, served_model) AS m, sum(tokens_prompt + tokens_completion) AS t
          FROM requests WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} ${category ? 'AND category = {c:String}' : ''}
         GROUP BY m HAVING m != '' ORDER BY t DESC, m`,
-      { from: w.from.toISOString().replace('T', ' ').slice(0, 23), to: w.to.toISOString().replace('T', ' ').slice(0, 23), c: category ?? '' },
+      { from: dateTime64(w.from.getTime()), to: dateTime64(w.to.getTime()), c: category ?? '' },
     );
   };
 
@@ -170,17 +171,16 @@ describe('rankings API', () => {
 
 describe('rankings against the previous period', () => {
   it('rank change, growth and trending follow from what the previous period held', async () => {
-    const { splitRows } = await import('../../ingest/rows.ts');
-    const { sampleRequestEvent } = await import('../fixtures/events.ts');
-    const { randomUUID } = await import('node:crypto');
     const w = periodWindow('day');
     const yesterday = w.from.getTime() - 6 * 3_600_000;
     // Yesterday: claude-haiku led with 5,000 tokens, gpt-4o-mini had 1,000.
-    const events = [
-      { model: 'anthropic/claude-haiku-4.5', tokens: 5000 },
-      { model: 'openai/gpt-4o-mini', tokens: 1000 },
-    ].map(({ model, tokens }) => ({ ...sampleRequestEvent, event_id: randomUUID(), generation_id: `gen-yesterday-${model}`, account_id: 'acct_history', ts: yesterday, served_model: model, requested_model: model, tokens_prompt: tokens, tokens_completion: 0 }));
-    await s.clickhouse!.insert({ table: 'requests', values: splitRows(events).requests, format: 'JSONEachRow' });
+    await insertRequests(
+      s.clickhouse!,
+      [
+        { model: 'anthropic/claude-haiku-4.5', tokens: 5000 },
+        { model: 'openai/gpt-4o-mini', tokens: 1000 },
+      ].map(({ model, tokens }) => ({ generation_id: `gen-yesterday-${model}`, account_id: 'acct_history', ts: yesterday, served_model: model, requested_model: model, tokens_prompt: tokens, tokens_completion: 0 })),
+    );
 
     const { body } = await api('/api/v1/rankings?period=day');
     const mini = body.models.find((m: { model: string }) => m.model === 'openai/gpt-4o-mini');
@@ -196,9 +196,6 @@ describe('rankings against the previous period', () => {
 
 describe('rankings over weeks and months', () => {
   it('whole days (daily aggregate) and the edge hours (hourly aggregate) add up to the raw rows exactly, series included', async () => {
-    const { splitRows } = await import('../../ingest/rows.ts');
-    const { sampleRequestEvent } = await import('../fixtures/events.ts');
-    const { randomUUID } = await import('node:crypto');
     const m = periodWindow('month');
     const H = 3_600_000;
     // Older than two days, so the day leaderboard and its previous day stay as the other tests left them.
@@ -206,13 +203,13 @@ describe('rankings over weeks and months', () => {
       .map((t, i) => (i < 4 ? t : m.to.getTime() - t));
     const events = at.flatMap((ts, i) =>
       ['deepseek/deepseek-chat', 'qwen/qwen3-coder', 'openai/gpt-4o'].slice(0, 1 + (i % 3)).map((model, j) => ({
-        ...sampleRequestEvent, event_id: randomUUID(), generation_id: `gen-days-${i}-${j}`, account_id: 'acct_days', category: 'roleplay', ts, served_model: model, requested_model: model, tokens_prompt: 1000 * (i + 1) + j, tokens_completion: 7 * j,
+        generation_id: `gen-days-${i}-${j}`, account_id: 'acct_days', category: 'roleplay', ts, served_model: model, requested_model: model, tokens_prompt: 1000 * (i + 1) + j, tokens_completion: 7 * j,
       })),
     );
-    await s.clickhouse!.insert({ table: 'requests', values: splitRows(events).requests, format: 'JSONEachRow' });
+    await insertRequests(s.clickhouse!, events);
     for (const period of ['week', 'month'] as const) {
       const w = periodWindow(period);
-      const p = { from: w.from.toISOString().replace('T', ' ').slice(0, 23), to: w.to.toISOString().replace('T', ' ').slice(0, 23), prev: w.prevFrom.toISOString().replace('T', ' ').slice(0, 23) };
+      const p = { from: dateTime64(w.from.getTime()), to: dateTime64(w.to.getTime()), prev: dateTime64(w.prevFrom.getTime()) };
       const raw = (from: string, to: string) =>
         queryRows<{ m: string; t: string }>(s.clickhouse!, `SELECT if(served_model = '', requested_model, served_model) AS m, sum(tokens_prompt + tokens_completion) AS t FROM requests WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} GROUP BY m HAVING m != '' ORDER BY t DESC, m`, { from, to });
       const { body } = await api(`/api/v1/rankings?period=${period}&limit=100`);
@@ -307,14 +304,11 @@ describe('catalog history', () => {
 describe('aggregate repair after a crash', () => {
   it('raw rows whose aggregate rows never landed are added to the aggregates, once', async () => {
     const { reconcileUsage } = await import('../../analytics/reconcile.ts');
-    const { splitRows } = await import('../../ingest/rows.ts');
-    const { sampleRequestEvent } = await import('../fixtures/events.ts');
-    const { randomUUID } = await import('node:crypto');
     // What a kill between the raw part and the view parts leaves: raw rows the views never saw.
-    for (const mv of ['usage_daily_account_mv', 'usage_hourly_mv', 'usage_daily_model_mv']) await s.clickhouse!.command({ query: `DETACH TABLE ${mv}` });
-    const lost = Array.from({ length: 3 }, (_, i) => ({ ...sampleRequestEvent, event_id: randomUUID(), generation_id: `gen-lost-${i}`, account_id: 'acct_lost', ts: Date.now() - i * 1000, served_model: 'openai/gpt-4o', tokens_prompt: 100 + i, cost_usd: 0.001 * (i + 1) }));
-    await s.clickhouse!.insert({ table: 'requests', values: splitRows(lost).requests, format: 'JSONEachRow' });
-    for (const mv of ['usage_daily_account_mv', 'usage_hourly_mv', 'usage_daily_model_mv']) await s.clickhouse!.command({ query: `ATTACH TABLE ${mv}` });
+    const views = ['usage_daily_account_mv', 'usage_hourly_mv', 'usage_daily_model_mv'];
+    for (const mv of views) await s.clickhouse!.command({ query: `DETACH TABLE ${mv}` });
+    await insertRequests(s.clickhouse!, Array.from({ length: 3 }, (_, i) => ({ generation_id: `gen-lost-${i}`, account_id: 'acct_lost', ts: Date.now() - i * 1000, served_model: 'openai/gpt-4o', tokens_prompt: 100 + i, cost_usd: 0.001 * (i + 1) })));
+    for (const mv of views) await s.clickhouse!.command({ query: `ATTACH TABLE ${mv}` });
     const agg = async () => (await queryRows<Record<string, string>>(s.clickhouse!, "SELECT sum(requests) AS n, sum(tokens_prompt) AS p, sum(cost_nusd) AS c FROM usage_daily_account WHERE account_id = 'acct_lost'"))[0];
     expect(Number((await agg()).n)).toBe(0);
     const hourlyBefore = Number((await queryRows<{ n: string }>(s.clickhouse!, 'SELECT sum(requests) AS n FROM usage_hourly'))[0].n);

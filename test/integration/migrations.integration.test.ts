@@ -4,14 +4,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { closeClickHouse, openClickHouse, queryRows } from '../../analytics/clickhouse.ts';
 import { migrate } from '../../analytics/schema/migrate.ts';
 import { MIGRATIONS } from '../../analytics/schema/migrations.ts';
-import { splitRows } from '../../ingest/rows.ts';
-import { sampleRequestEvent } from '../fixtures/events.ts';
+import { insertRequests } from '../fixtures/events.ts';
 
 let ch: ClickHouseClient;
 const DAY = 86_400_000;
@@ -23,20 +21,20 @@ const rerun = async (v: number) => {
 /** Requests from `accounts` accounts over three days, in two apps and two models. */
 async function insert(accounts: number, tag: string) {
   const now = Date.now();
-  const events = Array.from({ length: accounts * 3 }, (_, i) => ({
-    ...sampleRequestEvent,
-    event_id: randomUUID(),
-    generation_id: `gen-${tag}-${i}`,
-    ts: now - (i % 3) * DAY - 60_000,
-    account_id: `acct_${i % accounts}`,
-    app: i % 2 ? 'app-odd' : 'app-even',
-    category: i % 4 ? 'general' : 'programming',
-    served_model: i % 5 ? 'openai/gpt-4o' : 'qwen/qwen3-coder',
-    requested_model: 'openai/gpt-4o',
-    tokens_prompt: 10 + i,
-    tokens_completion: i % 7,
-  }));
-  await ch.insert({ table: 'requests', values: splitRows(events).requests, format: 'JSONEachRow' });
+  await insertRequests(
+    ch,
+    Array.from({ length: accounts * 3 }, (_, i) => ({
+      generation_id: `gen-${tag}-${i}`,
+      ts: now - (i % 3) * DAY - 60_000,
+      account_id: `acct_${i % accounts}`,
+      app: i % 2 ? 'app-odd' : 'app-even',
+      category: i % 4 ? 'general' : 'programming',
+      served_model: i % 5 ? 'openai/gpt-4o' : 'qwen/qwen3-coder',
+      requested_model: 'openai/gpt-4o',
+      tokens_prompt: 10 + i,
+      tokens_completion: i % 7,
+    })),
+  );
 }
 
 const apps = () =>

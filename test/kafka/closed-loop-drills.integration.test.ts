@@ -8,7 +8,7 @@ import { loadConfig } from '../../core/config.ts';
 import { queryRows, dateTime64 } from '../../analytics/clickhouse.ts';
 import type { Fault } from '../../simulator/faults.ts';
 import type { RoutePlan } from '../../router/routing/plan.ts';
-import { FLEET_KEY, runDrill, shareOf, startFleet, SteadyLoad, type Fleet } from '../helpers/fleet.ts';
+import { FLEET_KEY, normalShareOf, runDrill, shareOf, startFleet, SteadyLoad, type Fleet } from '../helpers/fleet.ts';
 import { kafkaOrSkip, testPrefix } from '../helpers/kafka.ts';
 import { eventually } from '../helpers/service.ts';
 
@@ -36,15 +36,12 @@ const status = async (url: string) => {
 beforeAll(async () => {
   if (!brokers) return;
   fleet = await startFleet({ brokers, prefix: testPrefix('drills'), routers: 3, latencyScale: 0.1 });
-  // The normal share, measured before any fault (and the signals' learned normals with it), over the last
-  // 10 s of a 20 s warm-up as bench/drills does: at first the routers weigh endpoints by the catalog's
-  // latencies, until their own samples take over, and the share moves: two CI runs measured 42% and 49% over
-  // the first 15 s while the routers' plans settled at 31%, which made "back to 70% of normal" unreachable.
+  // The normal share, measured before any fault (and the signals' learned normals with it), as bench/drills does.
   const warm = new SteadyLoad(fleet, { model: MODEL, rps: RPS, stream: false, maxTokens: 24, watch, intervalMs: INTERVAL_MS });
   warm.start();
   await new Promise((r) => setTimeout(r, 20_000));
   await warm.stop();
-  normalShare = shareOf(warm.rows.slice(-10));
+  normalShare = normalShareOf(warm);
   console.log(`normal share of ${WATCH}: ${(normalShare * 100).toFixed(1)}%`);
 }, 120_000);
 afterAll(async () => {

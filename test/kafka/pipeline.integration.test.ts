@@ -8,8 +8,7 @@ import { IngestConsumer } from '../../ingest/consumer.ts';
 import type { Service } from '../../service/server.ts';
 import { topicNames } from '../../telemetry/kafka.ts';
 import { REPLAY_HEADER } from '../../telemetry/kafka-sink.ts';
-import { EVENT_VERSION } from '../../telemetry/event.ts';
-import { sampleRequestEvent } from '../fixtures/events.ts';
+import { requestEvent } from '../fixtures/events.ts';
 import { kafkaOrSkip, testPrefix } from '../helpers/kafka.ts';
 import { auth, chatBody, eventually, sseData, startTestService } from '../helpers/service.ts';
 
@@ -80,7 +79,7 @@ describe.skipIf(!brokers)('telemetry through Kafka', () => {
   it('poison messages go to the DLQ with their reasons; every valid message is ingested', async () => {
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
-    const valid = Array.from({ length: 50 }, (_, i) => ({ ...sampleRequestEvent, event_id: randomUUID(), generation_id: `gen-poison-${i}`, account_id: 'acct_poison', ts: Date.now() }));
+    const valid = Array.from({ length: 50 }, (_, i) => requestEvent({ generation_id: `gen-poison-${i}`, account_id: 'acct_poison', ts: Date.now() }));
     const { cost_usd: _c, ...missing } = valid[0];
     const poison = [
       Buffer.from([0xff, 0x00, 0x13, 0x37, 0xfe]),
@@ -115,7 +114,7 @@ describe.skipIf(!brokers)('telemetry through Kafka', () => {
   it('a copy re-sent from a router\'s spool (the broker had the original) is ingested once, by event id', async () => {
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
-    const original = { ...sampleRequestEvent, event_id: randomUUID(), generation_id: 'gen-replayed', account_id: 'acct_replay', ts: Date.now() };
+    const original = requestEvent({ generation_id: 'gen-replayed', account_id: 'acct_replay', ts: Date.now() });
     const sameBatch = { ...original, event_id: randomUUID(), generation_id: 'gen-replayed-same-batch' };
     const message = (e: typeof original, replay: boolean) => ({ key: e.account_id, value: JSON.stringify(e), headers: replay ? { [REPLAY_HEADER]: '1' } : undefined });
     await producer.send({ topic: topics.requests, messages: [message(original, false), message(sameBatch, false), message(sameBatch, true)] });
@@ -140,7 +139,7 @@ describe.skipIf(!brokers)('telemetry through Kafka', () => {
     const before = { first: ingest.consumer!.ingested, second: second.ingested };
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
-    const events = Array.from({ length: 2000 }, (_, i) => ({ ...sampleRequestEvent, v: EVENT_VERSION, event_id: randomUUID(), generation_id: `gen-group-${i}`, account_id: `acct_group_${i % 97}`, ts: Date.now() }));
+    const events = Array.from({ length: 2000 }, (_, i) => requestEvent({ generation_id: `gen-group-${i}`, account_id: `acct_group_${i % 97}`, ts: Date.now() }));
     await producer.send({ topic: topics.requests, messages: events.map((e) => ({ key: e.account_id, value: JSON.stringify(e) })) });
     await producer.disconnect();
     await eventually(() => count('requests', "generation_id LIKE 'gen-group-%'", {}), (n) => n >= 2000);
