@@ -27,16 +27,36 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** Wins per ordered pair: the sufficient statistic of Bradley–Terry. */
+/** How often `winner` beat `loser`: the sufficient statistic of Bradley–Terry. */
+export interface PairCount {
+  winner: string;
+  loser: string;
+  count: number;
+}
+
+/** Outcomes counted per ordered pair. */
+export function tally(outcomes: readonly Outcome[]): PairCount[] {
+  const counts = new Map<string, PairCount>();
+  for (const o of outcomes) {
+    const key = `${o.winner}\u0000${o.loser}`;
+    const c = counts.get(key);
+    if (c) c.count++;
+    else counts.set(key, { winner: o.winner, loser: o.loser, count: 1 });
+  }
+  return [...counts.values()];
+}
+
+/** Wins per ordered pair of indexes, in one canonical order (the bootstrap's draws follow it). */
 type PairCounts = Map<number, number>; // winner * n + loser → wins
 
-function countPairs(outcomes: readonly Outcome[], index: Map<string, number>, n: number): PairCounts {
+function countPairs(pairs: readonly PairCount[], index: Map<string, number>, n: number): PairCounts {
   const counts: PairCounts = new Map();
-  for (const o of outcomes) {
-    const w = index.get(o.winner);
-    const l = index.get(o.loser);
-    if (w === undefined || l === undefined || w === l) continue;
-    counts.set(w * n + l, (counts.get(w * n + l) ?? 0) + 1);
+  const sorted = [...pairs].sort((a, b) => a.winner.localeCompare(b.winner) || a.loser.localeCompare(b.loser));
+  for (const p of sorted) {
+    const w = index.get(p.winner);
+    const l = index.get(p.loser);
+    if (w === undefined || l === undefined || w === l || p.count <= 0) continue;
+    counts.set(w * n + l, (counts.get(w * n + l) ?? 0) + p.count);
   }
   return counts;
 }
@@ -76,9 +96,9 @@ function fitCounts(counts: PairCounts, n: number, maxIterations: number, start?:
   return p.map(Math.log);
 }
 
-export function fit(outcomes: readonly Outcome[], items: readonly string[], maxIterations = 5000, start?: Map<string, number>): Map<string, number> {
+export function fit(pairs: readonly PairCount[], items: readonly string[], maxIterations = 5000, start?: Map<string, number>): Map<string, number> {
   const index = new Map(items.map((x, i) => [x, i]));
-  const s = fitCounts(countPairs(outcomes, index, items.length), items.length, maxIterations, start && Float64Array.from(items, (x) => start.get(x) ?? 0));
+  const s = fitCounts(countPairs(pairs, index, items.length), items.length, maxIterations, start && Float64Array.from(items, (x) => start.get(x) ?? 0));
   return new Map(items.map((x, i) => [x, s[i]]));
 }
 
@@ -99,12 +119,13 @@ function poisson(mean: number, random: () => number): number {
  * Scores with 95% intervals from a Poisson bootstrap over pair counts (each count redrawn around itself):
  * the same sampling distribution as resampling outcomes, at the cost of the number of pairs, not outcomes.
  */
-export function scores(outcomes: readonly Outcome[], opts: { resamples?: number; seed?: number } = {}): Score[] {
-  const items = [...new Set(outcomes.flatMap((o) => [o.winner, o.loser]))].sort();
+export function scores(pairs: readonly PairCount[], opts: { resamples?: number; seed?: number } = {}): Score[] {
+  const used = pairs.filter((p) => p.count > 0 && p.winner !== p.loser);
+  const items = [...new Set(used.flatMap((p) => [p.winner, p.loser]))].sort();
   const n = items.length;
   if (n === 0) return [];
   const index = new Map(items.map((x, i) => [x, i]));
-  const counts = countPairs(outcomes, index, n);
+  const counts = countPairs(used, index, n);
   const point = fitCounts(counts, n, 5000);
   const random = seededRandom(opts.seed ?? 1);
   const samples = items.map(() => [] as number[]);
@@ -118,7 +139,7 @@ export function scores(outcomes: readonly Outcome[], opts: { resamples?: number;
     for (let i = 0; i < n; i++) samples[i].push(fitted[i]);
   }
   const comparisons = new Map<string, number>();
-  for (const o of outcomes) for (const x of [o.winner, o.loser]) comparisons.set(x, (comparisons.get(x) ?? 0) + 1);
+  for (const p of used) for (const x of [p.winner, p.loser]) comparisons.set(x, (comparisons.get(x) ?? 0) + p.count);
   return items
     .map((item, i) => {
       const s = samples[i].sort((a, b) => a - b);

@@ -8,7 +8,7 @@ import { errorResponses, Nullable } from '../../service/schemas.ts';
 import { refreshing } from '../../core/refreshing-cache.ts';
 import { dateTime64 as ch, queryRows } from '../clickhouse.ts';
 import { scores } from '../preference/bradley-terry.ts';
-import { flows, outcomes, retention, weeklyMains, type WeeklyUse } from '../preference/revealed.ts';
+import { revealedPreference } from '../preference/revealed.ts';
 
 export const PREFERENCE_WEEKS = { month: 5, quarter: 13, year: 52 } as const;
 
@@ -49,26 +49,14 @@ export const PreferenceSchema = Type.Object({
 });
 
 
-/** The whole result for one period and category, from the raw rows (seconds at tens of millions of rows). */
+/** The whole result for one period and category (seconds at tens of millions of raw rows). */
 async function computePreference(clickhouse: ClickHouseClient, period: keyof typeof PREFERENCE_WEEKS, category: string | null): Promise<Static<typeof PreferenceSchema>> {
   const now = Date.now();
   const monday = Date.parse(new Date(now - ((new Date(now).getUTCDay() + 6) % 7) * 86_400_000).toISOString().slice(0, 10));
   const from = monday - (PREFERENCE_WEEKS[period] - 1) * 7 * 86_400_000;
   const p = { from: ch(from), to: ch(now + 1), category: category ?? '' };
-  const rows = await queryRows<{ account: string; week: string; model: string; tokens: string }>(
-    clickhouse,
-    `SELECT account_id AS account, toString(toMonday(ts)) AS week, served_model AS model, sum(tokens_prompt + tokens_completion) AS tokens
-       FROM requests
-      WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} AND status = 200 AND served_model != ''
-        AND ({category:String} = '' OR category = {category:String})
-      GROUP BY account, week, model`,
-    p,
-  );
-  const uses: WeeklyUse[] = rows.map((r) => ({ account: r.account, week: r.week, model: r.model, tokens: Number(r.tokens) }));
-  const mains = weeklyMains(uses);
-  const lastWeek = new Date(monday).toISOString().slice(0, 10);
-  const pairs = outcomes(mains);
-  const sc = scores(pairs, { resamples: 100, seed: 7 });
+  const revealed = await revealedPreference(clickhouse, from, now + 1, category);
+  const sc = scores(revealed.pairs, { resamples: 100, seed: 7 });
 
   // Price events: each price change in the window, with the model's token share 48 h before and after.
   const changes = await queryRows<{ model: string; endpoint_id: string; at: string; ms: string; price_prompt: number; price_completion: number }>(
@@ -80,17 +68,23 @@ async function computePreference(clickhouse: ClickHouseClient, period: keyof typ
   const priceEvents = await Promise.all(
     changes.map(async (c) => {
       const at = Number(c.ms);
-      const shares = await queryRows<{ model: string; before: number; after: number }>(
+      // One scan of the 96 hours: each model's answered tokens before and after, shares of their totals.
+      const tokens = await queryRows<{ model: string; before: string; after: string }>(
         clickhouse,
         `SELECT served_model AS model,
-                sumIf(tokens_prompt + tokens_completion, ts < {at:DateTime64(3, 'UTC')}) / greatest(1, (SELECT sum(tokens_prompt + tokens_completion) FROM requests WHERE ts >= {b:DateTime64(3, 'UTC')} AND ts < {at:DateTime64(3, 'UTC')} AND status = 200 AND ({category:String} = '' OR category = {category:String}))) AS before,
-                sumIf(tokens_prompt + tokens_completion, ts >= {at:DateTime64(3, 'UTC')}) / greatest(1, (SELECT sum(tokens_prompt + tokens_completion) FROM requests WHERE ts >= {at:DateTime64(3, 'UTC')} AND ts < {a:DateTime64(3, 'UTC')} AND status = 200 AND ({category:String} = '' OR category = {category:String}))) AS after
+                sumIf(tokens_prompt + tokens_completion, ts < {at:DateTime64(3, 'UTC')}) AS before,
+                sumIf(tokens_prompt + tokens_completion, ts >= {at:DateTime64(3, 'UTC')}) AS after
            FROM requests
           WHERE ts >= {b:DateTime64(3, 'UTC')} AND ts < {a:DateTime64(3, 'UTC')} AND status = 200 AND served_model != ''
             AND ({category:String} = '' OR category = {category:String})
-          GROUP BY model ORDER BY before DESC, model`,
+          GROUP BY model`,
         { at: ch(at), b: ch(at - 48 * 3_600_000), a: ch(at + 48 * 3_600_000), category: category ?? '' },
       );
+      const total = (k: 'before' | 'after') => Math.max(1, tokens.reduce((n, t) => n + Number(t[k]), 0));
+      const [before, after] = [total('before'), total('after')];
+      const shares = tokens
+        .map((t) => ({ model: t.model, before: Number(t.before) / before, after: Number(t.after) / after }))
+        .sort((x, y) => y.before - x.before || x.model.localeCompare(y.model));
       const own = shares.find((s) => s.model === c.model);
       return {
         model: c.model,
@@ -110,11 +104,11 @@ async function computePreference(clickhouse: ClickHouseClient, period: keyof typ
     category,
     from: new Date(from).toISOString(),
     to: new Date(now).toISOString(),
-    accounts: mains.size,
-    retention: retention(mains, lastWeek),
-    switching: flows(mains),
+    accounts: revealed.accounts,
+    retention: revealed.retention,
+    switching: revealed.flows,
     pairwise: {
-      outcomes: pairs.length,
+      outcomes: revealed.pairs.reduce((n, x) => n + x.count, 0),
       scores: sc.map((s) => ({
         model: s.item,
         score: s.score,

@@ -2,10 +2,11 @@
 // backfill, the pairwise ranking per category agrees with the truth, and a price cut shows as a share gain.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulatePopulation, SIM_CATEGORIES, type Population } from '../../analytics/population/simulate.ts';
-import { kendallTau } from '../../analytics/preference/bradley-terry.ts';
+import { kendallTau, scores, tally } from '../../analytics/preference/bradley-terry.ts';
 import { splitRows } from '../../ingest/rows.ts';
 import type { Service } from '../../service/server.ts';
 import { startTestService } from '../helpers/service.ts';
+import { flows, outcomes, retention, weeklyMains } from '../helpers/revealed-oracle.ts';
 
 const MODELS = [
   'openai/gpt-4o-mini', 'anthropic/claude-sonnet-4.5', 'google/gemini-2.5-flash', 'deepseek/deepseek-chat', 'meta-llama/llama-3.3-70b-instruct',
@@ -65,6 +66,32 @@ describe('revealed preference against known truth', () => {
       expect(again).toEqual(first);
       expect(Date.parse(first.computed_at)).toBeGreaterThanOrEqual(t0 - 1000);
       expect(Date.parse(first.computed_at)).toBeLessThanOrEqual(Date.now());
+    });
+  }
+
+  for (const [period, category] of [['quarter', null], ['month', 'programming'], ['quarter', 'roleplay']] as const) {
+    it(`${period}${category ? ` ${category}` : ''}: retention, switching, outcomes and scores equal the plain computation over the events`, async () => {
+      const body = await get(`/api/v1/rankings/preference?period=${period}${category ? `&category=${category}` : ''}`);
+      const [from, to] = [Date.parse(body.from), Date.parse(body.to) + 1];
+      const monday = (ts: number) => { const d = new Date(ts); d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7)); return d.toISOString().slice(0, 10); };
+      const uses = new Map<string, { account: string; week: string; model: string; tokens: number }>();
+      for (const e of pop.events) {
+        if (e.status !== 200 || !e.served_model || e.ts < from || e.ts >= to || (category && e.category !== category)) continue;
+        const u = { account: e.account_id, week: monday(e.ts), model: e.served_model, tokens: 0 };
+        const key = `${u.account} ${u.week} ${u.model}`;
+        const had = uses.get(key) ?? u;
+        had.tokens += e.tokens_prompt + e.tokens_completion;
+        uses.set(key, had);
+      }
+      const mains = weeklyMains([...uses.values()]);
+      const pairs = outcomes(mains);
+      expect(pairs.length).toBeGreaterThan(100);
+      expect(body.accounts).toBe(mains.size);
+      expect(body.retention).toEqual(retention(mains, monday(Date.parse(body.to))));
+      expect(body.switching).toEqual(flows(mains));
+      expect(body.pairwise.outcomes).toBe(pairs.length);
+      const expected = scores(tally(pairs), { resamples: 100, seed: 7 });
+      expect(body.pairwise.scores.map(({ tied_with: _, ...x }: { tied_with: string[] }) => x)).toEqual(expected.map((x) => ({ model: x.item, score: x.score, low: x.low, high: x.high, comparisons: x.comparisons })));
     });
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fit, kendallTau, scores, seededRandom, type Outcome } from '../../analytics/preference/bradley-terry.ts';
+import { fit, kendallTau, scores, seededRandom, tally, type Outcome } from '../../analytics/preference/bradley-terry.ts';
 
 /** Outcomes drawn from known strengths: P(i beats j) = s_i / (s_i + s_j). */
 function simulate(strengths: Record<string, number>, games: number, seed: number): Outcome[] {
@@ -19,13 +19,13 @@ function simulate(strengths: Record<string, number>, games: number, seed: number
 describe('Bradley–Terry', () => {
   it('recovers the order and the log-strength gaps of known strengths', () => {
     const truth = { a: 8, b: 4, c: 2, d: 1 };
-    const s = fit(simulate(truth, 6000, 3), ['a', 'b', 'c', 'd']);
+    const s = fit(tally(simulate(truth, 6000, 3)), ['a', 'b', 'c', 'd']);
     expect([...s].sort((x, y) => y[1] - x[1]).map(([k]) => k)).toEqual(['a', 'b', 'c', 'd']);
     expect(s.get('a')! - s.get('d')!).toBeCloseTo(Math.log(8), 0); // within ±0.5 in log-strength
   });
 
   it('gives intervals that contain the point estimate and separate clearly different items', () => {
-    const sc = scores(simulate({ a: 10, b: 1, c: 1 }, 1500, 5), { resamples: 100 });
+    const sc = scores(tally(simulate({ a: 10, b: 1, c: 1 }, 1500, 5)), { resamples: 100 });
     for (const x of sc) expect(x.low <= x.score && x.score <= x.high).toBe(true);
     const [a, ...rest] = sc;
     expect(a.item).toBe('a');
@@ -34,7 +34,7 @@ describe('Bradley–Terry', () => {
   });
 
   it('stays finite for an item that never lost', () => {
-    const sc = scores([{ winner: 'x', loser: 'y' }, { winner: 'x', loser: 'y' }], { resamples: 20 });
+    const sc = scores([{ winner: 'x', loser: 'y', count: 2 }], { resamples: 20 });
     expect(sc.every((s) => Number.isFinite(s.score) && Number.isFinite(s.low) && Number.isFinite(s.high))).toBe(true);
   });
 
