@@ -56,11 +56,53 @@ export class RefreshingCache<V> {
   }
 }
 
+export interface Refreshing<A, V> {
+  (args: A): Promise<V>;
+  /** Computes these keys now, one after another, so their first callers need not wait (nothing when nothing is cached). */
+  warm(keys: readonly A[], stopped?: () => boolean): Promise<void>;
+}
+
 /**
  * `compute` memoized per argument (validated query parameters: a bounded set), refreshed as above; a failed
  * refresh is logged as a warning about `what`, with the arguments.
  */
-export function refreshing<A, V>(ttlMs: number, compute: (args: A) => Promise<V>, log: { warn(obj: object, msg: string): void }, what: string): (args: A) => Promise<V> {
+export function refreshing<A, V>(ttlMs: number, compute: (args: A) => Promise<V>, log: { warn(obj: object, msg: string): void }, what: string): Refreshing<A, V> {
   const cache = new RefreshingCache<V>(ttlMs, (key) => compute(JSON.parse(key) as A), (key, err) => log.warn({ err, args: key }, `${what}: refresh failed, serving the previous result`));
-  return async (args) => (await cache.get(JSON.stringify(args))).value;
+  const get = async (args: A) => (await cache.get(JSON.stringify(args))).value;
+  return Object.assign(get, {
+    async warm(keys: readonly A[], stopped = () => false) {
+      if (ttlMs <= 0) return;
+      for (const k of keys) {
+        if (stopped()) return;
+        await get(k).catch((err: unknown) => log.warn({ err, args: JSON.stringify(k) }, `${what}: computing ahead failed`));
+      }
+    },
+  });
+}
+
+/**
+ * The public figures worth computing before anyone asks (the default views), collected from the routes and
+ * computed one key at a time in the background, so that a fresh process answers its first callers from
+ * memory too, without flooding the engine at start.
+ */
+export class Warmup {
+  private readonly jobs: ((stopped: () => boolean) => Promise<void>)[] = [];
+  private stopped = false;
+
+  add(job: (stopped: () => boolean) => Promise<void>): void {
+    this.jobs.push(job);
+  }
+
+  /** Runs every job in turn; false when stopped before the end. */
+  async run(): Promise<boolean> {
+    for (const job of this.jobs) {
+      if (this.stopped) return false;
+      await job(() => this.stopped);
+    }
+    return !this.stopped;
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
 }

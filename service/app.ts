@@ -23,6 +23,7 @@ import { installValidation } from './validation.ts';
 import { installAuth } from './auth.ts';
 import { registerOpsRoutes, type OpsDeps } from './ops-routes.ts';
 import { registerWeb } from '../web/serve.ts';
+import type { Warmup } from '../core/refreshing-cache.ts';
 
 export interface AppDeps {
   logger: Logger;
@@ -33,6 +34,8 @@ export interface AppDeps {
   appMinUsers: number;
   preferenceRefreshS: number;
   publicRefreshS: number;
+  /** Collects the public figures worth computing ahead (the caller decides when). */
+  warmup?: Warmup;
   /** Router role: present when this process routes requests. */
   router?: { chat: ChatDeps; rateLimiter: RateLimiter };
   /** Analytics role: present when this process answers analytics queries. */
@@ -75,9 +78,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.clickhouse) {
     registerGenerationRoute(app, { keys: deps.keys, clickhouse: deps.clickhouse });
     registerUsageRoutes(app, { keys: deps.keys, clickhouse: deps.clickhouse });
-    registerRankingsRoutes(app, { clickhouse: deps.clickhouse, appMinUsers: deps.appMinUsers, refreshS: deps.publicRefreshS });
-    registerModelStatsRoute(app, { clickhouse: deps.clickhouse, catalog: deps.catalog, appMinUsers: deps.appMinUsers, refreshS: deps.publicRefreshS });
-    registerPreferenceRoute(app, { clickhouse: deps.clickhouse, refreshS: deps.preferenceRefreshS });
+    registerRankingsRoutes(app, { clickhouse: deps.clickhouse, appMinUsers: deps.appMinUsers, refreshS: deps.publicRefreshS, warmup: deps.warmup });
+    registerModelStatsRoute(app, { clickhouse: deps.clickhouse, catalog: deps.catalog, appMinUsers: deps.appMinUsers, refreshS: deps.publicRefreshS, warmup: deps.warmup });
+    registerPreferenceRoute(app, { clickhouse: deps.clickhouse, refreshS: deps.preferenceRefreshS, warmup: deps.warmup });
   }
   if (deps.status) registerProviderStatusRoute(app, deps.status);
   if (deps.webDir) await registerWeb(app, deps.webDir);

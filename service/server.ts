@@ -32,6 +32,7 @@ import { MemoryBus, type TelemetrySink } from '../telemetry/bus.ts';
 import { createKafka, ensureTopics, topicNames } from '../telemetry/kafka.ts';
 import { KafkaSink } from '../telemetry/kafka-sink.ts';
 import { buildApp } from './app.ts';
+import { Warmup } from '../core/refreshing-cache.ts';
 
 export interface Service {
   url: string;
@@ -51,6 +52,8 @@ export interface Service {
   signals: SignalTable;
   /** Analytics role: computes and publishes the signals. */
   signalComputer: SignalComputer | undefined;
+  /** Settles when the public figures' default views have been computed ahead: true, or false when not (empty database, stopped, failed). */
+  computedAhead: Promise<boolean>;
   /** The development key: SWITCHBOARD_DEV_KEY, or one made up for this process. */
   devKey: string;
   close(): Promise<void>;
@@ -190,8 +193,10 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   }
   const weights = () => DEFAULT_WEIGHTS;
 
+  const warmup = new Warmup();
   const app = await buildApp({
     logger,
+    warmup,
     metrics,
     bodyLimitBytes: config.bodyLimitBytes,
     keys,
@@ -238,10 +243,12 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   const address = await app.listen({ host: config.host, port: config.port });
   const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
   let demo: Demo | undefined;
+  let backfilled: Promise<void> = Promise.resolve();
   if (config.demo.mode === 'auto' && role === 'all' && simulator && clickhouse) {
     demo = new Demo({ clickhouse, catalog, keys, log: logger.child({ part: 'demo' }), url: () => url }, config.demo);
-    void demo.start().catch((err) => logger.error({ err }, 'demo backfill failed'));
+    backfilled = demo.start().catch((err) => logger.error({ err }, 'demo backfill failed'));
   }
+  const computedAhead = analyzes && clickhouse ? backfilled.then(() => computeAhead(clickhouse, warmup, logger)) : Promise.resolve(false);
   logger.info({ url, role, kafka: Boolean(kafka) }, `switchboard (${role}) listening on ${url}${routes ? ` (OpenAI base URL ${url}/v1)` : ''}`);
 
   cleanups.push(async () => {
@@ -271,11 +278,13 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     health,
     signals,
     signalComputer,
+    computedAhead,
     devKey,
     close: () =>
       (closing ??= (async () => {
         draining = true;
         demo?.stop();
+        warmup.stop();
         // Stop accepting and wait for in-flight requests. A connection whose request finishes during the
         // drain turns idle keep-alive only afterwards, so keep closing idle ones until the server is shut.
         const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
@@ -284,6 +293,26 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
         logger.info({ written: ingest?.written ?? consumer?.ingested, dropped: kafkaSink?.dropped ?? bus.dropped + (ingest?.dropped ?? 0) }, 'switchboard stopped');
       })()),
   };
+}
+
+/**
+ * The public figures' default views computed before anyone asks (after the demo's backfill, when one runs),
+ * so the first caller after a start is answered from memory like every later one. An empty database has
+ * nothing worth computing: its first figures are made on demand once rows arrive.
+ */
+async function computeAhead(clickhouse: ClickHouseClient, warmup: Warmup, logger: Logger): Promise<boolean> {
+  try {
+    const [{ n }] = await queryRows<{ n: string }>(clickhouse, 'SELECT count() AS n FROM (SELECT 1 FROM requests LIMIT 1)');
+    if (Number(n) === 0) return false;
+    const t0 = Date.now();
+    logger.info('computing the public rankings, model stats and revealed preference ahead');
+    const done = await warmup.run();
+    if (done) logger.info({ seconds: (Date.now() - t0) / 1000 }, 'public figures computed ahead');
+    return done;
+  } catch (err) {
+    logger.warn({ err }, 'computing the public figures ahead failed; they are computed on first request');
+    return false;
+  }
 }
 
 /** `simulator` role: the provider simulator as its own service (cluster mode, docker compose). */

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Catalog, Model } from '../../catalog/catalog.ts';
-import { refreshing } from '../../core/refreshing-cache.ts';
+import { refreshing, type Warmup } from '../../core/refreshing-cache.ts';
 import { notFound } from '../../core/errors.ts';
 import { errorResponses, Nullable } from '../../service/schemas.ts';
 import { dateTime64, queryRows } from '../clickhouse.ts';
@@ -58,6 +58,7 @@ interface ModelStatsDeps {
   catalog: Catalog;
   appMinUsers: number;
   refreshS: number;
+  warmup?: Warmup;
 }
 
 /** The comparison for one catalog model. */
@@ -142,6 +143,7 @@ export function registerModelStatsRoute(app: FastifyInstance, deps: ModelStatsDe
     app.log,
     'model stats',
   );
+  deps.warmup?.add((stopped) => cached.warm([...deps.catalog.models].map((m) => m.id), stopped));
   app.get<{ Params: Static<typeof Params> }>(
     '/api/v1/models/:author/:slug/stats',
     {

@@ -5,7 +5,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { CATEGORIES } from '../../router/classify.ts';
 import { errorResponses, Nullable } from '../../service/schemas.ts';
-import { refreshing } from '../../core/refreshing-cache.ts';
+import { refreshing, type Warmup } from '../../core/refreshing-cache.ts';
 import { dateTime64 as ch, queryRows } from '../clickhouse.ts';
 import { scores } from '../preference/bradley-terry.ts';
 import { revealedPreference } from '../preference/revealed.ts';
@@ -122,7 +122,7 @@ async function computePreference(clickhouse: ClickHouseClient, period: keyof typ
   };
 }
 
-export function registerPreferenceRoute(app: FastifyInstance, deps: { clickhouse: ClickHouseClient; refreshS: number }): void {
+export function registerPreferenceRoute(app: FastifyInstance, deps: { clickhouse: ClickHouseClient; refreshS: number; warmup?: Warmup }): void {
   // Weekly figures over a month or more of raw rows: computed at most every refreshS, served from memory
   // in between (a stale result while the next one is computed).
   const cached = refreshing(
@@ -130,6 +130,12 @@ export function registerPreferenceRoute(app: FastifyInstance, deps: { clickhouse
     (q: { period: keyof typeof PREFERENCE_WEEKS; category: string | null }) => computePreference(deps.clickhouse, q.period, q.category),
     app.log,
     'revealed preference',
+  );
+  deps.warmup?.add((stopped) =>
+    cached.warm(
+      [null, ...CATEGORIES].flatMap((category) => (['quarter', 'month', 'year'] as const).map((period) => ({ period, category }))),
+      stopped,
+    ),
   );
   app.get<{ Querystring: Static<typeof Query> }>(
     '/api/v1/rankings/preference',

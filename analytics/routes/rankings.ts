@@ -6,15 +6,17 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { CATEGORIES } from '../../router/classify.ts';
 import { errorResponses, Nullable } from '../../service/schemas.ts';
 import { queryRows } from '../clickhouse.ts';
-import { refreshing } from '../../core/refreshing-cache.ts';
+import { refreshing, type Warmup } from '../../core/refreshing-cache.ts';
 
 export const PERIOD_HOURS = { day: 24, week: 24 * 7, month: 24 * 30 } as const;
+/** The longest list a caller may ask for; every shorter one is cut from it. */
+const MAX_LIMIT = 100;
 
 const Query = Type.Object(
   {
     period: Type.Optional(Type.Union(Object.keys(PERIOD_HOURS).map((p) => Type.Literal(p)), { default: 'week' })),
     category: Type.Optional(Type.Union(CATEGORIES.map((c) => Type.Literal(c)))),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: 20 })),
   },
   { additionalProperties: false },
 );
@@ -100,10 +102,14 @@ interface RankingsDeps {
   clickhouse: ClickHouseClient;
   appMinUsers: number;
   refreshS: number;
+  warmup?: Warmup;
 }
 
-/** The leaderboard for one period, category and length. */
-async function computeRankings(deps: RankingsDeps, period: keyof typeof PERIOD_HOURS, limit: number, category: string | null): Promise<Static<typeof RankingsSchema>> {
+type Rankings = Static<typeof RankingsSchema>;
+
+/** The leaderboard for one period and category at the longest length, and how many models it ranked. */
+async function computeRankings(deps: RankingsDeps, period: keyof typeof PERIOD_HOURS, category: string | null): Promise<{ full: Rankings; ranked: number }> {
+  const limit = MAX_LIMIT;
   const w = periodWindow(period);
   // The day's chart is by hour: whole days would lump its hours together.
   const wholeDays = period !== 'day';
@@ -169,7 +175,7 @@ async function computeRankings(deps: RankingsDeps, period: keyof typeof PERIOD_H
     .map((r) => ({ ...r, growth: (r.tokens - r.previous_tokens) / r.previous_tokens }))
     .sort((a, b) => b.growth - a.growth || a.model.localeCompare(b.model))
     .slice(0, 10);
-  return {
+  const full: Rankings = {
     computed_at: new Date().toISOString(),
     series: { bucket, points: series.map((p) => ({ t: p.bucket, model: p.m, tokens: Number(p.tokens) })) },
     apps: apps.map((a) => ({ app: a.app, users: Number(a.users), requests: Number(a.requests), tokens: Number(a.tokens) })),
@@ -183,15 +189,46 @@ async function computeRankings(deps: RankingsDeps, period: keyof typeof PERIOD_H
     other: { models: rest.length, tokens: restTokens, share: share(restTokens) },
     authors: [...authors].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([author, tokens]) => ({ author, tokens, share: share(tokens) })),
   };
+  return { full, ranked: current.length };
+}
+
+/** The leaderboard cut to `limit` models and apps: models past it join "other", in the totals and the series. */
+export function cutRankings({ full, ranked }: { full: Rankings; ranked: number }, limit: number): Rankings {
+  const models = full.models.slice(0, limit);
+  const listed = new Set(models.map((m) => m.model));
+  const otherTokens = full.total_tokens - models.reduce((n, m) => n + m.tokens, 0);
+  const points = new Map<string, { t: string; model: string; tokens: number }>();
+  for (const p of full.series.points) {
+    const model = listed.has(p.model) ? p.model : 'other';
+    const key = `${p.t} ${model}`;
+    const had = points.get(key);
+    if (had) had.tokens += p.tokens;
+    else points.set(key, { t: p.t, model, tokens: p.tokens });
+  }
+  // The order SQL gave the full series (bucket, then model name as bytes).
+  const byBytes = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return {
+    ...full,
+    models,
+    other: { models: ranked - models.length, tokens: otherTokens, share: full.total_tokens > 0 ? otherTokens / full.total_tokens : 0 },
+    series: { bucket: full.series.bucket, points: [...points.values()].sort((a, b) => byBytes(a.t, b.t) || byBytes(a.model, b.model)) },
+    apps: full.apps.slice(0, limit),
+  };
 }
 
 export function registerRankingsRoutes(app: FastifyInstance, deps: RankingsDeps): void {
   // Public and the same for every caller: computed at most every refreshS, served from memory in between.
   const cached = refreshing(
     deps.refreshS * 1000,
-    (q: { period: keyof typeof PERIOD_HOURS; limit: number; category: string | null }) => computeRankings(deps, q.period, q.limit, q.category),
+    (q: { period: keyof typeof PERIOD_HOURS; category: string | null }) => computeRankings(deps, q.period, q.category),
     app.log,
     'rankings',
+  );
+  deps.warmup?.add((stopped) =>
+    cached.warm(
+      [null, ...CATEGORIES].flatMap((category) => (['week', 'day', 'month'] as const).map((period) => ({ period, category }))),
+      stopped,
+    ),
   );
   app.get<{ Querystring: Static<typeof Query> }>(
     '/api/v1/rankings',
@@ -205,7 +242,7 @@ export function registerRankingsRoutes(app: FastifyInstance, deps: RankingsDeps)
     },
     async (request) => {
       const period = (request.query.period ?? 'week') as keyof typeof PERIOD_HOURS;
-      return cached({ period, limit: request.query.limit ?? 20, category: request.query.category ?? null });
+      return cutRankings(await cached({ period, category: request.query.category ?? null }), request.query.limit ?? 20);
     },
   );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RefreshingCache } from '../../core/refreshing-cache.ts';
+import { RefreshingCache, refreshing, Warmup } from '../../core/refreshing-cache.ts';
 
 function setup(ttl = 1000) {
   let now = 10_000;
@@ -77,5 +77,44 @@ describe('refreshing cache', () => {
     await settle();
     expect(t.errors).toHaveLength(1);
     expect((await t.cache.get('a')).value).toBe('a#2'); // still served; a new refresh was started
+  });
+});
+
+describe('computing ahead', () => {
+  const log = () => {
+    const warnings: string[] = [];
+    return { warnings, warn: (_: object, msg: string) => void warnings.push(msg) };
+  };
+
+  it('computes each key once, in order, so later calls are served from memory; a failing key is logged and the rest go on', async () => {
+    const l = log();
+    const computed: number[] = [];
+    const get = refreshing(60_000, async (n: number) => {
+      computed.push(n);
+      if (n === 2) throw new Error('boom');
+      return n * 10;
+    }, l, 'squares');
+    const warmup = new Warmup();
+    warmup.add((stopped) => get.warm([1, 2, 3], stopped));
+    expect(await warmup.run()).toBe(true);
+    expect(computed).toEqual([1, 2, 3]);
+    expect(l.warnings).toEqual(['squares: computing ahead failed']);
+    expect(await get(3)).toBe(30);
+    expect(computed).toEqual([1, 2, 3]);
+  });
+
+  it('stops between keys once stopped, and computes nothing ahead when nothing is cached (ttl 0)', async () => {
+    const computed: number[] = [];
+    const warmup = new Warmup();
+    const get = refreshing(60_000, async (n: number) => {
+      computed.push(n);
+      if (n === 1) warmup.stop();
+      return n;
+    }, log(), 'numbers');
+    const uncached = refreshing(0, async (n: number) => (computed.push(100 + n), n), log(), 'uncached');
+    warmup.add((stopped) => uncached.warm([1, 2], stopped));
+    warmup.add((stopped) => get.warm([1, 2, 3], stopped));
+    expect(await warmup.run()).toBe(false);
+    expect(computed).toEqual([1]);
   });
 });
