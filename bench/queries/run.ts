@@ -1,7 +1,7 @@
 // bench/queries: with N million raw request rows generated inside ClickHouse (chDB), the p50/p95 of every
 // public analytics endpoint and of the usage API, through the real routes (app.inject), against a
 // `SELECT 1` round trip measured in the same run as the baseline.
-// Usage: npm run bench:queries -- [--rows 50000000] [--runs 30] [--no-settle]
+// Usage: npm run bench:queries -- [--rows 50000000] [--runs 30] [--no-settle] [--load-s 120] [--load-rps 20]
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,10 +13,16 @@ import { createLogger } from '../../core/logger.ts';
 import { Metrics } from '../../core/metrics.ts';
 import { KeyStore } from '../../router/auth/key-store.ts';
 import { buildApp } from '../../service/app.ts';
+import { Warmup } from '../../core/refreshing-cache.ts';
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '50000000' }, runs: { type: 'string', default: '30' }, settle: { type: 'boolean', default: true } }, allowNegative: true });
+const { values } = parseArgs({
+  options: { rows: { type: 'string', default: '50000000' }, runs: { type: 'string', default: '30' }, settle: { type: 'boolean', default: true }, 'load-s': { type: 'string', default: '120' }, 'load-rps': { type: 'string', default: '20' } },
+  allowNegative: true,
+});
 const ROWS = Number(values.rows);
 const RUNS = Number(values.runs);
+const LOAD_S = Number(values['load-s']);
+const LOAD_RPS = Number(values['load-rps']);
 const dir = mkdtempSync(join(tmpdir(), 'bench-queries-'));
 const ch = await openClickHouse({ url: undefined, dataDir: dir });
 await migrate(ch, 400);
@@ -68,17 +74,22 @@ const keys = new KeyStore(join(dir, 'keys.json'));
 const KEY = 'bench-queries-key-0123456789';
 keys.addEphemeral(KEY, 'bench', 'acct_42');
 // Public figures are served from memory and recomputed every PUBLIC_REFRESH_S: `app` as deployed (what a
-// caller waits for), `fresh` with PUBLIC_REFRESH_S=0 (what each recomputation costs).
-const appWith = (publicRefreshS: number) =>
-  buildApp({ logger: createLogger('silent'), metrics: new Metrics(), bodyLimitBytes: 1 << 20, keys, catalog, appMinUsers: 5, preferenceRefreshS: 300, publicRefreshS, clickhouse: ch, ops: { ready: () => ({ ready: true }) } });
-const app = await appWith(30);
+// caller waits for: its default views computed ahead, as a process starting on recorded traffic does),
+// `fresh` with every refresh period 0 (what each recomputation costs).
+const appWith = (refreshS: number, warmup?: Warmup) =>
+  buildApp({ logger: createLogger('silent'), metrics: new Metrics(), bodyLimitBytes: 1 << 20, keys, catalog, appMinUsers: 5, preferenceRefreshS: refreshS === 0 ? 0 : 300, publicRefreshS: refreshS, clickhouse: ch, warmup, ops: { ready: () => ({ ready: true }) } });
+const warmup = new Warmup();
+const app = await appWith(30, warmup);
 const fresh = await appWith(0);
+const w0 = performance.now();
+await warmup.run();
+const aheadSeconds = (performance.now() - w0) / 1000;
 
 let baseline = 0;
-/** Timed runs after warm-up; an endpoint whose first run takes over 10 s is reported from that one run. */
+/** Timed runs after three warm-up calls; an endpoint whose first run takes over 10 s is reported from that one run. */
 async function time(name: string, f: () => Promise<number>): Promise<{ name: string; p50: number; p95: number }> {
   const first = performance.now();
-  await f();
+  if ((await f()) !== 200) throw new Error(`${name}: failed`);
   const firstMs = performance.now() - first;
   const runs = firstMs > 10_000 ? 0 : RUNS;
   if (runs > 0) for (let i = 0; i < 2; i++) await f();
@@ -96,29 +107,57 @@ async function time(name: string, f: () => Promise<number>): Promise<{ name: str
   return r;
 }
 const get = (url: string, auth = false, on = app) => async () => (await on.inject({ method: 'GET', url, headers: auth ? { authorization: `Bearer ${KEY}` } : {} })).statusCode;
-/** A public endpoint twice: each recomputation, and what callers get from memory. */
-const publicEndpoint = async (name: string, url: string) => [await time(`${name} (computed)`, get(url, false, fresh)), await time(`${name} (served)`, get(url))];
+const PUBLIC: [string, string][] = [
+  ['rankings day', '/api/v1/rankings?period=day'],
+  ['rankings week', '/api/v1/rankings?period=week'],
+  ['rankings week, 15 (the page)', '/api/v1/rankings?period=week&limit=15'],
+  ['rankings month', '/api/v1/rankings?period=month'],
+  ['rankings month programming', '/api/v1/rankings?period=month&category=programming'],
+  ['model stats', '/api/v1/models/openai/gpt-4o-mini/stats'],
+  ['preference month', '/api/v1/rankings/preference?period=month'],
+  ['preference quarter programming', '/api/v1/rankings/preference?period=quarter&category=programming'],
+];
+const line = (name: string, t: number[]) => {
+  t.sort((a, b) => a - b);
+  const q = (p: number) => t[Math.min(t.length - 1, Math.floor(t.length * p))];
+  console.log(`${name.padEnd(44)} p50 ${q(0.5).toFixed(1).padStart(8)} ms  p95 ${q(0.95).toFixed(1).padStart(8)} ms  max ${q(1).toFixed(1).padStart(8)} ms  (${t.length} calls; p95 ${(q(0.95) / baseline).toFixed(1)}× baseline p50)`);
+  return { name, p50: q(0.5), p95: q(0.95) };
+};
 
-console.log(`queries  ${new Date().toISOString()}  ${ROWS.toLocaleString('en')} raw rows generated in ${genSeconds.toFixed(0)} s${values.settle ? `, aggregates settled in ${settleSeconds.toFixed(0)} s` : ', aggregates as inserted'}; ${RUNS} runs each after 3 warm-up`);
-const results = [
-  await time('baseline SELECT 1', async () => ((await queryRows(ch, 'SELECT 1 AS x')).length === 1 ? 200 : 500)),
-  ...(await publicEndpoint('rankings day', '/api/v1/rankings?period=day')),
-  ...(await publicEndpoint('rankings week', '/api/v1/rankings?period=week')),
-  ...(await publicEndpoint('rankings month', '/api/v1/rankings?period=month')),
-  ...(await publicEndpoint('rankings month programming', '/api/v1/rankings?period=month&category=programming')),
-  ...(await publicEndpoint('model stats', '/api/v1/models/openai/gpt-4o-mini/stats')),
-  await (async () => {
-    // Computed on the first call, then served from memory until PREFERENCE_REFRESH_S: both figures count.
-    const t = performance.now();
-    await get('/api/v1/rankings/preference?period=month')();
-    console.log(`${'preference month (computed)'.padEnd(38)} ${(performance.now() - t).toFixed(1).padStart(8)} ms  [one run: the first call computes]`);
-    return time('preference month (served)', get('/api/v1/rankings/preference?period=month'));
-  })(),
+console.log(`queries  ${new Date().toISOString()}  ${ROWS.toLocaleString('en')} raw rows generated in ${genSeconds.toFixed(0)} s${values.settle ? `, aggregates settled in ${settleSeconds.toFixed(0)} s` : ', aggregates as inserted'}; public default views computed ahead in ${aheadSeconds.toFixed(0)} s`);
+
+// Served: what callers get from a process as deployed, under a steady stream of callers spread over the
+// public views (open loop: a call every 1/rps seconds whatever the previous ones do), for long enough that
+// every view's cached result goes stale and is recomputed in the background while being served; the first
+// call of each view is counted too.
+const baselineRun = await time('baseline SELECT 1', async () => ((await queryRows(ch, 'SELECT 1 AS x')).length === 1 ? 200 : 500));
+console.log(`served: ${LOAD_S} s at ${LOAD_RPS} calls/s across the public views`);
+const served = new Map<string, number[]>(PUBLIC.map(([name]) => [name, []]));
+const calls: Promise<void>[] = [];
+const l0 = performance.now();
+for (let i = 0; i < LOAD_S * LOAD_RPS; i++) {
+  const wait = l0 + (i * 1000) / LOAD_RPS - performance.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  const [name, url] = PUBLIC[i % PUBLIC.length];
+  calls.push((async () => {
+    const s0 = performance.now();
+    const status = await get(url)();
+    if (status !== 200) throw new Error(`${name}: status ${status}`);
+    served.get(name)!.push(performance.now() - s0);
+  })());
+}
+await Promise.all(calls);
+const results = [baselineRun, ...PUBLIC.map(([name]) => line(`${name} (served)`, served.get(name)!))];
+
+// Computed: what each recomputation costs (refresh periods 0), and the private endpoints, which are not cached.
+console.log(`computed and private: ${RUNS} runs each after 3 warm-up`);
+for (const [name, url] of PUBLIC) results.push(await time(`${name} (computed)`, get(url, false, fresh)));
+results.push(
   await time('usage by day (30 d)', get('/api/v1/usage?group_by=day', true)),
   await time('usage by model (1 y)', get(`/api/v1/usage?group_by=model&from=${new Date(Date.now() - 365 * 86400000).toISOString().slice(0, 10)}`, true)),
   await time('activity', get('/api/v1/activity', true)),
   await time('key', get('/api/v1/key', true)),
-];
+);
 if (results.length === 0) throw new Error('nothing measured');
 await app.close();
 await fresh.close();
