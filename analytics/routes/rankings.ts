@@ -52,7 +52,7 @@ export const RankingsSchema = Type.Object({
     { description: 'tokens per bucket for the listed models, the rest as "other" (for a stacked chart)' },
   ),
   apps: Type.Array(Type.Object({ app: Type.String(), users: Type.Integer(), requests: Type.Integer(), tokens: Type.Integer() }), {
-    description: 'apps used by at least APP_MIN_USERS distinct accounts in the period (whole UTC days); users are counted exactly up to thousands, within about 0.3% beyond',
+    description: 'apps used by at least APP_MIN_USERS distinct accounts in the period; users are counted exactly up to thousands, within about 0.3% beyond',
   }),
   trending: Type.Array(Type.Object({ model: Type.String(), tokens: Type.Integer(), previous_tokens: Type.Integer(), growth: Type.Number() }), {
     description: 'fastest growth against the previous period, among models with at least 0.1% of tokens in both',
@@ -90,7 +90,16 @@ const USAGE_OVER = `(
     FROM usage_hourly
    WHERE (hour >= {from:DateTime('UTC')} AND hour < {dfrom:DateTime('UTC')}) OR (hour >= {dto:DateTime('UTC')} AND hour < {to:DateTime('UTC')}))`;
 
-/** The parameters of USAGE_OVER; without whole days (hourly buckets wanted), every hour comes from the hourly table. */
+/** Apps' rows over [from, to), split like USAGE_OVER: whole days from the daily table, edge hours from the hourly one. */
+const APPS_OVER = `(
+  SELECT app, category, users_approx, requests, tokens
+    FROM app_daily WHERE day >= toDate({dfrom:DateTime('UTC')}) AND day < toDate({dto:DateTime('UTC')})
+  UNION ALL
+  SELECT app, category, users_approx, requests, tokens
+    FROM app_hourly
+   WHERE (hour >= {from:DateTime('UTC')} AND hour < {dfrom:DateTime('UTC')}) OR (hour >= {dto:DateTime('UTC')} AND hour < {to:DateTime('UTC')}))`;
+
+/** The parameters of USAGE_OVER and APPS_OVER; without whole days (hourly buckets wanted), every hour comes from the hourly table. */
 function window(from: Date, to: Date, wholeDays: boolean): Record<string, string> {
   let dfrom = Math.ceil(from.getTime() / DAY_MS) * DAY_MS;
   let dto = Math.floor(to.getTime() / DAY_MS) * DAY_MS;
@@ -147,7 +156,6 @@ async function computeRankings(deps: RankingsDeps, period: keyof typeof PERIOD_H
   for (const r of current) authors.set(r.author, (authors.get(r.author) ?? 0) + Number(r.tokens));
   const listed = models.map((m) => m.model);
   const bucket = period === 'day' ? 'hour' : 'day';
-  const common = { from: ch(w.from), to: ch(w.to), category: category ?? '' };
   const [series, apps] = await Promise.all([
     queryRows<{ bucket: string; m: string; tokens: string }>(
       deps.clickhouse,
@@ -161,11 +169,10 @@ async function computeRankings(deps: RankingsDeps, period: keyof typeof PERIOD_H
     queryRows<{ app: string; users: string; requests: string; tokens: string }>(
       deps.clickhouse,
       `SELECT app, uniqCombined64Merge(users_approx) AS users, sum(requests) AS requests, sum(tokens) AS tokens
-         FROM app_daily
-        WHERE day >= toDate({from:DateTime('UTC')}) AND day <= toDate({to:DateTime('UTC')})
-          AND ({category:String} = '' OR category = {category:String})
+         FROM ${APPS_OVER}
+        WHERE {category:String} = '' OR category = {category:String}
         GROUP BY app HAVING users >= {k:UInt32} ORDER BY tokens DESC, app LIMIT {limit:UInt32}`,
-      { ...common, k: deps.appMinUsers, limit },
+      { ...window(w.from, w.to, wholeDays), category: category ?? '', k: deps.appMinUsers, limit },
     ),
   ]);
   const prevTotal = previous.reduce((n, r) => n + Number(r.tokens), 0);

@@ -269,6 +269,38 @@ export const MIGRATIONS: Migration[] = [
         GROUP BY day, app, category`,
     ],
   },
+  {
+    version: 8,
+    name: 'apps per hour',
+    // Top apps over exactly the leaderboard's window: whole days from app_daily, the hours at either edge
+    // from here (distinct-user states of both tables merge alike). Filled from the raw rows still kept
+    // before the view exists, guarded like migration 6 (a re-run after a crash adds nothing twice); rows
+    // inserted between those two statements are not counted here, so run migrations before ingest
+    // consumes, as every role does at start.
+    statements: [
+      `CREATE TABLE IF NOT EXISTS app_hourly (
+        hour DateTime('UTC'),
+        app LowCardinality(String),
+        category LowCardinality(String),
+        users_approx AggregateFunction(uniqCombined64, String),
+        requests SimpleAggregateFunction(sum, UInt64),
+        tokens SimpleAggregateFunction(sum, UInt64)
+      ) ENGINE = AggregatingMergeTree
+      PARTITION BY toYYYYMM(hour)
+      ORDER BY (hour, app, category)`,
+      `INSERT INTO app_hourly
+        SELECT toStartOfHour(ts) AS hour, app, category, uniqCombined64State(account_id), count(), sum(tokens_prompt + tokens_completion)
+        FROM requests WHERE app != '' AND (SELECT count() FROM app_hourly) = 0
+        GROUP BY hour, app, category`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS app_hourly_mv TO app_hourly AS
+        SELECT toStartOfHour(ts) AS hour, app, category,
+               uniqCombined64State(account_id) AS users_approx,
+               count() AS requests,
+               sum(tokens_prompt + tokens_completion) AS tokens
+        FROM requests WHERE app != ''
+        GROUP BY hour, app, category`,
+    ],
+  },
 ];
 
 /** Tables whose rows expire after the configured retention. */

@@ -57,7 +57,7 @@ const genSeconds = (Date.now() - t0) / 1000;
 // Sixty days inserted in minutes leave each aggregate in many unmerged parts (every insert block spans all
 // sixty days); a table that grew over sixty days has long been merged in the background. --settle (the
 // default) merges them now, as time would; --no-settle measures the state right after the bulk insert.
-const AGGREGATES = ['usage_hourly', 'usage_daily_model', 'usage_daily_account', 'endpoint_minute', 'app_daily'];
+const AGGREGATES = ['usage_hourly', 'usage_daily_model', 'usage_daily_account', 'endpoint_minute', 'app_daily', 'app_hourly'];
 const partsAndRows = async () =>
   (await queryRows<{ table: string; parts: string; rows: string }>(ch, "SELECT table, count() AS parts, sum(rows) AS rows FROM system.parts WHERE active AND database = currentDatabase() AND table IN {t:Array(String)} GROUP BY table ORDER BY table", { t: AGGREGATES }))
     .map((r) => `${r.table} ${Number(r.rows).toLocaleString('en')} rows in ${r.parts} parts`).join('; ');

@@ -195,7 +195,7 @@ describe('rankings against the previous period', () => {
 });
 
 describe('rankings over weeks and months', () => {
-  it('whole days (daily aggregate) and the edge hours (hourly aggregate) add up to the raw rows exactly, series included', async () => {
+  it('whole days (daily aggregates) and the edge hours (hourly aggregates) add up to the raw rows exactly, series and apps included', async () => {
     const m = periodWindow('month');
     const H = 3_600_000;
     // Older than two days, so the day leaderboard and its previous day stay as the other tests left them.
@@ -203,7 +203,7 @@ describe('rankings over weeks and months', () => {
       .map((t, i) => (i < 4 ? t : m.to.getTime() - t));
     const events = at.flatMap((ts, i) =>
       ['deepseek/deepseek-chat', 'qwen/qwen3-coder', 'openai/gpt-4o'].slice(0, 1 + (i % 3)).map((model, j) => ({
-        generation_id: `gen-days-${i}-${j}`, account_id: 'acct_days', category: 'roleplay', ts, served_model: model, requested_model: model, tokens_prompt: 1000 * (i + 1) + j, tokens_completion: 7 * j,
+        generation_id: `gen-days-${i}-${j}`, account_id: `acct_days_${(3 * i + j) % 6}`, app: 'edge-app', category: 'roleplay', ts, served_model: model, requested_model: model, tokens_prompt: 1000 * (i + 1) + j, tokens_completion: 7 * j,
       })),
     );
     await insertRequests(s.clickhouse!, events);
@@ -225,6 +225,14 @@ describe('rankings over weeks and months', () => {
         { listed, from: p.from, to: p.to },
       );
       expect(body.series).toEqual({ bucket: 'day', points: series.map((r) => ({ t: r.t, model: r.m, tokens: Number(r.tokens) })) });
+      const apps = await queryRows<{ app: string; u: string; n: string; t: string }>(
+        s.clickhouse!,
+        `SELECT app, uniqExact(account_id) AS u, count() AS n, sum(tokens_prompt + tokens_completion) AS t FROM requests
+          WHERE app != '' AND ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} GROUP BY app HAVING u >= 5 ORDER BY t DESC, app`,
+        { from: p.from, to: p.to },
+      );
+      if (period === 'month') expect(apps.map((a) => a.app)).toContain('edge-app'); // too few of its users in the last week
+      expect(body.apps).toEqual(apps.map((a) => ({ app: a.app, users: Number(a.u), requests: Number(a.n), tokens: Number(a.t) })));
     }
     // The rows at the month's edges were counted on the right side of it.
     const { body } = await api('/api/v1/rankings?period=month&limit=100');

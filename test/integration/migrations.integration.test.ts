@@ -41,6 +41,13 @@ const apps = () =>
   queryRows<Record<string, string>>(ch, 'SELECT app, uniqCombined64Merge(users_approx) AS users, sum(requests) AS requests, sum(tokens) AS tokens FROM app_daily GROUP BY app ORDER BY app');
 const rawApps = () =>
   queryRows<Record<string, string>>(ch, "SELECT app, uniqExact(account_id) AS users, count() AS requests, sum(tokens_prompt + tokens_completion) AS tokens FROM requests WHERE app != '' GROUP BY app ORDER BY app");
+const hourlyApps = () =>
+  queryRows<Record<string, string>>(ch, 'SELECT hour, app, category, uniqCombined64Merge(users_approx) AS users, sum(requests) AS requests, sum(tokens) AS tokens FROM app_hourly GROUP BY hour, app, category ORDER BY hour, app, category');
+const rawHourlyApps = () =>
+  queryRows<Record<string, string>>(
+    ch,
+    "SELECT toStartOfHour(ts) AS hour, app, category, uniqExact(account_id) AS users, count() AS requests, sum(tokens_prompt + tokens_completion) AS tokens FROM requests WHERE app != '' GROUP BY hour, app, category ORDER BY hour, app, category",
+  );
 const daily = () =>
   queryRows<Record<string, string>>(ch, 'SELECT day, model, category, sum(requests) AS requests, sum(tokens_prompt) AS p, sum(tokens_completion) AS c FROM usage_daily_model GROUP BY day, model, category ORDER BY day, model, category');
 const rawDaily = () =>
@@ -67,7 +74,7 @@ describe('migrations over existing rows', () => {
   });
 
   it('7: apps get approximate distinct users from the raw rows kept, once, and then from their view', async () => {
-    expect(await migrate(ch, 400)).toEqual([7]);
+    expect(await migrate(ch, 400, upTo(7))).toEqual([7]);
     const raw = await rawApps();
     expect(raw.map((r) => Number(r.users))).toEqual([20, 20]);
     expect(await apps()).toEqual(raw);
@@ -75,9 +82,17 @@ describe('migrations over existing rows', () => {
     expect(await apps()).toEqual(raw);
   });
 
+  it('8: apps per hour are filled from the raw rows kept, once, and then by their view', async () => {
+    expect(await migrate(ch, 400)).toEqual([8]);
+    expect(await hourlyApps()).toEqual(await rawHourlyApps());
+    await rerun(8);
+    expect(await hourlyApps()).toEqual(await rawHourlyApps());
+  });
+
   it('rows inserted afterwards flow through the new views', async () => {
     await insert(55, 'after');
     expect(await apps()).toEqual(await rawApps());
+    expect(await hourlyApps()).toEqual(await rawHourlyApps());
     expect(await daily()).toEqual(await rawDaily());
     expect(await migrate(ch, 400)).toEqual([]);
   });
