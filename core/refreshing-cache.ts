@@ -105,4 +105,8 @@ export class Warmup {
   stop(): void {
     this.stopped = true;
   }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
 }

@@ -260,6 +260,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     await consumer?.stop(); // finishes its batches, commits
     await upstream.close();
     await simulator?.close();
+    await computedAhead; // the key being computed when stopped, before its engine closes
     if (clickhouse) await closeClickHouse(clickhouse, config.clickhouseUrl === undefined);
   });
 
@@ -302,6 +303,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
  */
 async function computeAhead(clickhouse: ClickHouseClient, warmup: Warmup, logger: Logger): Promise<boolean> {
   try {
+    if (warmup.isStopped) return false;
     const [{ n }] = await queryRows<{ n: string }>(clickhouse, 'SELECT count() AS n FROM (SELECT 1 FROM requests LIMIT 1)');
     if (Number(n) === 0) return false;
     const t0 = Date.now();
