@@ -235,12 +235,15 @@ function signalCovers(sig: EndpointSignal | undefined, lastFailureAt: number, mi
 }
 
 /**
- * Whether this router has used its part of the cap: attempts are paced at 1/localCap apart (a token bucket
- * holding one token). Counting per second instead let a part of 1.2/s through as 2 every second, and three
- * routers' bursts then met inside the provider's one-second window: 429s enough to flip it to degraded.
+ * Whether this router has used its part of the cap: attempts are paced at 1/localCap apart on average, on
+ * a schedule (each attempt moves the next due time one spacing on), and one may come up to half a spacing
+ * early. Counting per second instead let a part of 1.2/s through as 2 every second, and three routers'
+ * bursts then met inside the provider's one-second window: 429s enough to flip it to degraded. Spacing from
+ * the last attempt alone wasted every gap left by the random arrivals: the fleet used 40–70% of its cap.
  */
 function atCap(rate: SlidingCount, now: number, localCap: number): boolean {
-  return now - rate.last < 1000 / localCap;
+  rate.spacingMs = 1000 / localCap;
+  return now < rate.due - rate.spacingMs / 2;
 }
 
 /** This router's part of a fleet-wide cap: the cap times its share of the fleet's attempts (bounded, so a

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../analytics/preference/bradley-terry.ts';
 import { loadCatalog, type Model } from '../../catalog/catalog.ts';
 import { HealthRegistry } from '../../router/health/registry.ts';
 import { SignalTable } from '../../router/health/signals.ts';
@@ -100,7 +101,7 @@ describe('routing with fleet signals', () => {
     expect(prob(plan, 'lambda')).toBeCloseTo(prob(plain, 'lambda'), 9);
   });
 
-  it('an endpoint at its share of the learned cap is skipped until its pace allows the next attempt', () => {
+  it('an endpoint at its share of the learned cap is paced: on average its part, never two within half a spacing, gaps made up', () => {
     const table = new SignalTable(policy);
     table.update([signal('lambda', { cap_rps: 6, attempts_per_second: 6 })], T);
     const health = new HealthRegistry(breaker);
@@ -109,10 +110,21 @@ describe('routing with fleet signals', () => {
     // This router sent half the fleet's attempts: its part of the cap is 3 per second, one per 333 ms.
     for (let i = 0; i < 30; i++) rate.note(T - 10_000 + i * 333);
     expect(localCapRps(table.fresh(endpointOf('lambda').id, T)!, 3)).toBeCloseTo(3, 9);
-    rate.note(T - 100);
-    expect(excluded(T)).toMatch(/learned traffic cap \(3\.\d of 6\.0/);
-    expect(excluded(T + 200)).toMatch(/learned traffic cap/); // 300 ms since the last
-    expect(excluded(T + 300)).toBeUndefined();
+    // Requests that would pick it arrive at random (every 50–450 ms); each consults the plan first.
+    const random = seededRandom(11);
+    const sent: number[] = [];
+    for (let t = T; t < T + 5_000; t += 50 + Math.floor(random() * 400)) {
+      const reason = excluded(t);
+      if (reason === undefined) {
+        sent.push(t);
+        rate.note(t);
+      } else expect(reason).toMatch(/at its learned traffic cap \(\d\.\d of 6\.0/);
+    }
+    for (let i = 1; i < sent.length; i++) expect(sent[i] - sent[i - 1]).toBeGreaterThanOrEqual(1000 / 3 / 2 - 1);
+    for (let i = 3; i < sent.length; i++) expect(sent[i] - sent[i - 3]).toBeGreaterThanOrEqual(2 * (1000 / 3) - 1000 / 3 / 2 - 1);
+    // About its part of the cap (3/s over 5 s): spacing from the last attempt alone made ~10 of these arrivals.
+    expect(sent.length).toBeGreaterThanOrEqual(13);
+    expect(sent.length).toBeLessThanOrEqual(16);
   });
 
   it('a fractional share of the cap holds, paced, not rounded up to one every second', () => {
