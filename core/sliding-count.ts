@@ -6,18 +6,7 @@ const SLOTS = 600;
 export class SlidingCount {
   private readonly counts = new Uint32Array(SLOTS);
   private readonly stamps = new Float64Array(SLOTS).fill(-1);
-  /** When the latest event was noted. */
-  last = -Infinity;
-  /**
-   * Pacing (a router's part of a traffic cap): the spacing in force (ms; 0 when none) and the time from
-   * which the next event is due on schedule, advanced by one spacing per event.
-   */
-  spacingMs = 0;
-  due = -Infinity;
-
   note(now: number): void {
-    this.last = Math.max(this.last, now);
-    this.due = Math.max(this.due, now) + this.spacingMs;
     const t = Math.floor(now / SLOT_MS);
     const i = t % SLOTS;
     if (this.stamps[i] !== t) {

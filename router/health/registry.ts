@@ -1,14 +1,14 @@
 import type { Endpoint } from '../../catalog/catalog.ts';
 import { CircuitBreaker, type BreakerOptions } from './breaker.ts';
 import { EndpointStats } from './stats.ts';
-import { SlidingCount } from '../../core/sliding-count.ts';
+import { AttemptRate } from './attempt-rate.ts';
 import { PendingAttempts } from './pending.ts';
 
 export interface EndpointHealth {
   breaker: CircuitBreaker;
   stats: EndpointStats;
   /** Attempts sent lately, for this router's share of a learned traffic cap. */
-  rate: SlidingCount;
+  rate: AttemptRate;
   /** Attempts waiting for their first answer, to see slowness before they end. */
   pending: PendingAttempts;
 }
@@ -27,7 +27,7 @@ export class HealthRegistry {
     const id = typeof endpoint === 'string' ? endpoint : endpoint.id;
     let h = this.map.get(id);
     if (!h) {
-      h = { breaker: new CircuitBreaker(this.breakerOptions), stats: new EndpointStats(), rate: new SlidingCount(), pending: new PendingAttempts(this.slowFactor) };
+      h = { breaker: new CircuitBreaker(this.breakerOptions), stats: new EndpointStats(), rate: new AttemptRate(), pending: new PendingAttempts(this.slowFactor) };
       this.map.set(id, h);
     }
     return h;

@@ -7,7 +7,6 @@ import type { HealthRegistry } from '../health/registry.ts';
 import { recoveryFraction, type SignalTable } from '../health/signals.ts';
 import { isHeld, type EndpointSignal } from '../../telemetry/signal.ts';
 import type { Sort } from './model-ref.ts';
-import type { SlidingCount } from '../../core/sliding-count.ts';
 
 export interface RoutingWeights {
   /** Exponent on (fastest time to first token / this one's). */
@@ -137,7 +136,7 @@ export function planRoute(
     let localCap: number | null = null;
     if (sig && sig.cap_rps !== null) {
       localCap = localCapRps(sig, h.rate.count(now, sig.window_s * 1000) / Math.max(sig.window_s, 1));
-      if (atCap(h.rate, now, localCap)) {
+      if (h.rate.atCap(now, localCap)) {
         excluded.push({ endpoint: e.id, provider: e.provider, reason: `at its learned traffic cap (${localCap.toFixed(1)} of ${sig.cap_rps.toFixed(1)} attempts/s fleet-wide)` });
         continue;
       }
@@ -232,18 +231,6 @@ export function planRoute(
 function signalCovers(sig: EndpointSignal | undefined, lastFailureAt: number, minRequests: number): boolean {
   if (!sig) return false;
   return sig.status !== 'healthy' || (sig.computed_at >= lastFailureAt && sig.requests >= minRequests);
-}
-
-/**
- * Whether this router has used its part of the cap: attempts are paced at 1/localCap apart on average, on
- * a schedule (each attempt moves the next due time one spacing on), and one may come up to half a spacing
- * early. Counting per second instead let a part of 1.2/s through as 2 every second, and three routers'
- * bursts then met inside the provider's one-second window: 429s enough to flip it to degraded. Spacing from
- * the last attempt alone wasted every gap left by the random arrivals: the fleet used 40–70% of its cap.
- */
-function atCap(rate: SlidingCount, now: number, localCap: number): boolean {
-  rate.spacingMs = 1000 / localCap;
-  return now < rate.due - rate.spacingMs / 2;
 }
 
 /** This router's part of a fleet-wide cap: the cap times its share of the fleet's attempts (bounded, so a
