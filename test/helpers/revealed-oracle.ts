@@ -38,7 +38,14 @@ export function weeklyMains(rows: readonly WeeklyUse[]): Map<string, Map<string,
   return out;
 }
 
-const addWeeks = (week: string, n: number) => new Date(Date.parse(week) + n * 7 * 86_400_000).toISOString().slice(0, 10);
+/** The Monday (UTC, YYYY-MM-DD) of the week holding `ts`. */
+export const mondayOf = (ts: number): string => {
+  const d = new Date(ts);
+  d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
+  return d.toISOString().slice(0, 10);
+};
+
+export const addWeeks = (week: string, n: number) => new Date(Date.parse(week) + n * 7 * 86_400_000).toISOString().slice(0, 10);
 
 export interface Retention {
   model: string;

@@ -6,7 +6,7 @@ import { kendallTau, scores, tally } from '../../analytics/preference/bradley-te
 import { splitRows } from '../../ingest/rows.ts';
 import type { Service } from '../../service/server.ts';
 import { startTestService } from '../helpers/service.ts';
-import { flows, outcomes, retention, weeklyMains } from '../helpers/revealed-oracle.ts';
+import { addWeeks, flows, mondayOf, outcomes, retention, weeklyMains } from '../helpers/revealed-oracle.ts';
 
 const MODELS = [
   'openai/gpt-4o-mini', 'anthropic/claude-sonnet-4.5', 'google/gemini-2.5-flash', 'deepseek/deepseek-chat', 'meta-llama/llama-3.3-70b-instruct',
@@ -73,11 +73,10 @@ describe('revealed preference against known truth', () => {
     it(`${period}${category ? ` ${category}` : ''}: retention, switching, outcomes and scores equal the plain computation over the events`, async () => {
       const body = await get(`/api/v1/rankings/preference?period=${period}${category ? `&category=${category}` : ''}`);
       const [from, to] = [Date.parse(body.from), Date.parse(body.to) + 1];
-      const monday = (ts: number) => { const d = new Date(ts); d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7)); return d.toISOString().slice(0, 10); };
       const uses = new Map<string, { account: string; week: string; model: string; tokens: number }>();
       for (const e of pop.events) {
         if (e.status !== 200 || !e.served_model || e.ts < from || e.ts >= to || (category && e.category !== category)) continue;
-        const u = { account: e.account_id, week: monday(e.ts), model: e.served_model, tokens: 0 };
+        const u = { account: e.account_id, week: mondayOf(e.ts), model: e.served_model, tokens: 0 };
         const key = `${u.account} ${u.week} ${u.model}`;
         const had = uses.get(key) ?? u;
         had.tokens += e.tokens_prompt + e.tokens_completion;
@@ -87,7 +86,7 @@ describe('revealed preference against known truth', () => {
       const pairs = outcomes(mains);
       expect(pairs.length).toBeGreaterThan(100);
       expect(body.accounts).toBe(mains.size);
-      expect(body.retention).toEqual(retention(mains, monday(Date.parse(body.to))));
+      expect(body.retention).toEqual(retention(mains, mondayOf(Date.parse(body.to))));
       expect(body.switching).toEqual(flows(mains));
       expect(body.pairwise.outcomes).toBe(pairs.length);
       const expected = scores(tally(pairs), { resamples: 100, seed: 7 });
@@ -102,11 +101,9 @@ describe('revealed preference against known truth', () => {
     const move = body.switching.filter((f: { from: string; to: string }) => f.from !== f.to).reduce((n: number, f: { accounts: number }) => n + f.accounts, 0);
     // One transition per account and pair of consecutive calendar weeks in which it had answered requests
     // (nearly every account every week; the first week can be a few hours long and miss some).
-    const monday = (ts: number) => { const d = new Date(ts); d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7)); return d.toISOString().slice(0, 10); };
     const weeks = new Map<string, Set<string>>();
-    for (const e of pop.events) if (e.status === 200 && e.served_model) weeks.set(e.account_id, (weeks.get(e.account_id) ?? new Set()).add(monday(e.ts)));
-    const next = (w: string) => new Date(Date.parse(w) + 7 * 86_400_000).toISOString().slice(0, 10);
-    const transitions = [...weeks.values()].reduce((n, ws) => n + [...ws].filter((w) => ws.has(next(w))).length, 0);
+    for (const e of pop.events) if (e.status === 200 && e.served_model) weeks.set(e.account_id, (weeks.get(e.account_id) ?? new Set()).add(mondayOf(e.ts)));
+    const transitions = [...weeks.values()].reduce((n, ws) => n + [...ws].filter((w) => ws.has(addWeeks(w, 1))).length, 0);
     expect(transitions).toBeGreaterThan(1200 * 6);
     expect(stay + move).toBe(transitions);
     expect(move).toBeGreaterThan(0);
