@@ -3,12 +3,14 @@
 import { SlidingCount } from '../../core/sliding-count.ts';
 
 export class AttemptRate extends SlidingCount {
-  /** The spacing in force (ms; 0 while no cap applies) and when the next attempt is due on schedule. */
+  /** The spacing in force (ms; 0 while no cap applies), when the next attempt is due on schedule, and the latest attempt. */
   private spacingMs = 0;
   private due = -Infinity;
+  private last = -Infinity;
 
   override note(now: number): void {
     this.due = Math.max(this.due, now) + this.spacingMs;
+    this.last = Math.max(this.last, now);
     super.note(now);
   }
 
@@ -22,6 +24,9 @@ export class AttemptRate extends SlidingCount {
    */
   atCap(now: number, capRps: number): boolean {
     this.spacingMs = 1000 / capRps;
+    // A schedule never runs further ahead than a paced sender's (one and a half spacings past the latest
+    // attempt): attempts made while no cap applied, or under a smaller part, must not hold it back longer.
+    this.due = Math.min(this.due, this.last + 1.5 * this.spacingMs);
     return now < this.due - this.spacingMs / 2;
   }
 }

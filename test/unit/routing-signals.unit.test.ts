@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../analytics/preference/bradley-terry.ts';
+import { AttemptRate } from '../../router/health/attempt-rate.ts';
 import { loadCatalog, type Model } from '../../catalog/catalog.ts';
 import { HealthRegistry } from '../../router/health/registry.ts';
 import { SignalTable } from '../../router/health/signals.ts';
@@ -125,6 +126,15 @@ describe('routing with fleet signals', () => {
     // About its part of the cap (3/s over 5 s): spacing from the last attempt alone made ~10 of these arrivals.
     expect(sent.length).toBeGreaterThanOrEqual(13);
     expect(sent.length).toBeLessThanOrEqual(16);
+  });
+
+  it('attempts made while no cap applied do not hold the endpoint back once a cap applies again', () => {
+    const rate = new AttemptRate();
+    expect(rate.atCap(T, 1)).toBe(false); // a cap of 1/s: spacing 1 s
+    // The cap goes away (the signal's cap cleared) and a hundred attempts go out in one second.
+    for (let i = 0; i < 100; i++) rate.note(T + i * 10);
+    expect(rate.atCap(T + 1_000, 1)).toBe(true); // still paced right after them
+    expect(rate.atCap(T + 2_000, 1)).toBe(false); // but not for a hundred seconds
   });
 
   it('a fractional share of the cap holds, paced, not rounded up to one every second', () => {
