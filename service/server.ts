@@ -86,7 +86,6 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
 
   const logger = opts.logger ?? createLogger(config.logLevel);
   const metrics = new Metrics();
-  const cleanups: (() => Promise<void>)[] = [];
   // Everything the world offers (for the catalog history); routing may narrow it to configured providers.
   const fullCatalog = loadCatalog().extend(config.extraModels, config.providers);
   let catalog = fullCatalog;
@@ -251,18 +250,19 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   const computedAhead = analyzes && clickhouse ? backfilled.then(() => computeAhead(clickhouse, warmup, logger)) : Promise.resolve(false);
   logger.info({ url, role, kafka: Boolean(kafka) }, `switchboard (${role}) listening on ${url}${routes ? ` (OpenAI base URL ${url}/v1)` : ''}`);
 
-  cleanups.push(async () => {
-    await signalComputer?.stop();
-    await signalProducer?.stop().catch(() => undefined);
-    await signalSubscriber?.stop().catch(() => undefined);
-    await kafkaSink?.stop(); // sends or spools what the drained requests emitted
-    await ingest?.stop(); // embedded: flushes it into ClickHouse
-    await consumer?.stop(); // finishes its batches, commits
-    await upstream.close();
-    await simulator?.close();
-    await computedAhead; // the key being computed when stopped, before its engine closes
-    if (clickhouse) await closeClickHouse(clickhouse, config.clickhouseUrl === undefined);
-  });
+  // In order: nothing new is made, what was made is sent and written, then the engines close.
+  const shutdownSteps: [string, () => Promise<unknown> | undefined][] = [
+    ['signal computer', () => signalComputer?.stop()],
+    ['signal producer', () => signalProducer?.stop().catch(() => undefined)],
+    ['signal subscriber', () => signalSubscriber?.stop().catch(() => undefined)],
+    ['telemetry producer', () => kafkaSink?.stop()], // sends or spools what the drained requests emitted
+    ['embedded ingest', () => ingest?.stop()], // flushes it into ClickHouse
+    ['ingest consumer', () => consumer?.stop()], // finishes its batches, commits
+    ['upstream pools', () => upstream.close()],
+    ['provider simulator', () => simulator?.close()],
+    ['figure computed ahead', () => computedAhead], // the key being computed when stopped, before its engine closes
+    ['ClickHouse', () => (clickhouse ? closeClickHouse(clickhouse, config.clickhouseUrl === undefined) : undefined)],
+  ];
 
   let closing: Promise<void> | undefined;
   return {
@@ -289,11 +289,22 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
         // Stop accepting and wait for in-flight requests. A connection whose request finishes during the
         // drain turns idle keep-alive only afterwards, so keep closing idle ones until the server is shut.
         const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
-        await app.close().finally(() => clearInterval(sweep));
-        for (const c of cleanups) await c();
+        await waitingFor('requests in flight', app.close(), logger).finally(() => clearInterval(sweep));
+        for (const [step, run] of shutdownSteps) await waitingFor(step, run(), logger);
         logger.info({ written: ingest?.written ?? consumer?.ingested, dropped: kafkaSink?.dropped ?? bus.dropped + (ingest?.dropped ?? 0) }, 'switchboard stopped');
       })()),
   };
+}
+
+/** Awaits one step of a shutdown, saying which one it is while it takes long: a stop that hangs names its cause. */
+async function waitingFor(step: string, p: Promise<unknown> | undefined, logger: Logger): Promise<void> {
+  const t0 = Date.now();
+  const nag = setInterval(() => logger.warn({ step, seconds: Math.round((Date.now() - t0) / 1000) }, `shutdown: still waiting for the ${step}`), 10_000);
+  try {
+    await p;
+  } finally {
+    clearInterval(nag);
+  }
 }
 
 /**

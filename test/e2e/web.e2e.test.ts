@@ -31,7 +31,7 @@ beforeAll(async () => {
   if (skip) return;
   const outDir = mkdtempSync(join(tmpdir(), 'switchboard-web-'));
   await build({ configFile: join(import.meta.dirname, '..', '..', 'web', 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
-  s = await startTestService({ WEB_DIR: outDir, DEMO: 'auto', DEMO_DAYS: '21', DEMO_ACCOUNTS: '300', DEMO_LIVE_RPS: '2', APP_MIN_USERS: '1', PUBLIC_REFRESH_S: '1', RATE_LIMIT_PER_MINUTE: '1000000', SIMULATOR_LATENCY_SCALE: '0.05' });
+  s = await startTestService({ LOG_LEVEL: 'warn', WEB_DIR: outDir, DEMO: 'auto', DEMO_DAYS: '21', DEMO_ACCOUNTS: '300', DEMO_LIVE_RPS: '2', APP_MIN_USERS: '1', PUBLIC_REFRESH_S: '1', RATE_LIMIT_PER_MINUTE: '1000000', SIMULATOR_LATENCY_SCALE: '0.05' });
   // The population backfill is done when the leaderboard has models.
   await eventually(() => fetch(`${s.url}/api/v1/rankings?period=month`).then((r) => r.json() as Promise<{ models?: unknown[] }>), (b) => (b.models?.length ?? 0) >= 5, 90_000);
   // An app with a hostile name (one user is enough with APP_MIN_USERS=1), busy enough to make today's top apps.
@@ -127,7 +127,12 @@ describe.skipIf(skip !== '')('public web pages in chromium', () => {
       await tile.waitFor({ timeout: 20_000 });
       expect(await tile.getAttribute('data-status')).toBe('healthy');
       s.simulator!.faults.set({ provider: 'lambda', model: MODEL, mode: 'error', status: 500 });
-      await expect.poll(() => tile.getAttribute('data-status'), { timeout: 30_000, interval: 500 }).toMatch(/down|degraded/);
+      await expect.poll(() => tile.getAttribute('data-status'), { timeout: 30_000, interval: 500 }).toMatch(/down|degraded/).catch(async (err: Error) => {
+        // What the API said, to tell a page that stopped refreshing from signals that stopped coming.
+        const api = (await (await fetch(`${s.url}/api/v1/providers/status`)).json()) as { now: number; last_signal_at: number; endpoints: { endpoint_id: string }[] };
+        const row = api.endpoints.find((e) => e.endpoint_id === `lambda:${MODEL}`);
+        throw new Error(`${err.message}; the status API at ${api.now} (last signal ${api.last_signal_at}) says ${JSON.stringify(row)}`);
+      });
       await shot('status-fault');
       s.simulator!.faults.clear();
     } finally {
