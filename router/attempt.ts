@@ -101,8 +101,9 @@ export async function attempt(
   stream: boolean,
   signal: AbortSignal,
   startedAt: number,
-  /** Read a stream to its end before returning (so that a cut can still fail over). */
-  whole = false,
+  /** Whether to read a stream to its end before returning (so that a cut can still fail over); asked when
+   * the first token arrives, so an endpoint that turned suspect while this attempt waited for it is read whole too. */
+  readWhole: () => boolean = () => false,
 ): Promise<AttemptResult> {
   const adapter = adapterFor(endpoint);
   const fail = (errorClass: ErrorClass, status: number, message: string, retry?: number): AttemptFailure => ({
@@ -143,13 +144,14 @@ export async function attempt(
 
   const rest = decodeStream(res.body, adapter);
   const first: StreamPiece[] = [];
+  let whole: boolean | undefined;
   try {
     for (;;) {
       const next = await rest.next();
       if (next.done) break;
       first.push(next.value);
       if (next.value.error !== undefined) return fail('upstream_5xx', 200, next.value.error);
-      if (meaningful(next.value) && !whole) break;
+      if (meaningful(next.value) && !(whole ??= readWhole())) break;
     }
   } catch (err) {
     res.body.destroy();

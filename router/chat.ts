@@ -139,7 +139,9 @@ export async function handleChat(deps: ChatDeps, req: ChatRequest, caller: Calle
       const heard = h.pending.begin(attemptStart, usualWaitMs(h, e, attemptStart, stream && !whole, req.max_tokens ?? req.max_completion_tokens));
       let result: Awaited<ReturnType<typeof attempt>>;
       try {
-        result = await attempt(deps.upstream, deps.target(e), e, req, stream, abort.signal, ta, whole);
+        // Asked again at the first token: a cut seen here meanwhile (the other streams this endpoint is
+        // answering now are cut too) still leaves this one failover-able.
+        result = await attempt(deps.upstream, deps.target(e), e, req, stream, abort.signal, ta, () => whole || isSuspect(deps, e, Date.now()));
       } finally {
         heard();
       }
