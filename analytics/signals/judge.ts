@@ -10,7 +10,7 @@ export interface WindowStats {
   provider: string;
   model: string;
   requests: number;
-  /** Attempts since the latest failure (all of the window's when none failed). */
+  /** Attempts since the latest failure, counted back past the window (over STREAK_LOOKBACK_S): all of them when none failed. */
   streak: number;
   ok: number;
   failed: number;
@@ -23,6 +23,8 @@ export interface WindowStats {
   tokens_per_second: number | null;
   /** The most attempts it accepted (not 429) in any one second of the window that also saw a 429. */
   peak_accepted_per_s: number;
+  /** Seconds of the window that saw both accepted attempts and 429s. */
+  saturated_seconds: number;
   /** Attempts, and 429s among them, in the last two seconds or so: whether it is refusing now. */
   recent: number;
   limited_recent: number;
@@ -85,12 +87,15 @@ function slowness(value: number | null, own: number | null, peer: number | null,
   return Math.min(...ratios);
 }
 
+/** Above this 429 share the endpoint is refusing nearly everything: an outage (its status says so), not a capacity to learn. */
+const CAPACITY_MAX_LIMITED = 0.9;
+
 type Verdict = { status: 'healthy' | 'degraded' | 'down'; reason: string; cause?: Cause } | undefined;
 
 /** Latest attempts in a row without a failure that show an unhealthy endpoint answering again. */
 const RECOVERY_STREAK = 3;
 
-function verdict(w: WindowStats, own: { ttft: number | null; latency: number | null }, peers: Peers, unhealthy: boolean, prevCause: Cause | null, cfg: SignalConfig): Verdict {
+function verdict(w: WindowStats, own: { ttft: number | null; latency: number | null }, peers: Peers, unhealthy: boolean, prevCause: Cause | null, capped: boolean, cfg: SignalConfig): Verdict {
   // Few attempts reach an unhealthy endpoint (its probe share), and the window still holds its failures:
   // a run of successes since the latest failure is what shows it is back. Only for failures and 429s: a
   // slow endpoint answers successfully all along, so its recovery needs enough attempts that are fast.
@@ -105,7 +110,9 @@ function verdict(w: WindowStats, own: { ttft: number | null; latency: number | n
   if (err >= cfg.degradedErrorRate && (peers.error_rate === null || err >= peers.error_rate + cfg.degradedErrorRate / 2)) {
     return { status: 'degraded', cause: 'errors', reason: `${pct(err)} of the last ${w.requests} attempts failed${peers.error_rate === null ? '' : ` (peers ${pct(peers.error_rate)})`}` };
   }
-  if (limited >= cfg.rateLimitedRate) return { status: 'degraded', cause: 'rate_limited', reason: `${pct(limited)} of the last ${w.requests} attempts answered 429` };
+  // Under a learned cap, 429s short of a storm are its capacity being found again (the cap follows them):
+  // holding the endpoint at its probe share as well would waste the capacity it has.
+  if (limited >= cfg.rateLimitedRate && (!capped || limited > CAPACITY_MAX_LIMITED)) return { status: 'degraded', cause: 'rate_limited', reason: `${pct(limited)} of the last ${w.requests} attempts answered 429` };
   const ttft = slowness(w.ttft_p50_ms, own.ttft, peers.ttft_p50_ms, cfg.slowFactor);
   if (ttft !== undefined) return { status: 'degraded', cause: 'slow', reason: `time to first token ${Math.round(w.ttft_p50_ms!)} ms, ${ttft.toFixed(1)}× its baseline and peers` };
   const lat = slowness(w.latency_p50_ms, own.latency, peers.latency_p50_ms, cfg.slowFactor);
@@ -113,8 +120,11 @@ function verdict(w: WindowStats, own: { ttft: number | null; latency: number | n
   return { status: 'healthy', reason: answering ? `the last ${w.streak} attempts succeeded` : `${w.requests} recent attempts look normal` };
 }
 
-/** Above this 429 share the endpoint is refusing nearly everything: an outage (its status says so), not a capacity to learn. */
-const CAPACITY_MAX_LIMITED = 0.9;
+/** A capacity shows as demand past it second after second; a 429 storm's onset (or end) mixes accepted
+ * attempts and 429s in one or two seconds only, and a cap learned from those would hold the endpoint back
+ * for long after the storm (a drill's recovery took 39-49 s instead of about 25). So a first cap needs this
+ * many such seconds in the window; a known cap is refreshed by any one, as it was learned from them. */
+const FIRST_CAP_SATURATED_SECONDS = 3;
 /** Growth also has an additive part, so a cap learned low climbs back in reasonable time. */
 const CAP_STEP_RPS = 0.1;
 
@@ -127,7 +137,7 @@ function learnCap(w: WindowStats, prevCap: number | null, held: boolean, cfg: Si
   const latestLimited = w.recent === 0 ? 0 : w.limited_recent / w.recent;
   // While held (down, degraded) its traffic is what the routers allow it, not what it can take: nothing to learn.
   // And only while 429s are still coming: a window that merely remembers them says nothing of capacity now.
-  if (!held && w.limited_recent > 0 && w.attempts_window >= cfg.minRequests && limitedShare >= cfg.capTrigger && limitedShare <= CAPACITY_MAX_LIMITED && latestLimited <= CAPACITY_MAX_LIMITED) {
+  if (!held && w.limited_recent > 0 && w.saturated_seconds >= (prevCap === null ? FIRST_CAP_SATURATED_SECONDS : 1) && w.attempts_window >= cfg.minRequests && limitedShare >= cfg.capTrigger && limitedShare <= CAPACITY_MAX_LIMITED && latestLimited <= CAPACITY_MAX_LIMITED) {
     // Its best saturated second (one that also answered 429): demand exceeded its capacity then, and
     // averages would mix in the seconds when the fleet held it back. Replaces (not lowers) the previous cap, so a
     // quiet stretch cannot ratchet it down.
@@ -147,8 +157,8 @@ export function judge(w: WindowStats, long: LongStats, peers: Peers, prev: Judge
   const prevStatus = prev?.status ?? 'healthy';
   const own = { ttft: long.baseline_ttft_p50_ms ?? prev?.ttftNormal ?? null, latency: long.baseline_latency_p50_ms ?? prev?.latencyNormal ?? null };
   const held = isHeld(prevStatus);
-  const v = verdict(w, own, peers, held, prev?.cause ?? null, cfg);
   const cap = learnCap(w, prev?.cap ?? null, held, cfg);
+  const v = verdict(w, own, peers, held, prev?.cause ?? null, cap !== null, cfg);
   const normal = v?.status === 'healthy' && prevStatus === 'healthy' && w.requests >= cfg.minRequests;
   const base = {
     error_rate: errorRate(w),

@@ -9,7 +9,6 @@ const FAILED = "error_class NOT IN ('none', 'rate_limited', 'upstream_4xx', 'cli
 const WINDOW_SQL = `
   SELECT endpoint_id, any(provider) AS provider, any(model) AS model,
          countIf(sampled) AS requests,
-         if(countIf(${FAILED}) = 0, count(), minIf(rn, ${FAILED}) - 1) AS streak,
          countIf(sampled AND error_class = 'none') AS ok,
          countIf(sampled AND ${FAILED}) AS failed,
          countIf(sampled AND error_class = 'rate_limited') AS limited,
@@ -21,6 +20,7 @@ const WINDOW_SQL = `
          count() AS attempts_window,
          countIf(error_class = 'rate_limited') AS limited_window,
          maxIf(accepted_in_second, limited_in_second > 0) AS peak,
+         uniqExactIf(second, accepted_in_second > 0 AND limited_in_second > 0) AS saturated_seconds,
          countIf(second >= toStartOfSecond({now:DateTime64(3)}) - 2) AS recent,
          countIf(second >= toStartOfSecond({now:DateTime64(3)}) - 2 AND error_class = 'rate_limited') AS limited_recent
   FROM (
@@ -43,7 +43,6 @@ interface WindowRow {
   provider: string;
   model: string;
   requests: string;
-  streak: string;
   ok: string;
   failed: string;
   limited: string;
@@ -55,20 +54,45 @@ interface WindowRow {
   attempts_window: string;
   limited_window: string;
   peak: string;
+  saturated_seconds: string;
   recent: string;
   limited_recent: string;
 }
 
+// Attempts since each endpoint's latest failure, looking further back than the window: an endpoint held
+// at its probe share gets a few attempts a minute, and the successes that show it back would otherwise
+// have to fall inside one window together (a recovery seen 20-30 s late in the drills).
+const STREAK_SQL = `
+  SELECT endpoint_id, any(provider) AS provider, any(model) AS model,
+         if(countIf(${FAILED}) = 0, count(), minIf(rn, ${FAILED}) - 1) AS streak
+  FROM (
+    SELECT endpoint_id, provider, model, error_class, row_number() OVER (PARTITION BY endpoint_id ORDER BY ts DESC) AS rn
+    FROM attempts
+    WHERE ts > {since:DateTime64(3)} AND ts <= {now:DateTime64(3)} AND error_class != 'client_abort'
+  )
+  GROUP BY endpoint_id`;
+
+/** How far back a streak of successes is counted. */
+export const STREAK_LOOKBACK_S = 60;
+
 const finite = (x: number | undefined): number | null => (x === undefined || !Number.isFinite(x) ? null : x);
 
+/** The window's figures for every endpoint with attempts in it, and a streak (only) for those with attempts
+ * in the lookback alone. */
 export async function readWindow(ch: ClickHouseClient, now: number, windowS: number, sample: number, latencySample: number): Promise<WindowStats[]> {
-  const rows = await queryRows<WindowRow>(ch, WINDOW_SQL, { since: dateTime64(now - windowS * 1000), now: dateTime64(now), sample, latency_sample: latencySample });
-  return rows.map((r) => ({
+  const [rows, streaks] = await Promise.all([
+    queryRows<WindowRow>(ch, WINDOW_SQL, { since: dateTime64(now - windowS * 1000), now: dateTime64(now), sample, latency_sample: latencySample }),
+    queryRows<{ endpoint_id: string; provider: string; model: string; streak: string }>(ch, STREAK_SQL, { since: dateTime64(now - Math.max(windowS, STREAK_LOOKBACK_S) * 1000), now: dateTime64(now) }),
+  ]);
+  const streakOf = new Map(streaks.map((r) => [r.endpoint_id, Number(r.streak)]));
+  const inWindow = new Set(rows.map((r) => r.endpoint_id));
+  const quiet = streaks.filter((r) => !inWindow.has(r.endpoint_id)).map((r) => ({ ...emptyWindow(r.endpoint_id, r.provider, r.model), streak: Number(r.streak) }));
+  return rows.map((r): WindowStats => ({
     endpoint_id: r.endpoint_id,
     provider: r.provider,
     model: r.model,
     requests: Number(r.requests),
-    streak: Number(r.streak),
+    streak: streakOf.get(r.endpoint_id) ?? 0,
     ok: Number(r.ok),
     failed: Number(r.failed),
     limited: Number(r.limited),
@@ -79,12 +103,20 @@ export async function readWindow(ch: ClickHouseClient, now: number, windowS: num
     ttft_p95_ms: finite(r.ttft[1]),
     tokens_per_second: r.decode_ms > 0 ? (Number(r.decode_tokens) * 1000) / r.decode_ms : null,
     peak_accepted_per_s: Number(r.peak),
+    saturated_seconds: Number(r.saturated_seconds),
     recent: Number(r.recent),
     limited_recent: Number(r.limited_recent),
     attempts_window: Number(r.attempts_window),
     limited_window: Number(r.limited_window),
-  }));
+  })).concat(quiet);
 }
+
+/** An endpoint without attempts in the window. */
+export const emptyWindow = (endpoint_id: string, provider: string, model: string): WindowStats => ({
+  endpoint_id, provider, model, requests: 0, streak: 0, ok: 0, failed: 0, limited: 0, by_class: {},
+  latency_p50_ms: null, latency_p95_ms: null, ttft_p50_ms: null, ttft_p95_ms: null, tokens_per_second: null,
+  peak_accepted_per_s: 0, saturated_seconds: 0, limited_recent: 0, recent: 0, attempts_window: 0, limited_window: 0,
+});
 
 const uptime = (m: number) => `if(sumIf(successes + failures, minute >= {now:DateTime} - INTERVAL ${m} MINUTE) = 0, NULL,
   sumIf(successes, minute >= {now:DateTime} - INTERVAL ${m} MINUTE) / sumIf(successes + failures, minute >= {now:DateTime} - INTERVAL ${m} MINUTE))`;
