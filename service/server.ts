@@ -251,7 +251,9 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   logger.info({ url, role, kafka: Boolean(kafka) }, `switchboard (${role}) listening on ${url}${routes ? ` (OpenAI base URL ${url}/v1)` : ''}`);
 
   // In order: nothing new is made, what was made is sent and written, then the engines close.
-  const shutdownSteps: [string, () => Promise<unknown> | undefined][] = [
+  // A step with a limit is given up past it (logged as an error): the full test suite caught the figure
+  // computed ahead never settling in an idle process, and a stop must not hang on what only reads.
+  const shutdownSteps: [string, () => Promise<unknown> | undefined, number?][] = [
     ['signal computer', () => signalComputer?.stop()],
     ['signal producer', () => signalProducer?.stop().catch(() => undefined)],
     ['signal subscriber', () => signalSubscriber?.stop().catch(() => undefined)],
@@ -260,8 +262,8 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     ['ingest consumer', () => consumer?.stop()], // finishes its batches, commits
     ['upstream pools', () => upstream.close()],
     ['provider simulator', () => simulator?.close()],
-    ['figure computed ahead', () => computedAhead], // the key being computed when stopped, before its engine closes
-    ['ClickHouse', () => (clickhouse ? closeClickHouse(clickhouse, config.clickhouseUrl === undefined) : undefined)],
+    ['figure computed ahead', () => computedAhead, SHUTDOWN_READ_LIMIT_MS], // the key being computed when stopped, before its engine closes
+    ['ClickHouse', () => (clickhouse ? closeClickHouse(clickhouse, config.clickhouseUrl === undefined) : undefined), SHUTDOWN_READ_LIMIT_MS],
   ];
 
   let closing: Promise<void> | undefined;
@@ -290,22 +292,28 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
         // drain turns idle keep-alive only afterwards, so keep closing idle ones until the server is shut.
         const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
         await waitingFor('requests in flight', app.close(), logger).finally(() => clearInterval(sweep));
-        for (const [step, run] of shutdownSteps) await waitingFor(step, run(), logger);
+        for (const [step, run, limitMs] of shutdownSteps) await waitingFor(step, run(), logger, limitMs);
         logger.info({ written: ingest?.written ?? consumer?.ingested, dropped: kafkaSink?.dropped ?? bus.dropped + (ingest?.dropped ?? 0) }, 'switchboard stopped');
       })()),
   };
 }
 
 /** Awaits one step of a shutdown, saying which one it is while it takes long: a stop that hangs names its cause. */
-async function waitingFor(step: string, p: Promise<unknown> | undefined, logger: Logger): Promise<void> {
+async function waitingFor(step: string, p: Promise<unknown> | undefined, logger: Logger, limitMs?: number): Promise<void> {
   const t0 = Date.now();
   const nag = setInterval(() => logger.warn({ step, seconds: Math.round((Date.now() - t0) / 1000) }, `shutdown: still waiting for the ${step}`), 10_000);
+  let giveUp: NodeJS.Timeout | undefined;
   try {
-    await p;
+    const limit = limitMs === undefined ? undefined : new Promise<'limit'>((resolve) => (giveUp = setTimeout(() => resolve('limit'), limitMs)));
+    if ((await (limit ? Promise.race([p, limit]) : p)) === 'limit') logger.error({ step, seconds: limitMs! / 1000 }, `shutdown: gave up waiting for the ${step}`);
   } finally {
     clearInterval(nag);
+    clearTimeout(giveUp);
   }
 }
+
+/** How long a stop waits for reads still running in the analytics engine. */
+const SHUTDOWN_READ_LIMIT_MS = 30_000;
 
 /**
  * The public figures' default views computed before anyone asks (after the demo's backfill, when one runs),
