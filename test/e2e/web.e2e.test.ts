@@ -118,8 +118,11 @@ describe.skipIf(skip !== '')('public web pages in chromium', () => {
 
   it('provider status refreshes on its own and shows an injected fault within seconds', async () => {
     let stop = false;
+    // Lambda first on every request (failing over to the rest): a router that saw it fail puts it last on
+    // its own, and in a fleet of one that can leave the signal too few attempts to judge (a CI run: 0 in the
+    // window, "healthy"). This page test needs the fault to reach the signal; that gap is the router's.
     const traffic = (async () => {
-      while (!stop) await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: auth(), body: JSON.stringify(chatBody(MODEL)) }).then((r) => r.arrayBuffer());
+      while (!stop) await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: auth(), body: JSON.stringify(chatBody(MODEL, { provider: { order: ['lambda'] } })) }).then((r) => r.arrayBuffer());
     })();
     try {
       await page.goto(`${s.url}/#/status`);
