@@ -123,8 +123,10 @@ function verdict(w: WindowStats, own: { ttft: number | null; latency: number | n
 /** A capacity shows as demand past it second after second; a 429 storm's onset (or end) mixes accepted
  * attempts and 429s in one or two seconds only, and a cap learned from those would hold the endpoint back
  * for long after the storm (a drill's recovery took 39-49 s instead of about 25). So a first cap needs this
- * many such seconds in the window; a known cap is refreshed by any one, as it was learned from them. */
-const FIRST_CAP_SATURATED_SECONDS = 3;
+ * many such seconds in the window; a known cap is refreshed by any one, as it was learned from them. Not
+ * more: until the cap is learned, a quarter of the sample answering 429 degrades the endpoint, and three
+ * seconds at three times its capacity get there first (a CI run then learned no cap in 30 s). */
+const FIRST_CAP_SATURATED_SECONDS = 2;
 /** Growth also has an additive part, so a cap learned low climbs back in reasonable time. */
 const CAP_STEP_RPS = 0.1;
 

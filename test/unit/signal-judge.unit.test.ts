@@ -93,10 +93,10 @@ describe('learned traffic cap', () => {
     expect(judge({ ...w, limited_recent: 0 }, NO_LONG, NO_PEERS, state(), cfg, T).cap).toBeNull();
     // Held by the fleet, its traffic is what routers allow it, not what it can take.
     expect(judge(w, NO_LONG, NO_PEERS, state({ status: 'degraded', cause: 'rate_limited' }), cfg, T).cap).toBeNull();
-    // Accepted and refused in the same second twice only: a storm beginning, not demand past a capacity;
+    // Accepted and refused in the same second once only: a storm beginning, not demand past a capacity;
     // a cap already known is refreshed by one such second.
-    expect(judge({ ...w, saturated_seconds: 2 }, NO_LONG, NO_PEERS, state(), cfg, T).cap).toBeNull();
-    expect(judge({ ...w, saturated_seconds: 3 }, NO_LONG, NO_PEERS, state(), cfg, T).cap).toBeCloseTo(9 * cfg.capMargin, 9);
+    expect(judge({ ...w, saturated_seconds: 1 }, NO_LONG, NO_PEERS, state(), cfg, T).cap).toBeNull();
+    expect(judge({ ...w, saturated_seconds: 2 }, NO_LONG, NO_PEERS, state(), cfg, T).cap).toBeCloseTo(9 * cfg.capMargin, 9);
     expect(judge({ ...w, saturated_seconds: 1 }, NO_LONG, NO_PEERS, state({ cap: 20 }), cfg, T).cap).toBeCloseTo(9 * cfg.capMargin, 9);
   });
 
