@@ -33,6 +33,7 @@ import { createKafka, ensureTopics, topicNames } from '../telemetry/kafka.ts';
 import { KafkaSink } from '../telemetry/kafka-sink.ts';
 import { buildApp } from './app.ts';
 import { Warmup } from '../core/refreshing-cache.ts';
+import { waitingFor } from './shutdown.ts';
 
 export interface Service {
   url: string;
@@ -296,20 +297,6 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
         logger.info({ written: ingest?.written ?? consumer?.ingested, dropped: kafkaSink?.dropped ?? bus.dropped + (ingest?.dropped ?? 0) }, 'switchboard stopped');
       })()),
   };
-}
-
-/** Awaits one step of a shutdown, saying which one it is while it takes long: a stop that hangs names its cause. */
-async function waitingFor(step: string, p: Promise<unknown> | undefined, logger: Logger, limitMs?: number): Promise<void> {
-  const t0 = Date.now();
-  const nag = setInterval(() => logger.warn({ step, seconds: Math.round((Date.now() - t0) / 1000) }, `shutdown: still waiting for the ${step}`), 10_000);
-  let giveUp: NodeJS.Timeout | undefined;
-  try {
-    const limit = limitMs === undefined ? undefined : new Promise<'limit'>((resolve) => (giveUp = setTimeout(() => resolve('limit'), limitMs)));
-    if ((await (limit ? Promise.race([p, limit]) : p)) === 'limit') logger.error({ step, seconds: limitMs! / 1000 }, `shutdown: gave up waiting for the ${step}`);
-  } finally {
-    clearInterval(nag);
-    clearTimeout(giveUp);
-  }
 }
 
 /** How long a stop waits for reads still running in the analytics engine. */
