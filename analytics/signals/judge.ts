@@ -23,8 +23,6 @@ export interface WindowStats {
   tokens_per_second: number | null;
   /** The most attempts it accepted (not 429) in any one second of the window that also saw a 429. */
   peak_accepted_per_s: number;
-  /** Seconds of the window that saw both accepted attempts and 429s. */
-  saturated_seconds: number;
   /** Attempts, and 429s among them, in the last two seconds or so: whether it is refusing now. */
   recent: number;
   limited_recent: number;
@@ -120,13 +118,6 @@ function verdict(w: WindowStats, own: { ttft: number | null; latency: number | n
   return { status: 'healthy', reason: answering ? `the last ${w.streak} attempts succeeded` : `${w.requests} recent attempts look normal` };
 }
 
-/** A capacity shows as demand past it second after second; a 429 storm's onset (or end) mixes accepted
- * attempts and 429s in one or two seconds only, and a cap learned from those would hold the endpoint back
- * for long after the storm (a drill's recovery took 39-49 s instead of about 25). So a first cap needs this
- * many such seconds in the window; a known cap is refreshed by any one, as it was learned from them. Not
- * more: until the cap is learned, a quarter of the sample answering 429 degrades the endpoint, and three
- * seconds at three times its capacity get there first (a CI run then learned no cap in 30 s). */
-const FIRST_CAP_SATURATED_SECONDS = 2;
 /** Growth also has an additive part, so a cap learned low climbs back in reasonable time. */
 const CAP_STEP_RPS = 0.1;
 
@@ -139,7 +130,7 @@ function learnCap(w: WindowStats, prevCap: number | null, held: boolean, cfg: Si
   const latestLimited = w.recent === 0 ? 0 : w.limited_recent / w.recent;
   // While held (down, degraded) its traffic is what the routers allow it, not what it can take: nothing to learn.
   // And only while 429s are still coming: a window that merely remembers them says nothing of capacity now.
-  if (!held && w.limited_recent > 0 && w.saturated_seconds >= (prevCap === null ? FIRST_CAP_SATURATED_SECONDS : 1) && w.attempts_window >= cfg.minRequests && limitedShare >= cfg.capTrigger && limitedShare <= CAPACITY_MAX_LIMITED && latestLimited <= CAPACITY_MAX_LIMITED) {
+  if (!held && w.limited_recent > 0 && w.attempts_window >= cfg.minRequests && limitedShare >= cfg.capTrigger && limitedShare <= CAPACITY_MAX_LIMITED && latestLimited <= CAPACITY_MAX_LIMITED) {
     // Its best saturated second (one that also answered 429): demand exceeded its capacity then, and
     // averages would mix in the seconds when the fleet held it back. Replaces (not lowers) the previous cap, so a
     // quiet stretch cannot ratchet it down.

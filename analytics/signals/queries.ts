@@ -20,7 +20,6 @@ const WINDOW_SQL = `
          count() AS attempts_window,
          countIf(error_class = 'rate_limited') AS limited_window,
          maxIf(accepted_in_second, limited_in_second > 0) AS peak,
-         uniqExactIf(second, accepted_in_second > 0 AND limited_in_second > 0) AS saturated_seconds,
          countIf(second >= toStartOfSecond({now:DateTime64(3)}) - 2) AS recent,
          countIf(second >= toStartOfSecond({now:DateTime64(3)}) - 2 AND error_class = 'rate_limited') AS limited_recent
   FROM (
@@ -54,7 +53,6 @@ interface WindowRow {
   attempts_window: string;
   limited_window: string;
   peak: string;
-  saturated_seconds: string;
   recent: string;
   limited_recent: string;
 }
@@ -103,7 +101,6 @@ export async function readWindow(ch: ClickHouseClient, now: number, windowS: num
     ttft_p95_ms: finite(r.ttft[1]),
     tokens_per_second: r.decode_ms > 0 ? (Number(r.decode_tokens) * 1000) / r.decode_ms : null,
     peak_accepted_per_s: Number(r.peak),
-    saturated_seconds: Number(r.saturated_seconds),
     recent: Number(r.recent),
     limited_recent: Number(r.limited_recent),
     attempts_window: Number(r.attempts_window),
@@ -115,7 +112,7 @@ export async function readWindow(ch: ClickHouseClient, now: number, windowS: num
 export const emptyWindow = (endpoint_id: string, provider: string, model: string): WindowStats => ({
   endpoint_id, provider, model, requests: 0, streak: 0, ok: 0, failed: 0, limited: 0, by_class: {},
   latency_p50_ms: null, latency_p95_ms: null, ttft_p50_ms: null, ttft_p95_ms: null, tokens_per_second: null,
-  peak_accepted_per_s: 0, saturated_seconds: 0, limited_recent: 0, recent: 0, attempts_window: 0, limited_window: 0,
+  peak_accepted_per_s: 0, limited_recent: 0, recent: 0, attempts_window: 0, limited_window: 0,
 });
 
 const uptime = (m: number) => `if(sumIf(successes + failures, minute >= {now:DateTime} - INTERVAL ${m} MINUTE) = 0, NULL,

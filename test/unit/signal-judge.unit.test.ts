@@ -11,7 +11,7 @@ const win = (over: Partial<WindowStats> = {}): WindowStats => {
   const w: WindowStats = {
     endpoint_id: 'e', provider: 'p', model: 'm', requests: 50, streak: 50, ok: 50, failed: 0, limited: 0, by_class: {},
     latency_p50_ms: 400, latency_p95_ms: 600, ttft_p50_ms: 200, ttft_p95_ms: 300, tokens_per_second: 80,
-    peak_accepted_per_s: 9, saturated_seconds: 5, limited_recent: 0, recent: 10, attempts_window: 100, limited_window: 0, ...over,
+    peak_accepted_per_s: 9, limited_recent: 0, recent: 10, attempts_window: 100, limited_window: 0, ...over,
   };
   // Unless told, the latest failure is the newest attempt when there are any.
   if (over.streak === undefined) w.streak = w.failed > 0 ? 0 : w.requests;
@@ -93,11 +93,6 @@ describe('learned traffic cap', () => {
     expect(judge({ ...w, limited_recent: 0 }, NO_LONG, NO_PEERS, state(), cfg, T).cap).toBeNull();
     // Held by the fleet, its traffic is what routers allow it, not what it can take.
     expect(judge(w, NO_LONG, NO_PEERS, state({ status: 'degraded', cause: 'rate_limited' }), cfg, T).cap).toBeNull();
-    // Accepted and refused in the same second once only: a storm beginning, not demand past a capacity;
-    // a cap already known is refreshed by one such second.
-    expect(judge({ ...w, saturated_seconds: 1 }, NO_LONG, NO_PEERS, state(), cfg, T).cap).toBeNull();
-    expect(judge({ ...w, saturated_seconds: 2 }, NO_LONG, NO_PEERS, state(), cfg, T).cap).toBeCloseTo(9 * cfg.capMargin, 9);
-    expect(judge({ ...w, saturated_seconds: 1 }, NO_LONG, NO_PEERS, state({ cap: 20 }), cfg, T).cap).toBeCloseTo(9 * cfg.capMargin, 9);
   });
 
   it('grows back while no 429 comes, holds while a few do, and is forgotten when it no longer binds', () => {
@@ -110,7 +105,7 @@ describe('learned traffic cap', () => {
   it('under a cap, 429s short of a storm move the cap, not the status; a storm still degrades it', () => {
     const w = win({ attempts_window: 100, limited_window: 30, requests: 50, limited: 15, ok: 35, limited_recent: 3 });
     expect(judge(w, NO_LONG, NO_PEERS, state(), cfg, T)).toMatchObject({ status: 'healthy', cap: 9 * cfg.capMargin });
-    expect(judge({ ...w, saturated_seconds: 1 }, NO_LONG, NO_PEERS, state(), cfg, T)).toMatchObject({ status: 'degraded', cap: null });
+    expect(judge({ ...w, limited_recent: 0 }, NO_LONG, NO_PEERS, state(), cfg, T)).toMatchObject({ status: 'degraded', cap: null });
     expect(judge(win({ attempts_window: 100, limited_window: 95, requests: 50, limited: 48, ok: 2 }), NO_LONG, NO_PEERS, state({ cap: 3 }), cfg, T).status).toBe('degraded');
   });
 
