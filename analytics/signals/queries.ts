@@ -6,9 +6,15 @@ import type { LongStats, WindowStats } from './judge.ts';
 // A failure against uptime: anything but success, 429, the client's own 400/413 and the client leaving.
 const FAILED = "error_class NOT IN ('none', 'rate_limited', 'upstream_4xx', 'client_abort')";
 
+// One scan over the streak lookback: the window's figures from its rows (`in_window`), and the streak of
+// successes since each endpoint's latest failure from all of them. An endpoint held at its probe share gets
+// a few attempts a minute, and the successes that show it back would otherwise have to fall inside one
+// window together (a recovery seen 20-30 s late in the drills). An endpoint with attempts in the lookback
+// alone gets its streak and zero counts.
 const WINDOW_SQL = `
   SELECT endpoint_id, any(provider) AS provider, any(model) AS model,
          countIf(sampled) AS requests,
+         if(countIf(${FAILED}) = 0, count(), minIf(rn, ${FAILED}) - 1) AS streak,
          countIf(sampled AND error_class = 'none') AS ok,
          countIf(sampled AND ${FAILED}) AS failed,
          countIf(sampled AND error_class = 'rate_limited') AS limited,
@@ -17,31 +23,38 @@ const WINDOW_SQL = `
          quantilesIf(0.5, 0.95)(ttft_ms, fast_sample AND error_class = 'none') AS ttft,
          sumIf(tokens_completion, sampled AND error_class = 'none' AND latency_ms > ttft_ms) AS decode_tokens,
          sumIf(toFloat64(latency_ms - ttft_ms), sampled AND error_class = 'none' AND latency_ms > ttft_ms) AS decode_ms,
-         count() AS attempts_window,
-         countIf(error_class = 'rate_limited') AS limited_window,
-         maxIf(accepted_in_second, limited_in_second > 0) AS peak,
-         countIf(second >= toStartOfSecond({now:DateTime64(3)}) - 2) AS recent,
-         countIf(second >= toStartOfSecond({now:DateTime64(3)}) - 2 AND error_class = 'rate_limited') AS limited_recent
+         countIf(in_window) AS attempts_window,
+         countIf(in_window AND error_class = 'rate_limited') AS limited_window,
+         maxIf(accepted_in_second, in_window AND limited_in_second > 0) AS peak,
+         countIf(in_window AND second >= toStartOfSecond({now:DateTime64(3)}) - 2) AS recent,
+         countIf(in_window AND second >= toStartOfSecond({now:DateTime64(3)}) - 2 AND error_class = 'rate_limited') AS limited_recent
   FROM (
     SELECT endpoint_id, provider, model, error_class, latency_ms, ttft_ms, tokens_completion,
-           row_number() OVER (PARTITION BY endpoint_id ORDER BY ts DESC) AS rn, rn <= {sample:UInt32} AS sampled,
-           rn <= {latency_sample:UInt32} AS fast_sample,
+           ts > {since:DateTime64(3)} AS in_window,
+           -- Newest first: the window's rows are the first ones, so their numbers are those within the window.
+           row_number() OVER (PARTITION BY endpoint_id ORDER BY ts DESC) AS rn,
+           in_window AND rn <= {sample:UInt32} AS sampled,
+           in_window AND rn <= {latency_sample:UInt32} AS fast_sample,
            toStartOfSecond(ts) AS second,
            -- What it accepted in each second that also saw 429s: demand exceeded what it takes in such a
            -- second, so its count shows the capacity (a window average would mix in the quiet seconds when
            -- the fleet held it back; a second without 429s, such as one before a storm began, shows only demand).
-           countIf(error_class != 'rate_limited') OVER (PARTITION BY endpoint_id, second) AS accepted_in_second,
-           countIf(error_class = 'rate_limited') OVER (PARTITION BY endpoint_id, second) AS limited_in_second
+           countIf(in_window AND error_class != 'rate_limited') OVER (PARTITION BY endpoint_id, second) AS accepted_in_second,
+           countIf(in_window AND error_class = 'rate_limited') OVER (PARTITION BY endpoint_id, second) AS limited_in_second
     FROM attempts
-    WHERE ts > {since:DateTime64(3)} AND ts <= {now:DateTime64(3)} AND error_class != 'client_abort'
+    WHERE ts > {lookback_since:DateTime64(3)} AND ts <= {now:DateTime64(3)} AND error_class != 'client_abort'
   )
   GROUP BY endpoint_id`;
+
+/** How far back a streak of successes is counted. */
+export const STREAK_LOOKBACK_S = 60;
 
 interface WindowRow {
   endpoint_id: string;
   provider: string;
   model: string;
   requests: string;
+  streak: string;
   ok: string;
   failed: string;
   limited: string;
@@ -57,40 +70,23 @@ interface WindowRow {
   limited_recent: string;
 }
 
-// Attempts since each endpoint's latest failure, looking further back than the window: an endpoint held
-// at its probe share gets a few attempts a minute, and the successes that show it back would otherwise
-// have to fall inside one window together (a recovery seen 20-30 s late in the drills).
-const STREAK_SQL = `
-  SELECT endpoint_id, any(provider) AS provider, any(model) AS model,
-         if(countIf(${FAILED}) = 0, count(), minIf(rn, ${FAILED}) - 1) AS streak
-  FROM (
-    SELECT endpoint_id, provider, model, error_class, row_number() OVER (PARTITION BY endpoint_id ORDER BY ts DESC) AS rn
-    FROM attempts
-    WHERE ts > {since:DateTime64(3)} AND ts <= {now:DateTime64(3)} AND error_class != 'client_abort'
-  )
-  GROUP BY endpoint_id`;
-
-/** How far back a streak of successes is counted. */
-export const STREAK_LOOKBACK_S = 60;
-
 const finite = (x: number | undefined): number | null => (x === undefined || !Number.isFinite(x) ? null : x);
 
-/** The window's figures for every endpoint with attempts in it, and a streak (only) for those with attempts
- * in the lookback alone. */
+/** The window's figures for every endpoint with attempts in the lookback (zero counts when none in the window). */
 export async function readWindow(ch: ClickHouseClient, now: number, windowS: number, sample: number, latencySample: number): Promise<WindowStats[]> {
-  const [rows, streaks] = await Promise.all([
-    queryRows<WindowRow>(ch, WINDOW_SQL, { since: dateTime64(now - windowS * 1000), now: dateTime64(now), sample, latency_sample: latencySample }),
-    queryRows<{ endpoint_id: string; provider: string; model: string; streak: string }>(ch, STREAK_SQL, { since: dateTime64(now - Math.max(windowS, STREAK_LOOKBACK_S) * 1000), now: dateTime64(now) }),
-  ]);
-  const streakOf = new Map(streaks.map((r) => [r.endpoint_id, Number(r.streak)]));
-  const inWindow = new Set(rows.map((r) => r.endpoint_id));
-  const quiet = streaks.filter((r) => !inWindow.has(r.endpoint_id)).map((r) => ({ ...emptyWindow(r.endpoint_id, r.provider, r.model), streak: Number(r.streak) }));
-  return rows.map((r): WindowStats => ({
+  const rows = await queryRows<WindowRow>(ch, WINDOW_SQL, {
+    since: dateTime64(now - windowS * 1000),
+    lookback_since: dateTime64(now - Math.max(windowS, STREAK_LOOKBACK_S) * 1000),
+    now: dateTime64(now),
+    sample,
+    latency_sample: latencySample,
+  });
+  return rows.map((r) => ({
     endpoint_id: r.endpoint_id,
     provider: r.provider,
     model: r.model,
     requests: Number(r.requests),
-    streak: streakOf.get(r.endpoint_id) ?? 0,
+    streak: Number(r.streak),
     ok: Number(r.ok),
     failed: Number(r.failed),
     limited: Number(r.limited),
@@ -105,15 +101,8 @@ export async function readWindow(ch: ClickHouseClient, now: number, windowS: num
     limited_recent: Number(r.limited_recent),
     attempts_window: Number(r.attempts_window),
     limited_window: Number(r.limited_window),
-  })).concat(quiet);
+  }));
 }
-
-/** An endpoint without attempts in the window. */
-export const emptyWindow = (endpoint_id: string, provider: string, model: string): WindowStats => ({
-  endpoint_id, provider, model, requests: 0, streak: 0, ok: 0, failed: 0, limited: 0, by_class: {},
-  latency_p50_ms: null, latency_p95_ms: null, ttft_p50_ms: null, ttft_p95_ms: null, tokens_per_second: null,
-  peak_accepted_per_s: 0, limited_recent: 0, recent: 0, attempts_window: 0, limited_window: 0,
-});
 
 const uptime = (m: number) => `if(sumIf(successes + failures, minute >= {now:DateTime} - INTERVAL ${m} MINUTE) = 0, NULL,
   sumIf(successes, minute >= {now:DateTime} - INTERVAL ${m} MINUTE) / sumIf(successes + failures, minute >= {now:DateTime} - INTERVAL ${m} MINUTE))`;
