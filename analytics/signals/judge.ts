@@ -88,6 +88,9 @@ function slowness(value: number | null, own: number | null, peer: number | null,
 /** Above this 429 share the endpoint is refusing nearly everything: an outage (its status says so), not a capacity to learn. */
 const CAPACITY_MAX_LIMITED = 0.9;
 
+/** The 429 share of its attempts in the last seconds or so: whether it is refusing now. */
+const latestLimited = (w: WindowStats) => (w.recent === 0 ? 0 : w.limited_recent / w.recent);
+
 type Verdict = { status: 'healthy' | 'degraded' | 'down'; reason: string; cause?: Cause } | undefined;
 
 /** Latest attempts in a row without a failure that show an unhealthy endpoint answering again. */
@@ -111,6 +114,9 @@ function verdict(w: WindowStats, own: { ttft: number | null; latency: number | n
   // Under a learned cap, 429s short of a storm are its capacity being found again (the cap follows them):
   // holding the endpoint at its probe share as well would waste the capacity it has.
   if (limited >= cfg.rateLimitedRate && (!capped || limited > CAPACITY_MAX_LIMITED)) return { status: 'degraded', cause: 'rate_limited', reason: `${pct(limited)} of the last ${w.requests} attempts answered 429` };
+  // A storm shows first in the latest seconds: the sample still holds the answers from before it began, and
+  // under a cap (one learned at its onset, from those answers) it would take the sample many seconds to pass 90%.
+  if (w.recent >= cfg.minRequests && latestLimited(w) > CAPACITY_MAX_LIMITED) return { status: 'degraded', cause: 'rate_limited', reason: `${pct(latestLimited(w))} of its ${w.recent} latest attempts answered 429` };
   const ttft = slowness(w.ttft_p50_ms, own.ttft, peers.ttft_p50_ms, cfg.slowFactor);
   if (ttft !== undefined) return { status: 'degraded', cause: 'slow', reason: `time to first token ${Math.round(w.ttft_p50_ms!)} ms, ${ttft.toFixed(1)}× its baseline and peers` };
   const lat = slowness(w.latency_p50_ms, own.latency, peers.latency_p50_ms, cfg.slowFactor);
@@ -127,10 +133,9 @@ function learnCap(w: WindowStats, prevCap: number | null, held: boolean, cfg: Si
   const limitedShare = w.attempts_window === 0 ? 0 : w.limited_window / w.attempts_window;
   // The last seconds decide whether it is refusing nearly everything now: the window can still hold the
   // successes from before a storm began, and a cap learned from those would outlive the storm.
-  const latestLimited = w.recent === 0 ? 0 : w.limited_recent / w.recent;
   // While held (down, degraded) its traffic is what the routers allow it, not what it can take: nothing to learn.
   // And only while 429s are still coming: a window that merely remembers them says nothing of capacity now.
-  if (!held && w.limited_recent > 0 && w.attempts_window >= cfg.minRequests && limitedShare >= cfg.capTrigger && limitedShare <= CAPACITY_MAX_LIMITED && latestLimited <= CAPACITY_MAX_LIMITED) {
+  if (!held && w.limited_recent > 0 && w.attempts_window >= cfg.minRequests && limitedShare >= cfg.capTrigger && limitedShare <= CAPACITY_MAX_LIMITED && latestLimited(w) <= CAPACITY_MAX_LIMITED) {
     // Its best saturated second (one that also answered 429): demand exceeded its capacity then, and
     // averages would mix in the seconds when the fleet held it back. Replaces (not lowers) the previous cap, so a
     // quiet stretch cannot ratchet it down.
@@ -150,8 +155,12 @@ export function judge(w: WindowStats, long: LongStats, peers: Peers, prev: Judge
   const prevStatus = prev?.status ?? 'healthy';
   const own = { ttft: long.baseline_ttft_p50_ms ?? prev?.ttftNormal ?? null, latency: long.baseline_latency_p50_ms ?? prev?.latencyNormal ?? null };
   const held = isHeld(prevStatus);
-  const cap = learnCap(w, prev?.cap ?? null, held, cfg);
-  const v = verdict(w, own, peers, held, prev?.cause ?? null, cap !== null, cfg);
+  const learned = learnCap(w, prev?.cap ?? null, held, cfg);
+  const v = verdict(w, own, peers, held, prev?.cause ?? null, learned !== null, cfg);
+  // Under a cap only a storm (nearly every attempt refused) gives a 429 verdict, and a storm is an outage:
+  // a cap learned at its onset, from the last seconds that still answered, would hold the endpoint below
+  // its capacity long after the storm.
+  const cap = v?.cause === 'rate_limited' ? null : learned;
   const normal = v?.status === 'healthy' && prevStatus === 'healthy' && w.requests >= cfg.minRequests;
   const base = {
     error_rate: errorRate(w),

@@ -109,6 +109,23 @@ describe('learned traffic cap', () => {
     expect(judge(win({ attempts_window: 100, limited_window: 95, requests: 50, limited: 48, ok: 2 }), NO_LONG, NO_PEERS, state({ cap: 3 }), cfg, T).status).toBe('degraded');
   });
 
+  it('a storm forgets a cap learned before it, so the endpoint comes back at full weight', () => {
+    // The storm's onset: the window still holds answers from before, so a cap was learned from them.
+    const onset = judge(win({ attempts_window: 100, limited_window: 40, requests: 50, limited: 20, ok: 30, limited_recent: 5, recent: 10 }), NO_LONG, NO_PEERS, state(), cfg, T);
+    expect(onset).toMatchObject({ status: 'healthy', cap: 9 * cfg.capMargin });
+    const storm = judge(win({ attempts_window: 100, limited_window: 95, requests: 50, limited: 48, ok: 2, limited_recent: 10, recent: 10 }), NO_LONG, NO_PEERS, onset, cfg, T + 1000);
+    expect(storm).toMatchObject({ status: 'degraded', cause: 'rate_limited', cap: null });
+    // The sample still holds the answers from before the storm, but its latest seconds refuse everything:
+    // a storm now, not a capacity being found, and it need not wait for the sample to pass 90%.
+    const early = judge(win({ attempts_window: 100, limited_window: 50, requests: 50, limited: 25, ok: 25, limited_recent: 10, recent: 10 }), NO_LONG, NO_PEERS, state({ cap: 3 }), cfg, T);
+    expect(early).toMatchObject({ status: 'degraded', cause: 'rate_limited', cap: null });
+    expect(early.reason).toBe('100% of its 10 latest attempts answered 429');
+    // Too few latest attempts to call it a storm: under the cap, the 429s move the cap.
+    expect(judge(win({ attempts_window: 100, limited_window: 50, requests: 50, limited: 25, ok: 25, limited_recent: 3, recent: 3 }), NO_LONG, NO_PEERS, state({ cap: 3 }), cfg, T)).toMatchObject({ status: 'healthy', cap: 3 });
+    // Errors and slowness say nothing against its capacity: a cap stays through them.
+    expect(judge(win({ attempts_window: 100, limited_window: 1, requests: 50, limited: 1, ok: 24, failed: 25 }), NO_LONG, NO_PEERS, state({ cap: 3 }), cfg, T)).toMatchObject({ status: 'down', cap: 3 });
+  });
+
   it('learns nothing from a storm that refuses nearly everything: that is an outage, and the status says so', () => {
     const storm = judge(win({ attempts_window: 100, limited_window: 95, requests: 50, limited: 48, ok: 2 }), NO_LONG, NO_PEERS, state(), cfg, T);
     expect(storm.cap).toBeNull();
