@@ -3,17 +3,14 @@
 // into one insert per table, and every contributor waits for that insert before committing its offsets.
 import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
-
-type Row = Record<string, unknown>;
+import { insertRows, type Rows } from './rows.ts';
 
 export interface InsertObserver {
   onInsert(table: string, rows: number, seconds: number): void;
   onInsertError(table: string): void;
 }
 
-interface Group {
-  requests: Row[];
-  attempts: Row[];
+interface Group extends Rows {
   done: Promise<void>;
   resolve: () => void;
   reject: (err: unknown) => void;
@@ -31,7 +28,7 @@ export class Coalescer {
     private readonly observer: InsertObserver,
   ) {}
 
-  add(requests: Row[], attempts: Row[]): Promise<void> {
+  add({ requests, attempts }: Rows): Promise<void> {
     if (requests.length + attempts.length === 0) return Promise.resolve();
     let g = this.group;
     if (!g) {
@@ -42,8 +39,8 @@ export class Coalescer {
       this.group = g;
       this.timer = setTimeout(() => void this.flush(), this.opts.lingerMs);
     }
-    g.requests.push(...requests);
-    g.attempts.push(...attempts);
+    for (const r of requests) g.requests.push(r);
+    for (const a of attempts) g.attempts.push(a);
     const done = g.done;
     if (g.requests.length + g.attempts.length >= this.opts.maxRows) void this.flush();
     return done;
@@ -64,7 +61,7 @@ export class Coalescer {
         for (let attempt = 1; ; attempt++) {
           const t0 = performance.now();
           try {
-            await this.client.insert({ table, values: rows, format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: `${token}:${table}`, deduplicate_blocks_in_dependent_materialized_views: 1 } });
+            await insertRows(this.client, table, rows, { insert_deduplication_token: `${token}:${table}`, deduplicate_blocks_in_dependent_materialized_views: 1 });
             this.observer.onInsert(table, rows.length, (performance.now() - t0) / 1000);
             break;
           } catch (err) {

@@ -13,7 +13,7 @@ import { REPLAY_HEADER } from '../telemetry/kafka-sink.ts';
 import { dateTime64 as dateTime, queryRows } from '../analytics/clickhouse.ts';
 import { Coalescer, type InsertObserver } from './coalescer.ts';
 import { reconcileUsage } from '../analytics/reconcile.ts';
-import { splitRows, type KafkaOrigin } from './rows.ts';
+import { toRows, type KafkaOrigin } from './rows.ts';
 
 export interface ConsumerOptions {
   groupId: string;
@@ -164,15 +164,19 @@ export class IngestConsumer {
     const stored = await this.alreadyStored(replayed);
     const keep = events.map((e) => !stored.has(e.event_id));
     skipped += stored.size;
-    const { requests, attempts } = splitRows(events.filter((_, i) => keep[i]), origins.filter((_, i) => keep[i]));
+    const kept = events.filter((_, i) => keep[i]);
+    const keptOrigins = origins.filter((_, i) => keep[i]);
 
     await this.deadLetter(poison);
     await heartbeat();
-    await this.coalescer.add(requests, attempts);
+    await this.coalescer.add(toRows(kept, keptOrigins));
     // What is now in ClickHouse raises the marks, so a re-delivery in this session is skipped too.
-    for (const r of requests) hw.requests = Math.max(hw.requests, r.kafka_offset_next as number);
-    for (const a of attempts) hw.attempts = Math.max(hw.attempts, a.kafka_offset_next as number);
-    this.ingested += requests.length + attempts.length;
+    kept.forEach((e, i) => {
+      const next = keptOrigins[i].offset + 1;
+      if (e.kind === 'request') hw.requests = Math.max(hw.requests, next);
+      else hw.attempts = Math.max(hw.attempts, next);
+    });
+    this.ingested += kept.length;
     if (skipped > 0) {
       this.duplicates += skipped;
       this.observer.onDuplicate(skipped);

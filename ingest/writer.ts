@@ -5,7 +5,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '../core/logger.ts';
 import type { MemoryBus } from '../telemetry/bus.ts';
 import type { TelemetryEvent } from '../telemetry/event.ts';
-import { splitRows } from './rows.ts';
+import { insertRows, toRows } from './rows.ts';
 
 export interface WriterOptions {
   batchMax: number;
@@ -70,7 +70,7 @@ export class IngestWriter {
 
   private async writeBatch(batch: TelemetryEvent[]): Promise<void> {
     if (batch.length === 0) return;
-    const { requests, attempts } = splitRows(batch);
+    const { requests, attempts } = toRows(batch);
     const token = `${batch[0].event_id}:${batch[batch.length - 1].event_id}:${batch.length}`;
     // Attempts before requests: a request row that can be read implies its attempts can (generation records).
     for (const [table, rows] of [['attempts', attempts], ['requests', requests]] as const) {
@@ -78,7 +78,7 @@ export class IngestWriter {
       for (let attempt = 0; ; attempt++) {
         const t0 = performance.now();
         try {
-          await this.client.insert({ table, values: rows, format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: `${token}:${table}` } });
+          await insertRows(this.client, table, rows, { insert_deduplication_token: `${token}:${table}` });
           this.observer?.onInsert(table, rows.length, (performance.now() - t0) / 1000);
           this.written += rows.length;
           break;

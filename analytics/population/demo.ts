@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Catalog } from '../../catalog/catalog.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { KeyStore } from '../../router/auth/key-store.ts';
-import { splitRows } from '../../ingest/rows.ts';
+import { insertRows, toRows } from '../../ingest/rows.ts';
 import { queryRows } from '../clickhouse.ts';
 import { simulatePopulation, type Population } from './simulate.ts';
 
@@ -51,9 +51,9 @@ export class Demo {
       launches: [{ model: 'z-ai/glm-4.6', day: Math.floor(this.opts.days / 3) }],
       priceChanges: [{ model: 'moonshotai/kimi-k2', day: Math.floor((this.opts.days * 3) / 4), factor: 0.4 }],
     });
-    const { requests } = splitRows(pop.events);
+    const { requests } = toRows(pop.events);
     for (let i = 0; i < requests.length && !this.stopped; i += 50_000) {
-      await this.deps.clickhouse.insert({ table: 'requests', values: requests.slice(i, i + 50_000), format: 'JSONEachRow' });
+      await insertRows(this.deps.clickhouse, 'requests', requests.slice(i, i + 50_000));
       this.backfilled = Math.min(requests.length, i + 50_000);
       this.deps.log.info(`demo backfill: ${this.backfilled.toLocaleString('en')} of ${requests.length.toLocaleString('en')} requests (${Math.round((100 * this.backfilled) / requests.length)}%)`);
     }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulatePopulation } from '../../analytics/population/simulate.ts';
 import { CATEGORIES } from '../../router/classify.ts';
-import { splitRows } from '../../ingest/rows.ts';
+import { insertEvents } from '../../ingest/rows.ts';
 import type { Service } from '../../service/server.ts';
 import { startTestService } from '../helpers/service.ts';
 
@@ -21,7 +21,7 @@ beforeAll(async () => {
     catalog: first.catalog, models: ['openai/gpt-4o-mini', 'deepseek/deepseek-chat', 'moonshotai/kimi-k2', 'qwen/qwen3-235b-a22b'],
     seed: 3, accounts: 200, days: 21, endMs: Date.now() - 3_600_000,
   });
-  await first.clickhouse!.insert({ table: 'requests', values: splitRows(pop.events).requests, format: 'JSONEachRow' });
+  await insertEvents(first.clickhouse!, pop.events);
   await first.close();
   s = await startTestService({ DATA_DIR });
 }, 120_000);

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulatePopulation, SIM_CATEGORIES, type Population } from '../../analytics/population/simulate.ts';
 import { kendallTau, scores, tally } from '../../analytics/preference/bradley-terry.ts';
-import { splitRows } from '../../ingest/rows.ts';
+import { insertEvents } from '../../ingest/rows.ts';
 import type { Service } from '../../service/server.ts';
 import { startTestService } from '../helpers/service.ts';
 import { addWeeks, flows, mondayOf, outcomes, retention, weeklyMains } from '../helpers/revealed-oracle.ts';
@@ -26,8 +26,7 @@ beforeAll(async () => {
     catalog: s.catalog, models: MODELS, seed: 42, accounts: ACCOUNTS, days: 56, endMs: Date.now() - 3_600_000,
     launches: [{ model: 'z-ai/glm-4.6', day: 14 }], priceChanges: [{ model: CUT, day: 42, factor: 0.3 }],
   });
-  const { requests } = splitRows(pop.events);
-  for (let i = 0; i < requests.length; i += 100_000) await s.clickhouse!.insert({ table: 'requests', values: requests.slice(i, i + 100_000), format: 'JSONEachRow' });
+  await insertEvents(s.clickhouse!, pop.events, 100_000);
   const cut = pop.priceChanges[0];
   const endpoint = [...s.catalog.model(CUT)!.endpoints].sort((a, b) => a.pricePrompt + a.priceCompletion - (b.pricePrompt + b.priceCompletion))[0];
   await s.clickhouse!.insert({

@@ -13,7 +13,7 @@ import { readWindow, STREAK_LOOKBACK_S } from '../../analytics/signals/queries.t
 import { loadCatalog, type Endpoint } from '../../catalog/catalog.ts';
 import { loadConfig } from '../../core/config.ts';
 import { attemptEvent } from '../../router/events.ts';
-import { splitRows } from '../../ingest/rows.ts';
+import { insertEvents } from '../../ingest/rows.ts';
 import type { ErrorClass } from '../../telemetry/event.ts';
 
 const cfg = loadConfig({}).signals;
@@ -28,7 +28,7 @@ async function attempts(e: Endpoint, list: [secondsAgo: number, cls: ErrorClass]
       status: cls === 'none' ? 200 : 500, errorClass: cls, latencyMs: 100, ttftMs: cls === 'none' ? 50 : 0, tokensPrompt: 10, tokensCompletion: cls === 'none' ? 5 : 0, costUsd: 0,
     }),
   );
-  await ch.insert({ table: 'attempts', values: splitRows(events).attempts, format: 'JSONEachRow' });
+  await insertEvents(ch, events);
 }
 
 beforeAll(async () => {
