@@ -115,8 +115,10 @@ function verdict(w: WindowStats, own: { ttft: number | null; latency: number | n
   // holding the endpoint at its probe share as well would waste the capacity it has.
   if (limited >= cfg.rateLimitedRate && (!capped || limited > CAPACITY_MAX_LIMITED)) return { status: 'degraded', cause: 'rate_limited', reason: `${pct(limited)} of the last ${w.requests} attempts answered 429` };
   // A storm shows first in the latest seconds: the sample still holds the answers from before it began, and
-  // under a cap (one learned at its onset, from those answers) it would take the sample many seconds to pass 90%.
-  if (w.recent >= cfg.minRequests && latestLimited(w) > CAPACITY_MAX_LIMITED) return { status: 'degraded', cause: 'rate_limited', reason: `${pct(latestLimited(w))} of its ${w.recent} latest attempts answered 429` };
+  // under a cap (one learned at its onset, from those answers) it would take the sample many seconds to pass
+  // 90%. Every latest attempt refused, not 90%: an endpoint at its capacity still accepts some each second,
+  // and at 90% a capacity drill under load was once taken for a storm (its cap forgotten, then relearned at 0.1/s).
+  if (w.recent >= cfg.minRequests && w.limited_recent === w.recent) return { status: 'degraded', cause: 'rate_limited', reason: `all of its ${w.recent} latest attempts answered 429` };
   const ttft = slowness(w.ttft_p50_ms, own.ttft, peers.ttft_p50_ms, cfg.slowFactor);
   if (ttft !== undefined) return { status: 'degraded', cause: 'slow', reason: `time to first token ${Math.round(w.ttft_p50_ms!)} ms, ${ttft.toFixed(1)}× its baseline and peers` };
   const lat = slowness(w.latency_p50_ms, own.latency, peers.latency_p50_ms, cfg.slowFactor);

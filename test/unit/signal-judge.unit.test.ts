@@ -119,7 +119,9 @@ describe('learned traffic cap', () => {
     // a storm now, not a capacity being found, and it need not wait for the sample to pass 90%.
     const early = judge(win({ attempts_window: 100, limited_window: 50, requests: 50, limited: 25, ok: 25, limited_recent: 10, recent: 10 }), NO_LONG, NO_PEERS, state({ cap: 3 }), cfg, T);
     expect(early).toMatchObject({ status: 'degraded', cause: 'rate_limited', cap: null });
-    expect(early.reason).toBe('100% of its 10 latest attempts answered 429');
+    expect(early.reason).toBe('all of its 10 latest attempts answered 429');
+    // At its capacity some latest attempts are still accepted: the cap moves, not the status.
+    expect(judge(win({ attempts_window: 100, limited_window: 50, requests: 50, limited: 25, ok: 25, limited_recent: 19, recent: 20 }), NO_LONG, NO_PEERS, state({ cap: 3 }), cfg, T)).toMatchObject({ status: 'healthy' });
     // Too few latest attempts to call it a storm: under the cap, the 429s move the cap.
     expect(judge(win({ attempts_window: 100, limited_window: 50, requests: 50, limited: 25, ok: 25, limited_recent: 3, recent: 3 }), NO_LONG, NO_PEERS, state({ cap: 3 }), cfg, T)).toMatchObject({ status: 'healthy', cap: 3 });
     // Errors and slowness say nothing against its capacity: a cap stays through them.
