@@ -87,13 +87,10 @@ export async function insertRows(client: ClickHouseClient, table: Table, lines: 
 }
 
 /** Events written straight into the raw tables, attempts first (as ingest does): backfills and tests. */
-export async function insertEvents(client: ClickHouseClient, events: readonly TelemetryEvent[], chunk = 50_000, onChunk?: (done: number, total: number) => void): Promise<void> {
+export async function insertEvents(client: ClickHouseClient, events: readonly TelemetryEvent[], chunk = 50_000): Promise<void> {
   const rows = toRows(events);
   for (const table of ['attempts', 'requests'] as const) {
     const lines = rows[table];
-    for (let i = 0; i < lines.length; i += chunk) {
-      await insertRows(client, table, lines.slice(i, i + chunk));
-      if (table === 'requests') onChunk?.(Math.min(lines.length, i + chunk), lines.length);
-    }
+    for (let i = 0; i < lines.length; i += chunk) await insertRows(client, table, lines.slice(i, i + chunk));
   }
 }
