@@ -4,6 +4,7 @@
 // JSON (bench/ingest/stages.ts).
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { dateTime64 } from '../analytics/clickhouse.ts';
 import type { TSchema } from '@sinclair/typebox';
 import { AttemptEventSchema, RequestEventSchema, type AttemptEvent, type RequestEvent, type TelemetryEvent } from '../telemetry/event.ts';
 
@@ -29,14 +30,15 @@ const text: Field = (s: string) => (SPECIAL.test(s) ? s.replace(/[\\\t\n\r]/g, (
 const number: Field = (n: number) => String(n);
 const bool: Field = (b: boolean) => (b ? 'true' : 'false');
 
-// Events of a batch fall within a few seconds: the date and time up to the second is formatted once per second.
+// The time as dateTime64 writes it; events of a batch fall within a few seconds, so the part up to the
+// second is formatted once per second.
 let cachedSecond = NaN;
 let cachedPrefix = '';
 const dateTime: Field = (ms: number) => {
   const second = Math.floor(ms / 1000);
   if (second !== cachedSecond) {
     cachedSecond = second;
-    cachedPrefix = new Date(second * 1000).toISOString().slice(0, 19).replace('T', ' ');
+    cachedPrefix = dateTime64(second * 1000).slice(0, 19);
   }
   return `${cachedPrefix}.${String(ms - second * 1000).padStart(3, '0')}`;
 };
