@@ -62,13 +62,12 @@ export class KafkaSink implements TelemetrySink {
     this.loop ??= this.run();
   }
 
-  /** Send or spool everything queued, then disconnect. */
+  /** Send everything queued and spooled (or spool it when the broker is away), then disconnect. */
   async stop(): Promise<void> {
     this.running = false;
     await this.loop;
     await this.connecting;
-    if (this.connected && this.spool.batches > 0) await this.replaySpool();
-    while (this.bus.depth > 0) await this.deliver(this.toMessages(this.bus.take(this.opts.batchMax)));
+    while (this.bus.depth > 0 || (this.connected && this.spool.batches > 0)) await this.deliver(this.toMessages(this.bus.take(this.opts.batchMax)));
     if (this.connected) await this.producer.disconnect().catch(() => undefined);
   }
 
@@ -115,12 +114,13 @@ export class KafkaSink implements TelemetrySink {
       .finally(() => (this.connecting = undefined));
   }
 
-  private async send(messages: SpooledMessage[], replay: boolean): Promise<void> {
+  private async send(replayed: SpooledMessage[], live: SpooledMessage[]): Promise<void> {
+    const headers = { [REPLAY_HEADER]: '1' };
     await this.producer.send({
       topic: this.opts.topic,
       acks: -1,
       compression: CompressionTypes.GZIP,
-      messages: messages.map((m) => ({ key: m.key, value: m.value, headers: replay ? { [REPLAY_HEADER]: '1' } : undefined })),
+      messages: [...replayed.map((m) => ({ key: m.key, value: m.value, headers })), ...live.map((m) => ({ key: m.key, value: m.value }))],
     });
   }
 
@@ -138,48 +138,44 @@ export class KafkaSink implements TelemetrySink {
     }
   }
 
-  /** Send a batch, or spool it when the broker is away or earlier batches still wait in the spool. */
-  private async deliver(messages: SpooledMessage[]): Promise<void> {
-    if (messages.length === 0) return;
-    // Spooled batches go first, so the broker sees events in the order they happened.
-    if (this.connected && this.spool.batches === 0) {
-      try {
-        await this.send(messages, false);
-        this.sent += countEvents(messages);
-        return;
-      } catch (err) {
-        this.brokerFailed(err);
+  /**
+   * Send a live batch, or spool it when the broker is away. While the spool holds batches, its oldest
+   * rides in front of the live one in the same request: the broker sees events in the order they happened,
+   * and the spool drains at one batch per send however deep the live queue is (waiting for a quiet queue
+   * before replaying left a sustained load spooling everything it emitted).
+   */
+  private async deliver(live: SpooledMessage[]): Promise<void> {
+    if (this.connected) {
+      const oldest = this.spool.oldest();
+      const replayed = oldest === undefined ? [] : this.spool.read(oldest);
+      if (live.length > 0 || replayed.length > 0) {
+        try {
+          await this.send(replayed, live);
+          if (oldest !== undefined) {
+            this.spool.remove(oldest);
+            this.replayed += countEvents(replayed);
+          }
+          this.sent += countEvents(replayed) + countEvents(live);
+          return;
+        } catch (err) {
+          this.brokerFailed(err);
+        }
       }
     }
-    this.toSpool(messages);
-  }
-
-  private async replaySpool(): Promise<void> {
-    for (const name of this.spool.files()) {
-      if (!this.connected || this.bus.depth >= this.opts.batchMax * 4) return; // keep the live queue moving too
-      const messages = this.spool.read(name);
-      try {
-        await this.send(messages, true);
-      } catch (err) {
-        this.brokerFailed(err);
-        return;
-      }
-      this.spool.remove(name);
-      this.sent += countEvents(messages);
-      this.replayed += countEvents(messages);
-    }
+    if (live.length > 0) this.toSpool(live);
   }
 
   private async run(): Promise<void> {
     while (this.running) {
       this.tryConnect();
-      if (this.connected && this.spool.batches > 0) await this.replaySpool();
-      if (this.bus.depth === 0) {
+      const replaying = this.connected && this.spool.batches > 0;
+      if (this.bus.depth === 0 && !replaying) {
         await Promise.race([this.bus.whenNotEmpty(), sleep(100)]);
         continue;
       }
-      // Linger briefly so batches are large and compress well, unless a full batch is already waiting.
-      if (this.bus.depth < this.opts.batchMax) await sleep(this.opts.lingerMs);
+      // Linger briefly so batches are large and compress well, unless a full batch is already waiting
+      // (or a spooled one is, which is sent at once).
+      if (!replaying && this.bus.depth < this.opts.batchMax) await sleep(this.opts.lingerMs);
       await this.deliver(this.toMessages(this.bus.take(this.opts.batchMax)));
     }
   }

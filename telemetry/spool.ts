@@ -37,6 +37,11 @@ export class DiskSpool {
       .sort();
   }
 
+  /** The oldest batch's name (batches are kept in the order they were written). */
+  oldest(): string | undefined {
+    return this.sizes.keys().next().value;
+  }
+
   get batches(): number {
     return this.sizes.size;
   }
