@@ -22,6 +22,8 @@ export interface Config {
   port: number;
   dataDir: string;
   logLevel: string;
+  /** Nice value for the embedded service's threads other than the request path's (0: leave them). */
+  backgroundNice: number;
   clickhouseUrl: string | undefined;
   kafkaBrokers: readonly string[] | undefined;
   devKey: string | undefined;
@@ -201,6 +203,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
     port: r.int('PORT', 8080, 0, 65535),
     dataDir: resolve(r.str('DATA_DIR', './data')),
     logLevel: r.oneOf('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    backgroundNice: r.int('BACKGROUND_NICE', 10, 0, 19),
     clickhouseUrl: r.url('CLICKHOUSE_URL'),
     kafkaBrokers,
     devKey,

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadCatalog, type Catalog, type Endpoint } from '../catalog/catalog.ts';
 import type { Config } from '../core/config.ts';
+import { keepMainThreadFirst } from '../core/thread-priority.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
 import { Metrics } from '../core/metrics.ts';
 import { closeClickHouse, openClickHouse, queryRows, type ClickHouseClient } from '../analytics/clickhouse.ts';
@@ -240,6 +241,8 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
       },
     },
   });
+  // One process for every role: its background threads must not hold requests up (core/thread-priority.ts).
+  const stopPriority = role === 'all' ? keepMainThreadFirst(config.backgroundNice) : () => undefined;
   const address = await app.listen({ host: config.host, port: config.port });
   const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
   let demo: Demo | undefined;
@@ -287,6 +290,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     close: () =>
       (closing ??= (async () => {
         draining = true;
+        stopPriority();
         demo?.stop();
         warmup.stop();
         // Stop accepting and wait for in-flight requests. A connection whose request finishes during the

@@ -22,8 +22,11 @@ export function quantile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
-export async function openLoop(target: Target, rps: number, seconds: number, connections = 128): Promise<LoadResult> {
-  const pool = new Pool(target.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
+/** Connections to `target` that outlive one load phase (openLoop otherwise opens and closes its own). */
+export const keepAlivePool = (target: Target, connections = 128) => new Pool(target.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
+
+export async function openLoop(target: Target, rps: number, seconds: number, shared?: Pool): Promise<LoadResult> {
+  const pool = shared ?? keepAlivePool(target);
   const total = Math.round(rps * seconds);
   const lat = new Float64Array(total);
   let done = 0;
@@ -55,7 +58,7 @@ export async function openLoop(target: Target, rps: number, seconds: number, con
     tick();
   });
   const elapsed = (performance.now() - start) / 1000;
-  await pool.close();
+  if (!shared) await pool.close();
   lat.sort();
   return { sent: total, ok, errors, latenciesMs: lat, achievedRps: total / elapsed };
 }

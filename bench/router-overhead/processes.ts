@@ -1,0 +1,57 @@
+// The processes the router benchmarks drive: the zero-delay upstream, routers (embedded service, telemetry
+// into chDB) and the floor proxy, each its own node process, started and awaited by their printed URL.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Target } from './load.ts';
+
+export const KEY = 'bench-key-0123456789abcdef';
+
+export interface Started {
+  child: ChildProcess;
+  url: string;
+}
+
+function start(args: string[], env: Record<string, string>, marker: RegExp): Promise<Started> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const onData = (c: Buffer) => {
+      out += c.toString();
+      const m = marker.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1] });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start within 60 s:\n${out}`)), 60_000);
+    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}:\n${out}`)));
+  });
+}
+
+export const startUpstream = () => start(['bench/router-overhead/upstream.ts'], {}, /UPSTREAM (http:\/\/\S+)/);
+export const startFloor = (upstreamUrl: string) => start(['bench/router-overhead/floor.ts', upstreamUrl], {}, /FLOOR (http:\/\/\S+)/);
+
+/** The embedded service with the upstream as its one provider; `env` and `nodeArgs` add to its defaults. */
+export function startRouter(upstreamUrl: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Started> {
+  const dir = mkdtempSync(join(tmpdir(), 'sb-bench-'));
+  writeFileSync(join(dir, 'providers.json'), JSON.stringify({ providers: [{ name: 'openai', baseUrl: `${upstreamUrl}/openai` }] }));
+  const defaults = { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, SWITCHBOARD_DEV_KEY: KEY, SWITCHBOARD_CONFIG: join(dir, 'providers.json'), LOG_LEVEL: 'info', RATE_LIMIT_PER_MINUTE: '10000000' };
+  return start([...nodeArgs, 'service/main.ts'], { ...defaults, ...env }, /"url":"(http:\/\/[^"]+)"/);
+}
+
+const body = (model: string) => JSON.stringify({ model, messages: [{ role: 'user', content: 'benchmark request' }], max_tokens: 16 });
+export const directTarget = (upstreamUrl: string): Target => ({ origin: upstreamUrl, path: '/openai/v1/chat/completions', headers: { 'content-type': 'application/json' }, body: body('gpt-4o-mini') });
+export const floorTarget = (floorUrl: string): Target => ({ origin: floorUrl, path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, body: body('openai/gpt-4o-mini') });
+export const routedTarget = (routerUrl: string): Target => ({ origin: routerUrl, path: '/v1/chat/completions', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body: body('openai/gpt-4o-mini') });
+
+/** Figures from one read of a router's /metrics (one read: prom-client resets the event-loop histogram on each). */
+export async function metrics<N extends string>(routerUrl: string, ...names: N[]): Promise<Record<N, number>> {
+  const text = await (await fetch(`${routerUrl}/metrics`)).text();
+  return Object.fromEntries(names.map((n) => [n, Number(new RegExp(`^${n} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN)])) as Record<N, number>;
+}
+
+export const metric = async (routerUrl: string, name: string) => (await metrics(routerUrl, name))[name];
