@@ -162,7 +162,12 @@ export class KafkaSink implements TelemetrySink {
         }
       }
     }
-    if (live.length > 0) this.toSpool(live);
+    if (live.length > 0) {
+      this.toSpool(live);
+      // Spooling is synchronous disk work: let requests run between batches, or a deep queue would hold
+      // the router's event loop for as long as it takes to write it all.
+      await new Promise<void>((r) => setImmediate(r));
+    }
   }
 
   private async run(): Promise<void> {
