@@ -30,6 +30,7 @@ export class Metrics {
   readonly consumerLag = new Gauge({ name: 'switchboard_ingest_consumer_lag', help: 'Messages behind the end of each partition', labelNames: ['partition'], registers: [this.registry] });
   readonly consumedBatch = new Histogram({ name: 'switchboard_ingest_batch_messages', help: 'Messages per consumed partition batch', buckets: [1, 10, 100, 1000, 10_000, 100_000], registers: [this.registry] });
   readonly deadLetters = new Counter({ name: 'switchboard_ingest_dead_letters_total', help: 'Messages sent to the DLQ, by reason kind', labelNames: ['reason'], registers: [this.registry] });
+  readonly telemetryInvalid = new Counter({ name: 'switchboard_telemetry_invalid_total', help: 'Embedded mode: events refused as invalid against the event contract (never written), by field', labelNames: ['reason'], registers: [this.registry] });
   readonly duplicatesSkipped = new Counter({ name: 'switchboard_ingest_duplicates_skipped_total', help: 'Messages already in ClickHouse (replays) skipped', registers: [this.registry] });
   readonly spoolBytes = new Gauge({ name: 'switchboard_telemetry_spool_bytes', help: 'Bytes of telemetry waiting in the disk spool', registers: [this.registry] });
   readonly spooledEvents = new Gauge({ name: 'switchboard_telemetry_spooled_total', help: 'Events written to the disk spool while the broker was away', registers: [this.registry] });
@@ -46,3 +47,6 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
   }
 }
+
+/** A validation reason as a metric label: its kind or field (before the colon), so label values stay few. */
+export const reasonLabel = (reason: string) => reason.split(':')[0].slice(0, 40);

@@ -16,6 +16,8 @@ export type FromWorker =
   | { type: 'insert'; table: string; rows: number; seconds: number }
   | { type: 'insert_error'; table: string }
   | { type: 'drop'; table: string; rows: number }
+  /** Events refused before writing: not valid against the event contract (`reason` names the field). */
+  | { type: 'invalid'; reason: string; events: number }
   | { type: 'progress'; written: number; dropped: number }
   | { type: 'stopped'; written: number; dropped: number }
   | { type: 'fatal'; message: string };

@@ -5,6 +5,11 @@ import type { MemoryBus } from '../telemetry/bus.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.ts';
 import type { WriterObserver } from './writer.ts';
 
+export interface WorkerIngestObserver extends WriterObserver {
+  /** Events the worker refused as invalid against the event contract (never written). */
+  onInvalid(reason: string, events: number): void;
+}
+
 const FORWARD_MS = 20;
 const FORWARD_MAX = 5000;
 
@@ -21,7 +26,7 @@ export class WorkerIngest {
   constructor(
     private readonly bus: MemoryBus,
     private readonly init: WorkerInit,
-    private readonly observer: WriterObserver,
+    private readonly observer: WorkerIngestObserver,
   ) {}
 
   async start(): Promise<void> {
@@ -40,6 +45,8 @@ export class WorkerIngest {
             return this.observer.onInsertError(m.table);
           case 'drop':
             return this.observer.onDrop(m.table, m.rows);
+          case 'invalid':
+            return this.observer.onInvalid(m.reason, m.events);
           case 'progress':
           case 'stopped':
             this.written = m.written;

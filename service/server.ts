@@ -11,7 +11,7 @@ import { loadCatalog, type Catalog, type Endpoint } from '../catalog/catalog.ts'
 import type { Config } from '../core/config.ts';
 import { keepMainThreadFirst } from '../core/thread-priority.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
-import { Metrics } from '../core/metrics.ts';
+import { Metrics, reasonLabel } from '../core/metrics.ts';
 import { closeClickHouse, openClickHouse, queryRows, type ClickHouseClient } from '../analytics/clickhouse.ts';
 import { migrate } from '../analytics/schema/migrate.ts';
 import { recordCatalog } from '../analytics/catalog-history.ts';
@@ -140,7 +140,10 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   } else {
     bus = new MemoryBus(config.telemetry.queueMax);
     sink = bus;
-    ingest = new WorkerIngest(bus, { clickhouseUrl: config.clickhouseUrl, dataDir: config.dataDir, ...config.telemetry, logLevel: config.logLevel }, insertObserver);
+    ingest = new WorkerIngest(bus, { clickhouseUrl: config.clickhouseUrl, dataDir: config.dataDir, ...config.telemetry, logLevel: config.logLevel }, {
+      ...insertObserver,
+      onInvalid: (reason, events) => metrics.telemetryInvalid.inc({ reason: reasonLabel(reason) }, events),
+    });
     await ingest.start();
   }
 
@@ -153,7 +156,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
         metrics.consumedBatch.observe(messages);
         metrics.consumerLag.set({ partition: String(partition) }, lag);
       },
-      onDeadLetter: (reason) => metrics.deadLetters.inc({ reason: reason.split(':')[0].slice(0, 40) }),
+      onDeadLetter: (reason) => metrics.deadLetters.inc({ reason: reasonLabel(reason) }),
       onDuplicate: (n) => metrics.duplicatesSkipped.inc(n),
     });
     await consumer.start();

@@ -36,8 +36,8 @@ export const chatBody = (model: string, extra: Record<string, unknown> = {}) => 
 export async function flushTelemetry(s: Service): Promise<void> {
   const deadline = Date.now() + 15_000;
   const ingest = s.ingest!;
-  while (s.bus.waiting > 0 || ingest.written < s.bus.accepted) {
-    if (Date.now() > deadline) throw new Error(`telemetry not flushed: waiting ${s.bus.waiting}, written ${ingest.written} of ${s.bus.accepted}`);
+  while (s.bus.waiting > 0 || ingest.written + ingest.dropped < s.bus.accepted) {
+    if (Date.now() > deadline) throw new Error(`telemetry not flushed: waiting ${s.bus.waiting}, written ${ingest.written} and dropped ${ingest.dropped} of ${s.bus.accepted}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }

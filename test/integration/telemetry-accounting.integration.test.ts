@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../analytics/clickhouse.ts';
 import type { Service } from '../../service/server.ts';
+import { requestEvent } from '../fixtures/events.ts';
 import { auth, chatBody, flushTelemetry, sseData, startTestService } from '../helpers/service.ts';
 
 let s: Service;
@@ -76,4 +77,21 @@ describe('telemetry accounting', () => {
     s.simulator!.faults.clear();
   });
 
+  it('an event that breaks the contract is refused before ClickHouse, counted by field, and the valid ones beside it are written', async () => {
+    const now = Date.now();
+    const good = requestEvent({ ts: now, generation_id: `gen-good-${now}` });
+    const nan = requestEvent({ ts: now, generation_id: `gen-nan-${now}`, tokens_prompt: Number.NaN });
+    const negative = requestEvent({ ts: now, generation_id: `gen-neg-${now}`, latency_ms: -5 });
+    const droppedBefore = s.ingest!.dropped;
+    for (const e of [nan, good, negative]) s.bus.emit(e);
+    await flushTelemetry(s);
+
+    const ids = [good, nan, negative].map((e) => e.generation_id);
+    const rows = await queryRows<{ generation_id: string }>(s.clickhouse!, 'SELECT generation_id FROM requests WHERE generation_id IN {ids:Array(String)}', { ids });
+    expect(rows.map((r) => r.generation_id)).toEqual([good.generation_id]);
+    expect(s.ingest!.dropped - droppedBefore).toBe(2);
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    expect(metrics).toMatch(/^switchboard_telemetry_invalid_total\{reason="\/tokens_prompt"\} 1$/m);
+    expect(metrics).toMatch(/^switchboard_telemetry_invalid_total\{reason="\/latency_ms"\} 1$/m);
+  });
 });
