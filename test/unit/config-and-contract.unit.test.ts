@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../core/config.ts';
-import { decodeEvent, decodeMessage, encodeEvents, validateEvent, type RequestEvent } from '../../telemetry/event.ts';
+import { decodeEvent, decodeMessage, encodeEvent, encodeEvents, validateEvent, type RequestEvent } from '../../telemetry/event.ts';
 import { RateLimiter } from '../../router/auth/rate-limit.ts';
 import { KeyStore, hashKey } from '../../router/auth/key-store.ts';
 import { classify } from '../../router/classify.ts';
@@ -92,6 +92,18 @@ describe('telemetry event contract', () => {
     const failed = requestEvent(id, Date.now(), { app: '', category: 'general', requestedModel: 'm', endpoint: undefined, attempts: 0, fallbackDepth: 0, feeUsd: 0 }, { ...outcome, status: 503, errorClass: 'circuit_open' });
     expect(validateEvent(failed)).toMatchObject({ ok: true });
     expect(failed.provider).toBe('');
+  });
+
+  it('the wire encoder writes what JSON.stringify would, escapes included, and a value breaking the contract as null', () => {
+    const odd = { ...sample, app: 'quote " back\\ tab\t line\n nul\u0000 lone \ud800 emoji 🚀 é', category: '' };
+    for (const e of [sample, odd]) {
+      expect(JSON.parse(encodeEvent(e))).toEqual(JSON.parse(JSON.stringify(e)));
+      expect(decodeEvent(encodeEvent(e))).toEqual({ ok: true, event: e });
+    }
+    const broken = decodeEvent(encodeEvent({ ...sample, tokens_prompt: Number.NaN }));
+    expect(broken).toMatchObject({ ok: false, reason: expect.stringMatching(/tokens_prompt/) });
+    const { streamed: _s, ...missing } = sample;
+    expect(decodeEvent(encodeEvent(missing as RequestEvent))).toMatchObject({ ok: false, reason: expect.stringMatching(/streamed/) });
   });
 
   it('a Kafka message carries events as NDJSON; a bad line is reported alone, a single line keeps its bytes', () => {
