@@ -1,7 +1,7 @@
 // The processes the router benchmarks drive: the zero-delay upstream, routers (embedded service, telemetry
 // into chDB) and the floor proxy, each its own node process, started and awaited by their printed URL.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Target } from './load.ts';
@@ -55,3 +55,21 @@ export async function metrics<N extends string>(routerUrl: string, ...names: N[]
 }
 
 export const metric = async (routerUrl: string, name: string) => (await metrics(routerUrl, name))[name];
+
+let ticksPerSecond: number | undefined;
+
+/**
+ * CPU time (ms) the main thread of process `pid` has used so far (Linux: /proc), or NaN elsewhere. Per
+ * request, it is a steadier figure than latency on a noisy machine: what each request costs the thread
+ * that serves them all.
+ */
+export function mainThreadCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond; // utime + stime
+  } catch {
+    return NaN;
+  }
+}

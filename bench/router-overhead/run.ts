@@ -5,8 +5,8 @@
 // Environment: BENCH_ROUTER_ENV (JSON of extra router environment), BENCH_ROUTER_NODE_ARGS (node flags for
 // the router, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
 import { parseArgs } from 'node:util';
-import { keepAlivePool, openLoop, quantile, saturate, type LoadResult } from './load.ts';
-import { directTarget, floorTarget, metric, metrics, routedTarget, startFloor, startRouter, startUpstream } from './processes.ts';
+import { keepAlivePool, openLoop, quantile, saturate, type LoadResult, type Target } from './load.ts';
+import { directTarget, floorTarget, mainThreadCpuMs, metric, metrics, routedTarget, startFloor, startRouter, startUpstream } from './processes.ts';
 
 const { values } = parseArgs({ options: { rps: { type: 'string', default: '2000' }, seconds: { type: 'string', default: '20' }, 'soak-seconds': { type: 'string', default: '0' } } });
 const RPS = Number(values.rps);
@@ -47,12 +47,19 @@ try {
 
   // Alternate halves so slow drift of the machine hits both sides alike.
   const half = SECONDS / 2;
+  const cpuMs = { floor: 0, router: 0 };
+  const measured = async (side: 'floor' | 'router', target: Target, pid: number) => {
+    const c0 = mainThreadCpuMs(pid);
+    const r = await openLoop(target, RPS, half, pools[side]);
+    cpuMs[side] += mainThreadCpuMs(pid) - c0;
+    return r;
+  };
   const d1 = await openLoop(direct, RPS, half, pools.direct);
-  const f1 = await openLoop(floored, RPS, half, pools.floor);
-  const r1 = await openLoop(routed, RPS, half, pools.router);
+  const f1 = await measured('floor', floored, floor.child.pid!);
+  const r1 = await measured('router', routed, router.child.pid!);
   const d2 = await openLoop(direct, RPS, half, pools.direct);
-  const f2 = await openLoop(floored, RPS, half, pools.floor);
-  const r2 = await openLoop(routed, RPS, half, pools.router);
+  const f2 = await measured('floor', floored, floor.child.pid!);
+  const r2 = await measured('router', routed, router.child.pid!);
   const merge = (a: LoadResult, b: LoadResult): LoadResult => {
     const l = new Float64Array(a.latenciesMs.length + b.latenciesMs.length);
     l.set(a.latenciesMs);
@@ -89,6 +96,8 @@ try {
   console.log(`router ${lag}`);
   console.log(`added    p50 ${f(R.p50 - D.p50)} ms  p99 ${f(R.p99 - D.p99)} ms   (ratio router/direct p50 ${(R.p50 / D.p50).toFixed(2)}, p99 ${(R.p99 / D.p99).toFixed(2)})`);
   console.log(`floor    p50 ${f(F.p50 - D.p50)} ms  p99 ${f(F.p99 - D.p99)} ms added by the stack alone (fastify + undici, no routing or telemetry)`);
+  const perRequestUs = (side: 'floor' | 'router') => (cpuMs[side] * 1000) / (RPS * SECONDS);
+  console.log(`main-thread CPU per request: floor ${perRequestUs('floor').toFixed(0)} µs, router ${perRequestUs('router').toFixed(0)} µs (ratio ${(perRequestUs('router') / perRequestUs('floor')).toFixed(2)})`);
   console.log(`saturation (64 concurrent, 5 s): direct ${satDirect.rps.toFixed(0)} req/s, floor ${satFloor.rps.toFixed(0)} req/s, router ${satRouter.rps.toFixed(0)} req/s (errors ${satRouter.errors}), ratio ${(satRouter.rps / satDirect.rps).toFixed(2)}`);
   console.log(`telemetry dropped by the router: ${await metric(routerUrl, 'switchboard_telemetry_dropped_total')}`);
   console.log(`router RSS ${rssStart.toFixed(0)} MB after warm-up → ${rssEnd.toFixed(0)} MB at end`);
