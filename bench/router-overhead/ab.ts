@@ -5,7 +5,7 @@
 // environment) and `--a-args=…`/`--b-args=…` (node flags, e.g. `--b-args=--max-semi-space-size=64`).
 // Usage: npx tsx bench/router-overhead/ab.ts [--rps 2000] [--seconds 5] [--rounds 5] [--a-env '{"BACKGROUND_NICE":"0"}'] [--b-env '{}']
 import { parseArgs } from 'node:util';
-import { keepAlivePool, openLoop, quantile, type LoadResult } from './load.ts';
+import { keepAlivePool, mergeResults, openLoop, quantile, type LoadResult } from './load.ts';
 import { metric, routedTarget, startRouter, startUpstream } from './processes.ts';
 
 const text = (d: string) => ({ type: 'string' as const, default: d });
@@ -31,7 +31,7 @@ try {
       console.log(`round ${round + 1}  ${s.name} ${fmt(r.latenciesMs)}  errors ${r.errors}`);
     }
   }
-  const merged = sides.map((s) => Float64Array.from(s.results.flatMap((r) => [...r.latenciesMs])).sort());
+  const merged = sides.map((s) => mergeResults(s.results).latenciesMs);
   console.log(`router a/b  ${new Date().toISOString()}  ${RPS} req/s, ${values.rounds} rounds of ${SECONDS} s per side, two embedded routers side by side`);
   for (const [i, s] of sides.entries()) {
     console.log(`${s.name} ${fmt(merged[i])}  telemetry dropped ${await metric(s.router.url, 'switchboard_telemetry_dropped_total')}`);

@@ -22,11 +22,11 @@ export function quantile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
-/** Connections to `target` that outlive one load phase (openLoop otherwise opens and closes its own). */
+/** Connections to `target` kept across load phases, as a real client's keep-alive pool would be: a fresh
+ * pool per phase measured its own ramp (1–2 s of queueing at the router) more than the steady rate. */
 export const keepAlivePool = (target: Target, connections = 128) => new Pool(target.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
 
-export async function openLoop(target: Target, rps: number, seconds: number, shared?: Pool): Promise<LoadResult> {
-  const pool = shared ?? keepAlivePool(target);
+export async function openLoop(target: Target, rps: number, seconds: number, pool: Pool): Promise<LoadResult> {
   const total = Math.round(rps * seconds);
   const lat = new Float64Array(total);
   let done = 0;
@@ -58,9 +58,21 @@ export async function openLoop(target: Target, rps: number, seconds: number, sha
     tick();
   });
   const elapsed = (performance.now() - start) / 1000;
-  if (!shared) await pool.close();
   lat.sort();
   return { sent: total, ok, errors, latenciesMs: lat, achievedRps: total / elapsed };
+}
+
+/** Several phases' results as one (latencies merged and sorted). */
+export function mergeResults(results: readonly LoadResult[]): LoadResult {
+  const latencies = new Float64Array(results.reduce((n, r) => n + r.latenciesMs.length, 0));
+  let at = 0;
+  for (const r of results) {
+    latencies.set(r.latenciesMs, at);
+    at += r.latenciesMs.length;
+  }
+  latencies.sort();
+  const sum = (f: (r: LoadResult) => number) => results.reduce((n, r) => n + f(r), 0);
+  return { sent: sum((r) => r.sent), ok: sum((r) => r.ok), errors: sum((r) => r.errors), latenciesMs: latencies, achievedRps: sum((r) => r.achievedRps) / results.length };
 }
 
 /** Closed loop: `concurrency` workers send back to back for `seconds`; returns requests per second. */

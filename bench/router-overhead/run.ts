@@ -5,7 +5,7 @@
 // Environment: BENCH_ROUTER_ENV (JSON of extra router environment), BENCH_ROUTER_NODE_ARGS (node flags for
 // the router, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
 import { parseArgs } from 'node:util';
-import { keepAlivePool, openLoop, quantile, saturate, type LoadResult, type Target } from './load.ts';
+import { keepAlivePool, mergeResults, openLoop, quantile, saturate, type LoadResult, type Target } from './load.ts';
 import { directTarget, floorTarget, mainThreadCpuMs, metric, metrics, routedTarget, startFloor, startRouter, startUpstream } from './processes.ts';
 
 const { values } = parseArgs({ options: { rps: { type: 'string', default: '2000' }, seconds: { type: 'string', default: '20' }, 'soak-seconds': { type: 'string', default: '0' } } });
@@ -33,9 +33,6 @@ const direct = directTarget(upstream.url);
 const floored = floorTarget(floor.url);
 const routed = routedTarget(router.url);
 
-// Each side keeps its client connections across phases, as a real client's keep-alive pool would: a fresh
-// pool of 128 connections per phase measured its ramp (1–2 s of queueing at the router) more than the
-// steady rate.
 const pools = { direct: keepAlivePool(direct), floor: keepAlivePool(floored), router: keepAlivePool(routed) };
 
 try {
@@ -60,17 +57,10 @@ try {
   const d2 = await openLoop(direct, RPS, half, pools.direct);
   const f2 = await measured('floor', floored, floor.child.pid!);
   const r2 = await measured('router', routed, router.child.pid!);
-  const merge = (a: LoadResult, b: LoadResult): LoadResult => {
-    const l = new Float64Array(a.latenciesMs.length + b.latenciesMs.length);
-    l.set(a.latenciesMs);
-    l.set(b.latenciesMs, a.latenciesMs.length);
-    l.sort();
-    return { sent: a.sent + b.sent, ok: a.ok + b.ok, errors: a.errors + b.errors, latenciesMs: l, achievedRps: (a.achievedRps + b.achievedRps) / 2 };
-  };
   const lag = await loopLag(routerUrl);
-  const D = summary('direct', merge(d1, d2));
-  const F = summary('floor', merge(f1, f2));
-  const R = summary('router', merge(r1, r2));
+  const D = summary('direct', mergeResults([d1, d2]));
+  const F = summary('floor', mergeResults([f1, f2]));
+  const R = summary('router', mergeResults([r1, r2]));
 
   const satDirect = await saturate(direct, 64, 5);
   const satFloor = await saturate(floored, 64, 5);
