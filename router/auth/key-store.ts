@@ -58,9 +58,21 @@ export class KeyStore {
   }
   private readonly ephemeral = new Map<string, KeyRecord>();
 
+  /**
+   * Hashes of secrets presented lately. Hashing was a few µs of every request on the router's one thread;
+   * the secret is in this process's memory for each of its requests anyway, and only hashes ever reach
+   * the disk. Bounded: a flood of made-up keys empties it instead of growing it.
+   */
+  private readonly hashOf = new Map<string, string>();
+
   /** The live key record for a presented secret, or undefined. */
   verify(secret: string, now = Date.now()): KeyRecord | undefined {
-    const h = hashKey(secret);
+    let h = this.hashOf.get(secret);
+    if (h === undefined) {
+      h = hashKey(secret);
+      if (this.hashOf.size >= 4096) this.hashOf.clear();
+      this.hashOf.set(secret, h);
+    }
     const eph = this.ephemeral.get(h);
     if (eph) return eph;
     // Re-check the file at most once a second, so an unknown-key flood costs no disk I/O.

@@ -78,6 +78,25 @@ export interface RoutePlan {
   excluded: { endpoint: string; provider: string; reason: string }[];
 }
 
+/** A candidate while it is scored: its figures, then its weights (filled in place, step by step). */
+interface Live {
+  e: Endpoint;
+  cost: number;
+  ttft: number;
+  tps: number;
+  uptime: number;
+  recent: boolean;
+  slow: string | undefined;
+  sig: EndpointSignal | undefined;
+  localCap: number | null;
+  /** Weight from price, speed and uptime alone. */
+  base: number;
+  /** Weight with the fleet's signal folded in. */
+  weight: number;
+  effect: string;
+  held: boolean;
+}
+
 function exclusionReason(e: Endpoint, n: RouteNeeds): string | undefined {
   const p = n.prefs;
   if (p?.only && !p.only.includes(e.provider)) return 'not in provider.only';
@@ -115,7 +134,7 @@ export function planRoute(
   const random = opts.random ?? Math.random;
   const w = opts.weights ?? DEFAULT_WEIGHTS;
   const excluded: RoutePlan['excluded'] = [];
-  const live: { e: Endpoint; cost: number; ttft: number; tps: number; uptime: number; recent: boolean; slow: string | undefined; sig: EndpointSignal | undefined; localCap: number | null }[] = [];
+  const live: Live[] = [];
 
   for (const e of n.model.endpoints) {
     const reason = exclusionReason(e, n);
@@ -157,22 +176,31 @@ export function planRoute(
       slow,
       sig,
       localCap,
+      base: 0,
+      weight: 0,
+      effect: 'none',
+      held: false,
     });
   }
 
-  const minCost = Math.min(...live.map((c) => c.cost));
-  const minTtft = Math.min(...live.map((c) => c.ttft));
-  const maxTps = Math.max(...live.map((c) => c.tps));
-  const based = live.map((c) => ({
-    ...c,
+  let minCost = Infinity;
+  let minTtft = Infinity;
+  let maxTps = -Infinity;
+  for (const c of live) {
+    if (c.cost < minCost) minCost = c.cost;
+    if (c.ttft < minTtft) minTtft = c.ttft;
+    if (c.tps > maxTps) maxTps = c.tps;
+  }
+  // Scored in place: this runs on every request, and a copy of each candidate per step was visible in its cost.
+  for (const c of live) {
     // A free endpoint (cost 0) would divide by zero: treat it as the cheapest.
-    base:
+    c.base =
       (minCost > 0 ? (minCost / c.cost) ** 2 : c.cost === 0 ? 1 : 0) *
       (minTtft > 0 ? (minTtft / Math.max(c.ttft, 1e-9)) ** w.latency : 1) *
       (maxTps > 0 ? (c.tps / maxTps) ** w.throughput : 1) *
-      Math.max(c.uptime, 0.01) ** w.uptime,
-  }));
-  const scored = applySignals(based, now, opts.signals);
+      Math.max(c.uptime, 0.01) ** w.uptime;
+  }
+  const scored = applySignals(live, now, opts.signals);
 
   let ordered: typeof scored;
   if (n.sort === undefined) {
@@ -247,31 +275,54 @@ export function localCapRps(sig: EndpointSignal, localPerSecond: number): number
  * full weight; the others share the rest in proportion to their own weights. With every candidate held,
  * steering is pointless: the plain weights stand.
  */
-function applySignals<T extends { base: number; sig: EndpointSignal | undefined; slow: string | undefined }>(items: T[], now: number, table: SignalTable | undefined): (T & { weight: number; effect: string; held: boolean })[] {
-  if (!table) return items.map((c) => ({ ...c, weight: c.base, effect: 'none', held: false }));
+function applySignals(items: Live[], now: number, table: SignalTable | undefined): Live[] {
+  if (!table) {
+    for (const c of items) setWeight(c, c.base, 'none', false);
+    return items;
+  }
   const p = table.policy;
-  const fleetHeld = (c: T) => isHeld(c.sig?.status);
-  // Slowness this router sees in its waiting attempts holds the endpoint as degraded until the signal, which
-  // sees slow answers only once they end, takes over.
-  const held = (c: T) => fleetHeld(c) || c.slow !== undefined;
-  const share = (c: T) => (c.sig?.status === 'down' ? p.probeShare : p.degradedShare);
-  const free = items.filter((c) => !held(c));
-  if (free.length === 0) return items.map((c) => ({ ...c, weight: c.base, effect: 'every candidate is held: plain weights', held: false }));
-  const ramp = (c: T) => (c.sig ? recoveryFraction(c.sig, now, p.recoverMs) : 1);
-  const freeWeight = free.reduce((s, c) => s + c.base * ramp(c), 0);
-  const heldShare = Math.min(0.5, items.filter(held).reduce((s, c) => s + share(c), 0));
+  let freeWeight = 0;
+  let heldShare = 0;
+  let free = 0;
+  for (const c of items) {
+    if (isHeldHere(c)) heldShare += shareOf(c, p);
+    else {
+      free++;
+      freeWeight += c.base * rampOf(c, now, p.recoverMs);
+    }
+  }
+  if (free === 0) {
+    for (const c of items) setWeight(c, c.base, 'every candidate is held: plain weights', false);
+    return items;
+  }
+  heldShare = Math.min(0.5, heldShare);
   // Weight w gives probability w / total; solve for the weight that yields a wanted share of the total.
   const weightFor = (q: number) => (freeWeight > 0 ? (q * freeWeight) / (1 - heldShare) : q);
-  return items.map((c) => {
-    if (held(c)) {
-      const why = fleetHeld(c) ? '' : `: ${c.slow}`;
-      return { ...c, weight: weightFor(share(c)), effect: `held at ${share(c) * 100}% of first choices${why}`, held: true };
+  for (const c of items) {
+    if (isHeldHere(c)) {
+      const why = isHeld(c.sig?.status) ? '' : `: ${c.slow}`;
+      const share = shareOf(c, p);
+      setWeight(c, weightFor(share), `held at ${share * 100}% of first choices${why}`, true);
+      continue;
     }
-    const r = ramp(c);
-    if (r >= 1) return { ...c, weight: c.base, effect: 'none', held: false };
-    return { ...c, weight: Math.max(c.base * r, weightFor(p.degradedShare)), effect: `ramping back: ${Math.round(r * 100)}% of its weight`, held: false };
-  });
+    const r = rampOf(c, now, p.recoverMs);
+    if (r >= 1) setWeight(c, c.base, 'none', false);
+    else setWeight(c, Math.max(c.base * r, weightFor(p.degradedShare)), `ramping back: ${Math.round(r * 100)}% of its weight`, false);
+  }
+  return items;
 }
+
+function setWeight(c: Live, weight: number, effect: string, held: boolean): void {
+  c.weight = weight;
+  c.effect = effect;
+  c.held = held;
+}
+
+/** Held back here: the fleet holds it down or degraded, or this router sees it slow in its waiting attempts
+ * (which the signal, seeing slow answers only once they end, takes over later). */
+const isHeldHere = (c: Live): boolean => isHeld(c.sig?.status) || c.slow !== undefined;
+const shareOf = (c: Live, p: SignalTable['policy']): number => (c.sig?.status === 'down' ? p.probeShare : p.degradedShare);
+const rampOf = (c: Live, now: number, recoverMs: number): number => (c.sig ? recoveryFraction(c.sig, now, recoverMs) : 1);
 
 function signalUsed(s: EndpointSignal, now: number, localCap: number | null, effect: string): SignalUsed {
   return {

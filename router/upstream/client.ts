@@ -30,7 +30,7 @@ export class UpstreamClient {
   }
 
   post(target: UpstreamTarget, path: string, body: unknown, api: 'openai' | 'anthropic', signal: AbortSignal): Promise<UpstreamResponse> {
-    const url = new URL(target.baseUrl + path);
+    const url = this.urlOf(target.baseUrl, path);
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
     if (target.apiKey !== undefined) {
       if (api === 'anthropic') {
@@ -48,6 +48,20 @@ export class UpstreamClient {
       bodyTimeout: this.timeouts.idleTimeoutMs,
       signal,
     });
+  }
+
+  /** Parsed once per base URL and path: a URL parse was a visible part of every request's cost. */
+  private readonly urls = new Map<string, { origin: string; pathname: string; search: string }>();
+
+  private urlOf(baseUrl: string, path: string): { origin: string; pathname: string; search: string } {
+    const k = baseUrl + path;
+    let u = this.urls.get(k);
+    if (u === undefined) {
+      const parsed = new URL(k);
+      u = { origin: parsed.origin, pathname: parsed.pathname, search: parsed.search };
+      this.urls.set(k, u);
+    }
+    return u;
   }
 
   close(): Promise<void> {
