@@ -93,6 +93,10 @@ export function classifyStreamError(err: unknown): ErrorClass {
   return c === 'connection_error' ? 'stream_cut' : c;
 }
 
+function fail(errorClass: ErrorClass, status: number, message: string, retry?: number): AttemptFailure {
+  return { ok: false, errorClass, status, message, retryAfterMs: retry, ttftMs: 0 };
+}
+
 export async function attempt(
   upstream: UpstreamClient,
   target: UpstreamTarget,
@@ -106,9 +110,6 @@ export async function attempt(
   readWhole: () => boolean = () => false,
 ): Promise<AttemptResult> {
   const adapter = adapterFor(endpoint);
-  const fail = (errorClass: ErrorClass, status: number, message: string, retry?: number): AttemptFailure => ({
-    ok: false, errorClass, status, message, retryAfterMs: retry, ttftMs: 0,
-  });
   let res;
   try {
     res = await upstream.post(target, adapter.path, adapter.buildBody(req, endpoint, stream), endpoint.api, signal);

@@ -53,6 +53,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: deps.bodyLimitBytes,
     // Per-request log lines cost more than the routing itself at thousands of requests per second.
     logController: new LogController({ disableRequestLogging: true }),
+    // No child logger per request (nothing logs per request; the error handler names the request id itself).
+    childLoggerFactory: (logger) => logger,
     return503OnClosing: true,
   });
   installValidation(app);
@@ -67,8 +69,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     deps.metrics.httpRequests.inc({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+    done();
   });
 
   if (deps.router) {

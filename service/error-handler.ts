@@ -29,7 +29,7 @@ export function toApiError(err: FastifyError | Error): ApiError {
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const api = toApiError(err);
-    if (api.status >= 500) request.log.error({ err }, 'request failed');
+    if (api.status >= 500) request.log.error({ err, reqId: request.id }, 'request failed');
     if (reply.sent || reply.raw.headersSent) return;
     for (const [k, v] of Object.entries(api.extra.headers ?? {})) reply.header(k, v);
     if (api.extra.retryAfterSeconds !== undefined) reply.header('retry-after', String(api.extra.retryAfterSeconds));

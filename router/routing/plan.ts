@@ -296,20 +296,23 @@ function applySignals(items: Live[], now: number, table: SignalTable | undefined
     return items;
   }
   heldShare = Math.min(0.5, heldShare);
-  // Weight w gives probability w / total; solve for the weight that yields a wanted share of the total.
-  const weightFor = (q: number) => (freeWeight > 0 ? (q * freeWeight) / (1 - heldShare) : q);
   for (const c of items) {
     if (isHeldHere(c)) {
       const why = isHeld(c.sig?.status) ? '' : `: ${c.slow}`;
       const share = shareOf(c, p);
-      setWeight(c, weightFor(share), `held at ${share * 100}% of first choices${why}`, true);
+      setWeight(c, weightFor(share, freeWeight, heldShare), `held at ${share * 100}% of first choices${why}`, true);
       continue;
     }
     const r = rampOf(c, now, p.recoverMs);
     if (r >= 1) setWeight(c, c.base, 'none', false);
-    else setWeight(c, Math.max(c.base * r, weightFor(p.degradedShare)), `ramping back: ${Math.round(r * 100)}% of its weight`, false);
+    else setWeight(c, Math.max(c.base * r, weightFor(p.degradedShare, freeWeight, heldShare)), `ramping back: ${Math.round(r * 100)}% of its weight`, false);
   }
   return items;
+}
+
+/** Weight w gives probability w / total: the weight that yields share q of the total beside the free ones. */
+function weightFor(q: number, freeWeight: number, heldShare: number): number {
+  return freeWeight > 0 ? (q * freeWeight) / (1 - heldShare) : q;
 }
 
 function setWeight(c: Live, weight: number, effect: string, held: boolean): void {
