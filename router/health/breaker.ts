@@ -12,18 +12,28 @@ export interface BreakerOptions {
   cooldownMs: number;
 }
 
+/** The failure-ratio window is this many slots: outcomes leave it within a fiftieth of its length. */
+const WINDOW_SLOTS = 50;
+
 export class CircuitBreaker {
   private stateValue: BreakerState = 'closed';
   private consecutive = 0;
   private openedAt = 0;
   private cooldown: number;
   private probeInFlight = false;
-  /** Outcomes within the window, as [time, failed]. */
-  private window: Array<[number, boolean]> = [];
-  private windowStart = 0;
+  /**
+   * Outcomes over the window, counted in WINDOW_SLOTS slots of windowMs / WINDOW_SLOTS each. A list of every
+   * outcome held tens of thousands of small objects per busy endpoint, each made on the request path and
+   * kept past a young-generation collection; counts make the window's cost fixed.
+   */
+  private readonly slotMs: number;
+  private readonly slotOk = new Uint32Array(WINDOW_SLOTS);
+  private readonly slotFailed = new Uint32Array(WINDOW_SLOTS);
+  private readonly slotStamp = new Float64Array(WINDOW_SLOTS).fill(-1);
 
   constructor(private readonly opts: BreakerOptions) {
     this.cooldown = opts.cooldownMs;
+    this.slotMs = Math.max(1, opts.windowMs / WINDOW_SLOTS);
   }
 
   state(now = Date.now()): BreakerState {
@@ -52,8 +62,7 @@ export class CircuitBreaker {
     if (this.stateValue !== 'closed') {
       this.stateValue = 'closed';
       this.cooldown = this.opts.cooldownMs;
-      this.window = [];
-      this.windowStart = 0;
+      this.slotStamp.fill(-1);
     }
     this.probeInFlight = false;
   }
@@ -73,12 +82,15 @@ export class CircuitBreaker {
     }
     if (this.stateValue === 'open') return;
     if (this.consecutive >= this.opts.consecutiveFailures) return this.open(now);
-    const total = this.window.length - this.windowStart;
-    if (total >= this.opts.minRequests) {
-      let failed = 0;
-      for (let i = this.windowStart; i < this.window.length; i++) if (this.window[i][1]) failed++;
-      if (failed / total > this.opts.failureRatio) this.open(now);
+    let total = 0;
+    let failed = 0;
+    const t = Math.floor(now / this.slotMs);
+    for (let i = 0; i < WINDOW_SLOTS; i++) {
+      if (this.slotStamp[i] <= t - WINDOW_SLOTS) continue;
+      total += this.slotOk[i] + this.slotFailed[i];
+      failed += this.slotFailed[i];
     }
+    if (total >= this.opts.minRequests && failed / total > this.opts.failureRatio) this.open(now);
   }
 
   /** The fleet saw the endpoint recover after this breaker opened: probe now, with the base cooldown. */
@@ -99,11 +111,14 @@ export class CircuitBreaker {
   }
 
   private push(now: number, failed: boolean): void {
-    this.window.push([now, failed]);
-    while (this.windowStart < this.window.length && now - this.window[this.windowStart][0] > this.opts.windowMs) this.windowStart++;
-    if (this.windowStart > 1024) {
-      this.window = this.window.slice(this.windowStart);
-      this.windowStart = 0;
+    const t = Math.floor(now / this.slotMs);
+    const i = t % WINDOW_SLOTS;
+    if (this.slotStamp[i] !== t) {
+      this.slotStamp[i] = t;
+      this.slotOk[i] = 0;
+      this.slotFailed[i] = 0;
     }
+    if (failed) this.slotFailed[i]++;
+    else this.slotOk[i]++;
   }
 }

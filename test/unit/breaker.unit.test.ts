@@ -23,6 +23,20 @@ describe('circuit breaker', () => {
     expect(b.state(10)).toBe('open');
   });
 
+  it('judges the ratio over its window only: outcomes older than the window no longer count', () => {
+    // 9 failures (too few requests to judge), then 5 successes and 5 failures: 14 of 19 failed if the first
+    // nine still count, 5 of 10 (not above the ratio) if they have left the 10-s window.
+    const run = (laterAt: number) => {
+      const b = new CircuitBreaker({ ...opts, consecutiveFailures: 100 });
+      for (let i = 0; i < 9; i++) b.onFailure(i);
+      for (let i = 0; i < 5; i++) b.onSuccess(laterAt + i);
+      for (let i = 5; i < 10; i++) b.onFailure(laterAt + i);
+      return b.state(laterAt + 10);
+    };
+    expect(run(8_000)).toBe('open');
+    expect(run(15_000)).toBe('closed');
+  });
+
   it('does not judge a ratio on too few requests', () => {
     const b = new CircuitBreaker({ ...opts, consecutiveFailures: 100 });
     b.onSuccess(0);
