@@ -41,10 +41,21 @@ export class MemoryBus implements TelemetrySink {
     return this.depth + this.outstanding;
   }
 
-  /** Take up to `max` events, oldest first. */
+  /**
+   * Take up to `max` events, oldest first. The queue lets go of what it hands out: events kept referenced
+   * here after their hand-off (until the next compaction, about a second at 4,000 events/s) outlived the
+   * young generation and were promoted, a few kilobytes of old-generation garbage per request.
+   */
   take(max: number): TelemetryEvent[] {
     const end = Math.min(this.queue.length, this.head + max);
+    if (end === this.queue.length) {
+      const out = this.head === 0 ? this.queue : this.queue.slice(this.head);
+      this.queue = [];
+      this.head = 0;
+      return out;
+    }
     const out = this.queue.slice(this.head, end);
+    (this.queue as (TelemetryEvent | undefined)[]).fill(undefined, this.head, end);
     this.head = end;
     if (this.head > 4096 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
