@@ -10,6 +10,7 @@ import { classify } from '../../router/classify.ts';
 import { sampleRequestEvent } from '../fixtures/events.ts';
 import { loadCatalog } from '../../catalog/catalog.ts';
 import { attemptEvent, costOf, requestEvent } from '../../router/events.ts';
+import { generationId } from '../../core/ids.ts';
 
 describe('configuration', () => {
   it('has working defaults and is frozen', () => {
@@ -161,5 +162,14 @@ describe('category rules', () => {
     expect(classify('What is the weather like?')).toBe('general');
     expect(classify('const total = items.reduce(add)')).toBe('programming');
     expect(classify('Let me know what you think of the plan')).toBe('general');
+  });
+});
+
+describe('generation ids', () => {
+  it('are distinct, time-prefixed, and 12 base64url random characters each, across many pool refills', () => {
+    const now = Date.UTC(2026, 11, 1);
+    const ids = Array.from({ length: 5000 }, () => generationId(now));
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) expect(id).toMatch(new RegExp(`^gen-${now.toString(36)}-[A-Za-z0-9_-]{12}$`));
   });
 });
