@@ -3,18 +3,24 @@
 // into one insert per table, and every contributor waits for that insert before committing its offsets.
 import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { insertRows, type Rows } from './rows.ts';
+import { insertRows, type Block, type Table } from './rows.ts';
 
 export interface InsertObserver {
   onInsert(table: string, rows: number, seconds: number): void;
   onInsertError(table: string): void;
 }
 
-interface Group extends Rows {
+interface Group {
+  /** Each table's texts (one or more lines each), and the lines they hold. */
+  texts: Record<Table, string[]>;
+  lines: Record<Table, number>;
   done: Promise<void>;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
+
+/** Attempts before requests: a request row that can be read implies its attempts can (generation records). */
+const TABLES = ['attempts', 'requests'] as const;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -28,21 +34,23 @@ export class Coalescer {
     private readonly observer: InsertObserver,
   ) {}
 
-  add({ requests, attempts }: Rows): Promise<void> {
-    if (requests.length + attempts.length === 0) return Promise.resolve();
+  add(blocks: Record<Table, Block>): Promise<void> {
+    if (blocks.requests.lines + blocks.attempts.lines === 0) return Promise.resolve();
     let g = this.group;
     if (!g) {
       let resolve!: () => void;
       let reject!: (err: unknown) => void;
       const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
-      g = { requests: [], attempts: [], done, resolve, reject };
+      g = { texts: { requests: [], attempts: [] }, lines: { requests: 0, attempts: 0 }, done, resolve, reject };
       this.group = g;
       this.timer = setTimeout(() => void this.flush(), this.opts.lingerMs);
     }
-    for (const r of requests) g.requests.push(r);
-    for (const a of attempts) g.attempts.push(a);
+    for (const table of TABLES) {
+      for (const t of blocks[table].texts) g.texts[table].push(t);
+      g.lines[table] += blocks[table].lines;
+    }
     const done = g.done;
-    if (g.requests.length + g.attempts.length >= this.opts.maxRows) void this.flush();
+    if (g.lines.requests + g.lines.attempts >= this.opts.maxRows) void this.flush();
     return done;
   }
 
@@ -55,14 +63,13 @@ export class Coalescer {
     // by ClickHouse; replays after a crash are filtered earlier by the partitions' high-water marks.
     const token = randomUUID();
     try {
-      // Attempts before requests: a request row that can be read implies its attempts can (generation records).
-      for (const [table, rows] of [['attempts', g.attempts], ['requests', g.requests]] as const) {
-        if (rows.length === 0) continue;
+      for (const table of TABLES) {
+        if (g.lines[table] === 0) continue;
         for (let attempt = 1; ; attempt++) {
           const t0 = performance.now();
           try {
-            await insertRows(this.client, table, rows, { insert_deduplication_token: `${token}:${table}`, deduplicate_blocks_in_dependent_materialized_views: 1 });
-            this.observer.onInsert(table, rows.length, (performance.now() - t0) / 1000);
+            await insertRows(this.client, table, g.texts[table], { insert_deduplication_token: `${token}:${table}`, deduplicate_blocks_in_dependent_materialized_views: 1 });
+            this.observer.onInsert(table, g.lines[table], (performance.now() - t0) / 1000);
             break;
           } catch (err) {
             this.observer.onInsertError(table);

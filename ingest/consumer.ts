@@ -13,7 +13,7 @@ import { REPLAY_HEADER } from '../telemetry/kafka-sink.ts';
 import { dateTime64 as dateTime, queryRows } from '../analytics/clickhouse.ts';
 import { Coalescer, type InsertObserver } from './coalescer.ts';
 import { reconcileUsage } from '../analytics/reconcile.ts';
-import { toRows, type KafkaOrigin } from './rows.ts';
+import { lineOf, tableOf, type Block, type Table } from './rows.ts';
 
 export interface ConsumerOptions {
   groupId: string;
@@ -30,6 +30,14 @@ export interface ConsumerObserver extends InsertObserver {
   onBatch(partition: number, messages: number, lag: number): void;
   onDeadLetter(reason: string): void;
   onDuplicate(count: number): void;
+}
+
+interface Poison {
+  value: Buffer | string;
+  key: Buffer | null;
+  offset: string;
+  partition: number;
+  reason: string;
 }
 
 interface HighWater {
@@ -116,7 +124,7 @@ export class IngestConsumer {
     return new Set(rows.map((r) => r.id));
   }
 
-  private async deadLetter(poison: { value: Buffer | string; key: Buffer | null; offset: string; partition: number; reason: string }[]): Promise<void> {
+  private async deadLetter(poison: Poison[]): Promise<void> {
     if (poison.length === 0) return;
     await this.dlq.send({
       topic: this.opts.topics.dlq,
@@ -135,48 +143,14 @@ export class IngestConsumer {
     if (batch.isEmpty()) return;
     const partition = batch.partition;
     const hw = await this.partitionHighWater(partition);
-    const events: TelemetryEvent[] = [];
-    const origins: KafkaOrigin[] = [];
-    const replayed: TelemetryEvent[] = [];
-    const poison: { value: Buffer | string; key: Buffer | null; offset: string; partition: number; reason: string }[] = [];
-    const seen = new Set<string>();
-    let skipped = 0;
-    for (const message of batch.messages) {
-      const offset = Number(message.offset);
-      const replay = message.headers?.[REPLAY_HEADER] !== undefined;
-      for (const { line, result } of decodeMessage(message.value)) {
-        if (!result.ok) {
-          poison.push({ value: line, key: message.key, offset: message.offset, partition, reason: result.reason });
-          continue;
-        }
-        const e = result.event;
-        // Below the high-water mark of its table: ClickHouse has it from an earlier run.
-        if (offset + 1 <= (e.kind === 'request' ? hw.requests : hw.attempts) || seen.has(e.event_id)) {
-          skipped++;
-          continue;
-        }
-        seen.add(e.event_id);
-        events.push(e);
-        origins.push({ partition, offset });
-        if (replay) replayed.push(e);
-      }
-    }
-    const stored = await this.alreadyStored(replayed);
-    const keep = events.map((e) => !stored.has(e.event_id));
-    skipped += stored.size;
-    const kept = events.filter((_, i) => keep[i]);
-    const keptOrigins = origins.filter((_, i) => keep[i]);
-
+    const { blocks, poison, kept, skipped, next } = await this.prepare(batch.messages, partition, hw);
     await this.deadLetter(poison);
     await heartbeat();
-    await this.coalescer.add(toRows(kept, keptOrigins));
+    await this.coalescer.add(blocks);
     // What is now in ClickHouse raises the marks, so a re-delivery in this session is skipped too.
-    kept.forEach((e, i) => {
-      const next = keptOrigins[i].offset + 1;
-      if (e.kind === 'request') hw.requests = Math.max(hw.requests, next);
-      else hw.attempts = Math.max(hw.attempts, next);
-    });
-    this.ingested += kept.length;
+    hw.requests = Math.max(hw.requests, next.requests);
+    hw.attempts = Math.max(hw.attempts, next.attempts);
+    this.ingested += kept;
     if (skipped > 0) {
       this.duplicates += skipped;
       this.observer.onDuplicate(skipped);
@@ -185,5 +159,62 @@ export class IngestConsumer {
     resolveOffset(batch.lastOffset());
     await commitOffsetsIfNecessary();
     this.observer.onBatch(partition, batch.messages.length, Number(batch.offsetLag()));
+  }
+
+  /**
+   * A batch's messages decoded and checked: its rows, its poison, and the marks its rows reach. Each event
+   * becomes its line as it is read and each message's lines one text, so no event object outlives its
+   * message (replayed copies excepted: they wait for the check by event id).
+   */
+  private async prepare(messages: EachBatchPayload['batch']['messages'], partition: number, hw: HighWater) {
+    const blocks: Record<Table, Block> = { requests: { texts: [], lines: 0 }, attempts: { texts: [], lines: 0 } };
+    const next = { requests: 0, attempts: 0 };
+    const replayed: { e: TelemetryEvent; offset: number }[] = [];
+    const poison: Poison[] = [];
+    const seen = new Set<string>();
+    let skipped = 0;
+    let kept = 0;
+    const keep = (e: TelemetryEvent, offset: number, out: Record<Table, string[]>) => {
+      const table = tableOf(e);
+      out[table].push(lineOf(e, partition, offset + 1));
+      next[table] = Math.max(next[table], offset + 1);
+      kept++;
+    };
+    const close = (out: Record<Table, string[]>) => {
+      for (const table of ['requests', 'attempts'] as const) {
+        if (out[table].length === 0) continue;
+        blocks[table].texts.push(out[table].join('\n'));
+        blocks[table].lines += out[table].length;
+      }
+    };
+    for (const message of messages) {
+      const offset = Number(message.offset);
+      const replay = message.headers?.[REPLAY_HEADER] !== undefined;
+      const out: Record<Table, string[]> = { requests: [], attempts: [] };
+      for (const { line, result } of decodeMessage(message.value)) {
+        if (!result.ok) {
+          poison.push({ value: line, key: message.key, offset: message.offset, partition, reason: result.reason });
+          continue;
+        }
+        const e = result.event;
+        // Below the high-water mark of its table: ClickHouse has it from an earlier run.
+        if (offset + 1 <= hw[tableOf(e)] || seen.has(e.event_id)) {
+          skipped++;
+          continue;
+        }
+        seen.add(e.event_id);
+        if (replay) replayed.push({ e, offset });
+        else keep(e, offset, out);
+      }
+      close(out);
+    }
+    if (replayed.length > 0) {
+      const stored = await this.alreadyStored(replayed.map((r) => r.e));
+      skipped += stored.size;
+      const out: Record<Table, string[]> = { requests: [], attempts: [] };
+      for (const { e, offset } of replayed) if (!stored.has(e.event_id)) keep(e, offset, out);
+      close(out);
+    }
+    return { blocks, poison, kept, skipped, next };
   }
 }

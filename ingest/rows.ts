@@ -64,13 +64,33 @@ function compileLine(fields: [string, Kind][]): Line {
 }
 
 const fields = { requests: fieldsOf(RequestEventSchema), attempts: fieldsOf(AttemptEventSchema) };
-const lineOf = { requests: compileLine(fields.requests), attempts: compileLine(fields.attempts) };
+const lines = { requests: compileLine(fields.requests), attempts: compileLine(fields.attempts) };
 
 /** The columns each table's lines hold. */
 export const columns: Record<Table, readonly string[]> = {
   requests: [...fields.requests.map(([name]) => name), 'kafka_partition', 'kafka_offset_next'],
   attempts: [...fields.attempts.map(([name]) => name), 'kafka_partition', 'kafka_offset_next'],
 };
+
+/** The table an event's row goes to. */
+export const tableOf = (e: TelemetryEvent): Table => (e.kind === 'request' ? 'requests' : 'attempts');
+
+/** One event's line in its table (`offsetNext` is Kafka's offset + 1; 0 and 0 when not from Kafka). */
+export function lineOf(e: TelemetryEvent, partition = 0, offsetNext = 0): string {
+  return e.kind === 'request' ? lines.requests(e, partition, offsetNext) : lines.attempts(e, partition, offsetNext);
+}
+
+/**
+ * Lines waiting for one insert of a table: texts of one or more lines each (joined by newlines, no
+ * trailing one), and how many lines they hold. The Kafka consumer joins each message's lines as soon as
+ * they are built, so a batch waiting for its insert keeps a few texts per table, not thousands of lines
+ * and the events behind them (those objects, all promoted while a batch was decoded whole, made garbage
+ * collection the consumer's largest cost).
+ */
+export interface Block {
+  texts: string[];
+  lines: number;
+}
 
 /** Each event as a line of its table. */
 export function toRows(events: readonly TelemetryEvent[], origins?: readonly KafkaOrigin[]): Rows {
@@ -81,19 +101,19 @@ export function toRows(events: readonly TelemetryEvent[], origins?: readonly Kaf
     // offset + 1 (Kafka's "next offset"), so 0 means "not from Kafka".
     const partition = o ? o.partition : 0;
     const offsetNext = o ? o.offset + 1 : 0;
-    if (e.kind === 'request') rows.requests.push(lineOf.requests(e, partition, offsetNext));
-    else rows.attempts.push(lineOf.attempts(e, partition, offsetNext));
+    rows[tableOf(e)].push(lineOf(e, partition, offsetNext));
   }
   return rows;
 }
 
-/** One insert of a table's lines (the caller retries, with the same settings for deduplication). */
-export async function insertRows(client: ClickHouseClient, table: Table, lines: readonly string[], settings: Record<string, string | number> = {}): Promise<void> {
-  if (lines.length === 0) return;
+/** One insert of a table's lines, or of a block's texts (the caller retries, with the same settings for
+ * deduplication). */
+export async function insertRows(client: ClickHouseClient, table: Table, texts: readonly string[], settings: Record<string, string | number> = {}): Promise<void> {
+  if (texts.length === 0) return;
   await client.insert({
     table,
     columns: [...columns[table]] as [string, ...string[]],
-    values: Readable.from([`${lines.join('\n')}\n`], { objectMode: false }),
+    values: Readable.from([`${texts.join('\n')}\n`], { objectMode: false }),
     format: 'TabSeparated',
     clickhouse_settings: settings,
   });
