@@ -7,6 +7,8 @@ export interface LoadResult {
   ok: number;
   errors: number;
   latenciesMs: Float64Array;
+  /** The same latencies in the order the requests were scheduled (request i was due at i / rps s). */
+  bySchedule: Float64Array;
   achievedRps: number;
 }
 
@@ -36,7 +38,7 @@ export async function openLoop(target: Target, rps: number, seconds: number, poo
   const intervalMs = 1000 / rps;
   let sent = 0;
   await new Promise<void>((resolve) => {
-    const fire = (scheduled: number) => {
+    const fire = (i: number, scheduled: number) => {
       pool
         .request({ path: target.path, method: 'POST', headers: target.headers, body: target.body })
         .then(async (res) => {
@@ -46,33 +48,34 @@ export async function openLoop(target: Target, rps: number, seconds: number, poo
         })
         .catch(() => errors++)
         .finally(() => {
-          lat[done++] = performance.now() - scheduled;
-          if (done === total) resolve();
+          lat[i] = performance.now() - scheduled;
+          if (++done === total) resolve();
         });
     };
     const tick = () => {
       const now = performance.now();
-      while (sent < total && start + sent * intervalMs <= now) fire(start + sent++ * intervalMs);
+      while (sent < total && start + sent * intervalMs <= now) {
+        fire(sent, start + sent * intervalMs);
+        sent++;
+      }
       if (sent < total) setTimeout(tick, 1);
     };
     tick();
   });
   const elapsed = (performance.now() - start) / 1000;
-  lat.sort();
-  return { sent: total, ok, errors, latenciesMs: lat, achievedRps: total / elapsed };
+  return { sent: total, ok, errors, latenciesMs: lat.slice().sort(), bySchedule: lat, achievedRps: total / elapsed };
 }
 
-/** Several phases' results as one (latencies merged and sorted). */
+/** Several phases' results as one (latencies merged and sorted; by schedule, the phases back to back). */
 export function mergeResults(results: readonly LoadResult[]): LoadResult {
-  const latencies = new Float64Array(results.reduce((n, r) => n + r.latenciesMs.length, 0));
+  const bySchedule = new Float64Array(results.reduce((n, r) => n + r.bySchedule.length, 0));
   let at = 0;
   for (const r of results) {
-    latencies.set(r.latenciesMs, at);
-    at += r.latenciesMs.length;
+    bySchedule.set(r.bySchedule, at);
+    at += r.bySchedule.length;
   }
-  latencies.sort();
   const sum = (f: (r: LoadResult) => number) => results.reduce((n, r) => n + f(r), 0);
-  return { sent: sum((r) => r.sent), ok: sum((r) => r.ok), errors: sum((r) => r.errors), latenciesMs: latencies, achievedRps: sum((r) => r.achievedRps) / results.length };
+  return { sent: sum((r) => r.sent), ok: sum((r) => r.ok), errors: sum((r) => r.errors), latenciesMs: bySchedule.slice().sort(), bySchedule, achievedRps: sum((r) => r.achievedRps) / results.length };
 }
 
 /** Closed loop: `concurrency` workers send back to back for `seconds`; returns requests per second. */
