@@ -86,8 +86,11 @@ describe('the running service with the official openai client', () => {
 
   it('shuts down gracefully on SIGTERM: an in-flight request completes, telemetry is flushed', async () => {
     const simulator = /"simulator":"(http:\/\/[^"]+)"/.exec(log())![1];
-    // Make the one endpoint of this model slow, start a request, and stop the service while it runs.
-    await fetch(`${simulator}/admin/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ provider: 'xai', mode: 'latency', multiplier: 20 }) });
+    // Make the one endpoint of this model slow, start a request, and stop the service while it runs. Slow
+    // enough to be in flight at the SIGTERM (first token ≈ 6 s × 0.05 × 7 ≈ 2 s), and bounded well inside the
+    // service's 30-s drain: at ×20 (≈ 6 s) the simulator's heavy tail (2% of draws 3-8× slower) went past
+    // 30 s about once in a hundred runs, and the forced exit then closed the request (a CI run saw it).
+    await fetch(`${simulator}/admin/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ provider: 'xai', mode: 'latency', multiplier: 7 }) });
     const inflight = fetch(`${baseUrl}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'x-ai/grok-4', messages: [{ role: 'user', content: 'slow one' }], max_tokens: 5 }) });
     await new Promise((r) => setTimeout(r, 150));
     const exited = stopProcess(service);
