@@ -3,7 +3,7 @@
 // into one insert per table, and every contributor waits for that insert before committing its offsets.
 import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { insertRows, type Block, type Table } from './rows.ts';
+import { INSERT_ORDER, insertRows, type Block, type Table } from './rows.ts';
 
 export interface InsertObserver {
   onInsert(table: string, rows: number, seconds: number): void;
@@ -18,9 +18,6 @@ interface Group {
   resolve: () => void;
   reject: (err: unknown) => void;
 }
-
-/** Attempts before requests: a request row that can be read implies its attempts can (generation records). */
-const TABLES = ['attempts', 'requests'] as const;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -45,7 +42,7 @@ export class Coalescer {
       this.group = g;
       this.timer = setTimeout(() => void this.flush(), this.opts.lingerMs);
     }
-    for (const table of TABLES) {
+    for (const table of INSERT_ORDER) {
       for (const t of blocks[table].texts) g.texts[table].push(t);
       g.lines[table] += blocks[table].lines;
     }
@@ -63,7 +60,7 @@ export class Coalescer {
     // by ClickHouse; replays after a crash are filtered earlier by the partitions' high-water marks.
     const token = randomUUID();
     try {
-      for (const table of TABLES) {
+      for (const table of INSERT_ORDER) {
         if (g.lines[table] === 0) continue;
         for (let attempt = 1; ; attempt++) {
           const t0 = performance.now();

@@ -13,7 +13,7 @@ import { REPLAY_HEADER } from '../telemetry/kafka-sink.ts';
 import { dateTime64 as dateTime, queryRows } from '../analytics/clickhouse.ts';
 import { Coalescer, type InsertObserver } from './coalescer.ts';
 import { reconcileUsage } from '../analytics/reconcile.ts';
-import { lineOf, tableOf, type Block, type Table } from './rows.ts';
+import { INSERT_ORDER, lineOf, tableOf, type Block, type Table } from './rows.ts';
 
 export interface ConsumerOptions {
   groupId: string;
@@ -181,7 +181,7 @@ export class IngestConsumer {
       kept++;
     };
     const close = (out: Record<Table, string[]>) => {
-      for (const table of ['requests', 'attempts'] as const) {
+      for (const table of INSERT_ORDER) {
         if (out[table].length === 0) continue;
         blocks[table].texts.push(out[table].join('\n'));
         blocks[table].lines += out[table].length;

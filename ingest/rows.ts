@@ -16,6 +16,10 @@ export interface KafkaOrigin {
 
 export type Table = 'requests' | 'attempts';
 
+/** The order every writer inserts a batch's tables in: attempts before requests, so a request row that
+ * can be read implies its attempts can (generation records). */
+export const INSERT_ORDER = ['attempts', 'requests'] as const satisfies readonly Table[];
+
 /** One table's rows, one TSV line each, in the order of `columns[table]`. */
 export interface Rows {
   requests: string[];
@@ -122,7 +126,7 @@ export async function insertRows(client: ClickHouseClient, table: Table, texts: 
 /** Events written straight into the raw tables, attempts first (as ingest does): backfills and tests. */
 export async function insertEvents(client: ClickHouseClient, events: readonly TelemetryEvent[], chunk = 50_000): Promise<void> {
   const rows = toRows(events);
-  for (const table of ['attempts', 'requests'] as const) {
+  for (const table of INSERT_ORDER) {
     const lines = rows[table];
     for (let i = 0; i < lines.length; i += chunk) await insertRows(client, table, lines.slice(i, i + chunk));
   }

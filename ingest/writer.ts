@@ -5,7 +5,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '../core/logger.ts';
 import type { MemoryBus } from '../telemetry/bus.ts';
 import type { TelemetryEvent } from '../telemetry/event.ts';
-import { insertRows, toRows } from './rows.ts';
+import { INSERT_ORDER, insertRows, toRows } from './rows.ts';
 
 export interface WriterOptions {
   batchMax: number;
@@ -70,10 +70,10 @@ export class IngestWriter {
 
   private async writeBatch(batch: TelemetryEvent[]): Promise<void> {
     if (batch.length === 0) return;
-    const { requests, attempts } = toRows(batch);
+    const byTable = toRows(batch);
     const token = `${batch[0].event_id}:${batch[batch.length - 1].event_id}:${batch.length}`;
-    // Attempts before requests: a request row that can be read implies its attempts can (generation records).
-    for (const [table, rows] of [['attempts', attempts], ['requests', requests]] as const) {
+    for (const table of INSERT_ORDER) {
+      const rows = byTable[table];
       if (rows.length === 0) continue;
       for (let attempt = 0; ; attempt++) {
         const t0 = performance.now();
