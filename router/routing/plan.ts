@@ -200,14 +200,14 @@ export function planRoute(
       (maxTps > 0 ? (c.tps / maxTps) ** w.throughput : 1) *
       Math.max(c.uptime, 0.01) ** w.uptime;
   }
-  const scored = applySignals(live, now, opts.signals);
+  applySignals(live, now, opts.signals);
 
-  let ordered: typeof scored;
+  let ordered: typeof live;
   if (n.sort === undefined) {
-    ordered = [...weightedOrder(scored.filter((c) => !c.recent), random), ...weightedOrder(scored.filter((c) => c.recent), random)];
+    ordered = [...weightedOrder(live.filter((c) => !c.recent), random), ...weightedOrder(live.filter((c) => c.recent), random)];
   } else {
     const by = n.sort;
-    const sorted = [...scored].sort((a, b) =>
+    const sorted = [...live].sort((a, b) =>
       by === 'price' ? a.cost - b.cost || a.ttft - b.ttft : by === 'latency' ? a.ttft - b.ttft || a.cost - b.cost : b.tps - a.tps || a.cost - b.cost,
     );
     // An explicit sort still avoids what the fleet knows is down or degraded, unless nothing else is left.
@@ -224,13 +224,13 @@ export function planRoute(
     ordered = ordered.slice(0, 1);
   }
 
-  const fresh = scored.filter((c) => !c.recent);
-  const totalWeight = (fresh.length ? fresh : scored).reduce((s, c) => s + c.weight, 0);
+  const fresh = live.filter((c) => !c.recent);
+  const totalWeight = (fresh.length ? fresh : live).reduce((s, c) => s + c.weight, 0);
   return {
     model: n.model.id,
     sort: n.sort ?? 'weighted',
     order: ordered.map((c) => c.e),
-    candidates: scored.map((c) => ({
+    candidates: live.map((c) => ({
       endpoint: c.e.id,
       provider: c.e.provider,
       price_prompt: c.e.pricePrompt,
@@ -270,15 +270,15 @@ export function localCapRps(sig: EndpointSignal, localPerSecond: number): number
 }
 
 /**
- * Fold fresh signals into the weights. Down and degraded endpoints get a fixed small share of the first
+ * Fold fresh signals into the weights (in place). Down and degraded endpoints get a fixed small share of the first
  * choice (their probe share, so recovery is seen); a recovering one ramps back from the degraded share to its
  * full weight; the others share the rest in proportion to their own weights. With every candidate held,
  * steering is pointless: the plain weights stand.
  */
-function applySignals(items: Live[], now: number, table: SignalTable | undefined): Live[] {
+function applySignals(items: Live[], now: number, table: SignalTable | undefined): void {
   if (!table) {
     for (const c of items) setWeight(c, c.base, 'none', false);
-    return items;
+    return;
   }
   const p = table.policy;
   let freeWeight = 0;
@@ -293,7 +293,7 @@ function applySignals(items: Live[], now: number, table: SignalTable | undefined
   }
   if (free === 0) {
     for (const c of items) setWeight(c, c.base, 'every candidate is held: plain weights', false);
-    return items;
+    return;
   }
   heldShare = Math.min(0.5, heldShare);
   for (const c of items) {
@@ -307,7 +307,6 @@ function applySignals(items: Live[], now: number, table: SignalTable | undefined
     if (r >= 1) setWeight(c, c.base, 'none', false);
     else setWeight(c, Math.max(c.base * r, weightFor(p.degradedShare, freeWeight, heldShare)), `ramping back: ${Math.round(r * 100)}% of its weight`, false);
   }
-  return items;
 }
 
 /** Weight w gives probability w / total: the weight that yields share q of the total beside the free ones. */
