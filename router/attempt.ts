@@ -86,7 +86,26 @@ export class StreamCutError extends Error {
   override name = 'StreamCutError';
 }
 
-export function classifyStreamError(err: unknown): ErrorClass {
+/** Why the router itself stopped a request's upstream call: the reason its abort signal carries. */
+export class RouterAbort extends Error {
+  override name = 'RouterAbort';
+  constructor(
+    readonly errorClass: Extract<ErrorClass, 'client_abort' | 'deadline' | 'shutdown'>,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The class of an upstream call the router aborted, from the signal's reason (undefined: not aborted by us). */
+export function abortClass(signal: AbortSignal): ErrorClass | undefined {
+  if (!signal.aborted) return undefined;
+  return signal.reason instanceof RouterAbort ? signal.reason.errorClass : 'client_abort';
+}
+
+export function classifyStreamError(err: unknown, signal?: AbortSignal): ErrorClass {
+  const aborted = signal && abortClass(signal);
+  if (aborted) return aborted;
   if (err instanceof StreamCutError) return 'stream_cut';
   const c = classifyNetworkError(err);
   // A socket that dies mid-body is a cut stream, whatever undici calls it.
@@ -110,11 +129,18 @@ export async function attempt(
   readWhole: () => boolean = () => false,
 ): Promise<AttemptResult> {
   const adapter = adapterFor(endpoint);
+  let body: string;
+  try {
+    body = JSON.stringify(adapter.buildBody(req, endpoint, stream));
+  } catch (err) {
+    // Nothing was sent: this is the router's own failure, whichever provider it was meant for.
+    return fail('router_error', 0, `could not prepare the request for ${endpoint.provider}: ${(err as Error).message}`);
+  }
   let res;
   try {
-    res = await upstream.post(target, adapter.path, adapter.buildBody(req, endpoint, stream), endpoint.api, signal);
+    res = await upstream.post(target, adapter.path, body, endpoint.api, signal);
   } catch (err) {
-    return fail(classifyNetworkError(err), 0, (err as Error).message);
+    return fail(abortClass(signal) ?? classifyNetworkError(err), 0, (err as Error).message);
   }
   if (res.statusCode !== 200) {
     let message: string;
@@ -138,8 +164,7 @@ export async function attempt(
       }
       return { ok: true, kind: 'whole', completion: adapter.parseResponse(parsed), ttftMs };
     } catch (err) {
-      const cls = classifyNetworkError(err);
-      return fail(cls === 'connection_error' ? 'stream_cut' : cls, 200, (err as Error).message);
+      return fail(classifyStreamError(err, signal), 200, (err as Error).message);
     }
   }
 
@@ -156,7 +181,7 @@ export async function attempt(
     }
   } catch (err) {
     res.body.destroy();
-    return fail(classifyStreamError(err), 200, (err as Error).message);
+    return fail(classifyStreamError(err, signal), 200, (err as Error).message);
   }
   return { ok: true, kind: 'stream', first, rest, ttftMs: performance.now() - startedAt };
 }

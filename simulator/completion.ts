@@ -1,30 +1,8 @@
-// Fabricated completions in both wire formats. Token counts follow the usual ~4 characters per token so
-// that usage, cost and context checks behave like they would against a real provider.
+// Fabricated completions in both wire formats. Token counts follow core/tokens.ts, so that usage, cost
+// and context checks behave like they would against a real provider.
 
 const WORDS = ('the of and to in is that for it as with was on be by this are from at an or which have not ' +
   'model router token stream latency provider request answer value result system data code price share fast').split(' ');
-
-export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 4);
-}
-
-interface ChatMessageLike {
-  role?: unknown;
-  content?: unknown;
-}
-
-/** Text of a message's content, whether a string or an array of typed parts. */
-export function contentText(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (Array.isArray(content)) return content.map((p) => (typeof p?.text === 'string' ? p.text : '')).join('');
-  return '';
-}
-
-export function promptTokens(messages: readonly ChatMessageLike[], system?: unknown): number {
-  let n = system === undefined ? 0 : estimateTokens(contentText(system)) + 4;
-  for (const m of messages) n += estimateTokens(contentText(m.content)) + 4;
-  return n;
-}
 
 /** How many tokens to produce: bounded by max_tokens, otherwise a length that depends on the prompt. */
 export function completionLength(prompt: number, maxTokens: number | undefined): number {

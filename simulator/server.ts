@@ -9,7 +9,8 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Catalog, Endpoint } from '../catalog/catalog.ts';
 import { FaultBoard, FaultSchema, type Fault } from './faults.ts';
 import { drawLatency } from './latency.ts';
-import { completionLength, completionText, promptTokens, tokenText } from './completion.ts';
+import { completionLength, completionText, tokenText } from './completion.ts';
+import { promptTokens } from '../core/tokens.ts';
 
 const faultCheck = TypeCompiler.Compile(FaultSchema);
 const sleep = (ms: number) => (ms <= 0 ? Promise.resolve() : new Promise<void>((r) => setTimeout(r, ms)));

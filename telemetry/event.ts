@@ -27,8 +27,34 @@ export const ERROR_CLASSES = [
   'no_candidates',
   'circuit_open',
   'client_abort',
+  'router_error', // the router's own fault (e.g. it could not serialize the request): never the provider's
+  'deadline', // the request's own deadline (ROUTER_REQUEST_DEADLINE_MS) passed while a provider was answering
+  'shutdown', // the router was stopping and cut the request at its drain limit
 ] as const;
 export type ErrorClass = (typeof ERROR_CLASSES)[number];
+
+/**
+ * The outcomes that count against a provider: its breaker, its local and fleet statistics, its uptime.
+ * Everything else is a success, a 429 (counted apart), the request's own fault (a provider's 400/413, a
+ * client that left) or the router's (its own error, deadline or shutdown). The one place this rule lives;
+ * migration 9 writes the same list as frozen SQL, and a unit test holds the two together.
+ */
+export const PROVIDER_FAILURES = [
+  'upstream_5xx',
+  'upstream_auth',
+  'timeout_connect',
+  'timeout_first_byte',
+  'timeout_idle',
+  'connection_error',
+  'malformed_response',
+  'stream_cut',
+] as const satisfies readonly ErrorClass[];
+
+/** Outcomes that say nothing about the provider at all: left out of its samples, not only out of its failures. */
+export const NOT_ABOUT_PROVIDER = ['client_abort', 'router_error', 'deadline', 'shutdown'] as const satisfies readonly ErrorClass[];
+
+const providerFailures: ReadonlySet<ErrorClass> = new Set(PROVIDER_FAILURES);
+export const isProviderFailure = (c: ErrorClass): boolean => providerFailures.has(c);
 
 const Common = {
   v: Type.Literal(EVENT_VERSION),

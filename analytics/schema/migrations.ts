@@ -301,6 +301,30 @@ export const MIGRATIONS: Migration[] = [
         GROUP BY hour, app, category`,
     ],
   },
+  {
+    version: 9,
+    name: 'endpoint minutes count only provider failures',
+    // Failures were "anything but success, 429, 400/413 and the client leaving", so outcomes of the
+    // router's own making (its errors, the request deadline, shutdown) counted against providers. Now an
+    // explicit list: telemetry/event.ts PROVIDER_FAILURES (a unit test keeps the two equal). Run before
+    // ingest starts, as every role does, so no attempt is inserted between the two statements.
+    statements: [
+      `DROP VIEW IF EXISTS endpoint_minute_mv`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS endpoint_minute_mv TO endpoint_minute AS
+        SELECT toStartOfMinute(ts) AS minute, endpoint_id, provider, model,
+               count() AS attempts,
+               countIf(error_class = 'none') AS successes,
+               countIf(error_class IN ('upstream_5xx', 'upstream_auth', 'timeout_connect', 'timeout_first_byte', 'timeout_idle', 'connection_error', 'malformed_response', 'stream_cut')) AS failures,
+               countIf(error_class = 'rate_limited') AS rate_limited,
+               countIf(error_class = 'upstream_4xx') AS client_errors,
+               sumIf(tokens_completion, error_class = 'none' AND latency_ms > ttft_ms) AS decode_tokens,
+               sumIf(toFloat64(latency_ms - ttft_ms), error_class = 'none' AND latency_ms > ttft_ms) AS decode_ms,
+               quantilesTDigestStateIf(0.5, 0.9, 0.99)(latency_ms, error_class = 'none') AS latency,
+               quantilesTDigestStateIf(0.5, 0.9, 0.99)(ttft_ms, error_class = 'none') AS ttft
+        FROM attempts
+        GROUP BY minute, endpoint_id, provider, model`,
+    ],
+  },
 ];
 
 /** Tables whose rows expire after the configured retention. */

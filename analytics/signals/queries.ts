@@ -1,10 +1,12 @@
 // The two reads behind every signal: the latest attempts per endpoint from the raw table (seconds fresh),
 // and uptimes and baselines from the per-minute aggregate (cheap over a day).
 import { dateTime64, queryRows, type ClickHouseClient } from '../clickhouse.ts';
+import { NOT_ABOUT_PROVIDER, PROVIDER_FAILURES } from '../../telemetry/event.ts';
 import type { LongStats, WindowStats } from './judge.ts';
 
-// A failure against uptime: anything but success, 429, the client's own 400/413 and the client leaving.
-const FAILED = "error_class NOT IN ('none', 'rate_limited', 'upstream_4xx', 'client_abort')";
+// The contract's own constants as SQL lists (never input).
+const sqlList = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(', ');
+const FAILED = `error_class IN (${sqlList(PROVIDER_FAILURES)})`;
 
 // One scan over the streak lookback: the window's figures from its rows (`in_window`), and the streak of
 // successes since each endpoint's latest failure from all of them. An endpoint held at its probe share gets
@@ -42,7 +44,7 @@ const WINDOW_SQL = `
            countIf(in_window AND error_class != 'rate_limited') OVER (PARTITION BY endpoint_id, second) AS accepted_in_second,
            countIf(in_window AND error_class = 'rate_limited') OVER (PARTITION BY endpoint_id, second) AS limited_in_second
     FROM attempts
-    WHERE ts > {lookback_since:DateTime64(3)} AND ts <= {now:DateTime64(3)} AND error_class != 'client_abort'
+    WHERE ts > {lookback_since:DateTime64(3)} AND ts <= {now:DateTime64(3)} AND error_class NOT IN (${sqlList(NOT_ABOUT_PROVIDER)})
   )
   GROUP BY endpoint_id`;
 

@@ -2,7 +2,9 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { ApiError, badRequest } from '../../core/errors.ts';
 import { keyOf, requireKey } from '../../service/auth.ts';
-import { contentText } from '../../simulator/completion.ts';
+import { headerText } from '../../service/header-text.ts';
+import { limitBodyShape } from '../../service/body-shape.ts';
+import { contentText } from '../../core/tokens.ts';
 import type { KeyStore, KeyRecord } from '../auth/key-store.ts';
 import type { RateLimiter } from '../auth/rate-limit.ts';
 import { ChatRequestSchema, type ChatRequest } from '../chat-schema.ts';
@@ -45,7 +47,8 @@ export interface ChatRouteDeps {
   rateLimiter: RateLimiter;
 }
 
-function applyLimits(deps: ChatRouteDeps, key: KeyRecord, reply: FastifyReply): void {
+/** The per-key request rate (per router: each router keeps its own buckets; README "Limits"). */
+function applyRateLimit(deps: ChatRouteDeps, key: KeyRecord, reply: FastifyReply): void {
   const limit = key.rate_limit_per_minute ?? deps.chat.config.defaultRateLimitPerMinute;
   const d = deps.rateLimiter.take(key.id, limit);
   reply.header('x-ratelimit-limit', String(d.limit));
@@ -54,18 +57,12 @@ function applyLimits(deps: ChatRouteDeps, key: KeyRecord, reply: FastifyReply): 
   if (!d.allowed) {
     throw new ApiError(429, 'rate_limit_error', 'rate_limit_exceeded', `rate limit of ${limit} requests per minute for this key exceeded; retry in ${d.retryAfterSeconds} s`, { retryAfterSeconds: d.retryAfterSeconds });
   }
-  if (key.spend_limit_usd !== null) {
-    const spent = deps.chat.spend.get(key.id);
-    if (spent >= key.spend_limit_usd) {
-      throw new ApiError(402, 'insufficient_quota', 'spend_limit_reached', `this key has spent $${spent.toFixed(4)} of its $${key.spend_limit_usd} limit`);
-    }
-  }
 }
 
 /** The app: X-Title, else the host of HTTP-Referer. */
 function appOf(headers: Record<string, string | string[] | undefined>): string {
   const title = headers['x-title'];
-  if (typeof title === 'string' && title.trim() !== '') return title.trim().slice(0, 128);
+  if (typeof title === 'string' && title.trim() !== '') return headerText(title).trim().slice(0, 128);
   const referer = headers['http-referer'] ?? headers.referer;
   if (typeof referer === 'string') {
     try {
@@ -93,6 +90,7 @@ export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDeps): vo
     '/v1/chat/completions',
     {
       onRequest: requireKey(deps.keys),
+      preValidation: limitBodyShape(),
       schema: {
         summary: 'Chat completion, routed to the best live provider endpoint',
         description: 'OpenAI chat completions with OpenRouter routing extensions (`models`, `provider`, `:floor`, `:nitro`). `stream: true` answers with server-sent events ending in `data: [DONE]`.',
@@ -104,8 +102,8 @@ export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDeps): vo
     },
     async (request, reply) => {
       const key = keyOf(request);
-      applyLimits(deps, key, reply);
-      const caller = { accountId: key.account_id, keyId: key.id, app: appOf(request.headers), category: categoryOf(request.headers, request.body) };
+      applyRateLimit(deps, key, reply);
+      const caller = { accountId: key.account_id, keyId: key.id, spendLimitUsd: key.spend_limit_usd, app: appOf(request.headers), category: categoryOf(request.headers, request.body) };
       return handleChat(deps.chat, request.body, caller, reply);
     },
   );

@@ -2,6 +2,7 @@
 // streamed) → OpenAI completions. System prompts move to `system`, tools to `input_schema`, stop reasons map.
 import type { ChatMessage, ChatRequest } from '../chat-schema.ts';
 import type { Endpoint } from '../../catalog/catalog.ts';
+import { requestedMaxTokens } from '../../core/tokens.ts';
 import { MalformedUpstreamError, type Adapter, type ParsedCompletion, type StreamPiece, type ToolCall } from './types.ts';
 
 const STOP_REASONS: Record<string, string> = {
@@ -67,7 +68,7 @@ export const anthropicAdapter: Adapter = {
   buildBody(req: ChatRequest, endpoint: Endpoint, stream: boolean) {
     const { system, messages } = toMessages(req.messages);
     // Messages API requires max_tokens; without one from the client, allow what the endpoint can give up to 4096.
-    const maxTokens = req.max_completion_tokens ?? req.max_tokens ?? Math.min(4096, endpoint.maxCompletionTokens);
+    const maxTokens = requestedMaxTokens(req) ?? Math.min(4096, endpoint.maxCompletionTokens);
     const body: Record<string, unknown> = { model: endpoint.providerModelId, max_tokens: maxTokens, messages, stream };
     if (system !== undefined) body.system = system;
     if (req.temperature !== undefined) body.temperature = Math.min(req.temperature, 1);

@@ -2,6 +2,7 @@
 // connecting, for the first byte of the answer and for an idle stream.
 import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { ErrorClass } from '../../telemetry/event.ts';
+import type { UpstreamApi } from '../../catalog/types.ts';
 
 export interface Timeouts {
   connectTimeoutMs: number;
@@ -29,7 +30,8 @@ export class UpstreamClient {
     });
   }
 
-  post(target: UpstreamTarget, path: string, body: unknown, api: 'openai' | 'anthropic', signal: AbortSignal): Promise<UpstreamResponse> {
+  /** POST a body the caller serialized (so a body that cannot be serialized is never taken for a network failure). */
+  post(target: UpstreamTarget, path: string, body: string, api: UpstreamApi, signal: AbortSignal): Promise<UpstreamResponse> {
     const url = this.urlOf(target.baseUrl, path);
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
     if (target.apiKey !== undefined) {
@@ -43,7 +45,7 @@ export class UpstreamClient {
       path: url.pathname + url.search,
       method: 'POST',
       headers,
-      body: JSON.stringify(body),
+      body,
       headersTimeout: this.timeouts.firstByteTimeoutMs,
       bodyTimeout: this.timeouts.idleTimeoutMs,
       signal,

@@ -1,0 +1,166 @@
+// One chat request's state as it travels through routing, attempts and the answer, and the accounting
+// that closes it: the spend reservation, the request's telemetry event, and the answer's body.
+import type { FastifyReply } from 'fastify';
+import type { Catalog, Endpoint } from '../catalog/catalog.ts';
+import type { Config } from '../core/config.ts';
+import { ApiError } from '../core/errors.ts';
+import type { Metrics } from '../core/metrics.ts';
+import type { TelemetrySink } from '../telemetry/bus.ts';
+import { isProviderFailure, type ErrorClass } from '../telemetry/event.ts';
+import type { AttemptFailure } from './attempt.ts';
+import type { SpendHold, SpendLedger } from './auth/spend.ts';
+import type { ChatRequest } from './chat-schema.ts';
+import { costOf, requestEvent, type Outcome, type RequestIdentity } from './events.ts';
+import type { HealthRegistry } from './health/registry.ts';
+import type { SignalTable } from './health/signals.ts';
+import type { RoutingWeights } from './routing/plan.ts';
+import type { UpstreamClient, UpstreamTarget } from './upstream/client.ts';
+import type { AssistantMessage } from './upstream/types.ts';
+
+export interface ChatDeps {
+  config: Config;
+  catalog: Catalog;
+  health: HealthRegistry;
+  upstream: UpstreamClient;
+  target: (e: Endpoint) => UpstreamTarget;
+  sink: TelemetrySink;
+  metrics: Metrics;
+  spend: SpendLedger;
+  weights: () => RoutingWeights;
+  /** The fleet's signals (absent: this router decides on its own knowledge alone). */
+  signals?: SignalTable;
+  /** Aborted when the router gives up draining: requests still running end (streams with an error chunk). */
+  stopping?: AbortSignal;
+  random?: () => number;
+}
+
+export interface Caller {
+  accountId: string;
+  keyId: string;
+  /** The key's spend limit in USD (null: none). */
+  spendLimitUsd: number | null;
+  app: string;
+  category: string;
+}
+
+export interface ChatContext {
+  deps: ChatDeps;
+  req: ChatRequest;
+  caller: Caller;
+  reply: FastifyReply;
+  id: RequestIdentity;
+  /** Wall clock at arrival (ms since epoch), and the monotonic clock for durations. */
+  startedAt: number;
+  t0: number;
+  prompt: number;
+  maxTokens: number | undefined;
+  /** The routing explanation, when the request asked for it. */
+  explain: unknown;
+  abort: AbortController;
+  hold: SpendHold | undefined;
+  attempts: number;
+  failures: { f: AttemptFailure; e: Endpoint }[];
+}
+
+/**
+ * The most this request can cost on any of its candidates: the prompt estimate, and the completion limit
+ * it asks for or else the endpoint's own (never more than its context leaves), at the endpoint's prices,
+ * with the platform fee.
+ */
+export function worstCaseUsd(ctx: ChatContext, candidates: readonly Endpoint[]): number {
+  let most = 0;
+  for (const e of candidates) {
+    const room = Math.max(0, e.contextLength - ctx.prompt);
+    const cap = e.maxCompletionTokens > 0 ? Math.min(e.maxCompletionTokens, room) : room;
+    const completion = Math.min(ctx.maxTokens ?? cap, cap);
+    most = Math.max(most, costOf(e, ctx.prompt, completion));
+  }
+  return most * (1 + ctx.deps.config.platformFeeRate);
+}
+
+/** Holds the request's worst case against its key's limit, or refuses it with 402. */
+export function reserveSpend(ctx: ChatContext, candidates: readonly Endpoint[]): void {
+  const { spend } = ctx.deps;
+  const limit = ctx.caller.spendLimitUsd;
+  ctx.hold = spend.reserve(ctx.caller.keyId, limit, worstCaseUsd(ctx, candidates));
+  if (ctx.hold === undefined) {
+    const used = spend.used(ctx.caller.keyId);
+    throw failWith(ctx, new ApiError(402, 'insufficient_quota', 'spend_limit_reached', `this key has spent or holds for requests in flight $${used.toFixed(6)} of its $${limit} limit`));
+  }
+}
+
+/** Emit the request event of a successful (or cut) request and charge it; returns the platform fee. */
+export function finish(ctx: ChatContext, e: Endpoint, depth: number, o: Outcome): number {
+  const { deps } = ctx;
+  const fee = Math.round(o.costUsd * deps.config.platformFeeRate * 1e9) / 1e9;
+  deps.sink.emit(requestEvent(ctx.id, ctx.startedAt, { app: ctx.caller.app, category: ctx.caller.category, requestedModel: ctx.req.model, endpoint: e, attempts: ctx.attempts, fallbackDepth: depth, feeUsd: fee }, o));
+  ctx.hold?.settle(o.costUsd + fee);
+  deps.metrics.requestDuration.observe({ streamed: String(ctx.id.streamed), outcome: o.status === 200 ? 'success' : 'error' }, (performance.now() - ctx.t0) / 1000);
+  return fee;
+}
+
+/** Emit the request event of a request that ends with an error (nothing charged), and return the error. */
+export function failWith(ctx: ChatContext, err: ApiError, e?: Endpoint, errorClass?: ErrorClass): ApiError {
+  const { deps } = ctx;
+  const cls: ErrorClass = errorClass ?? (err.code === 'no_available_endpoints' ? 'circuit_open' : err.code === 'upstream_rate_limited' ? 'rate_limited' : err.code === 'upstream_rejected' ? 'upstream_4xx' : err.status === 502 ? 'upstream_5xx' : 'no_candidates');
+  const latency = performance.now() - ctx.t0;
+  ctx.hold?.release();
+  deps.sink.emit(requestEvent(ctx.id, ctx.startedAt, { app: ctx.caller.app, category: ctx.caller.category, requestedModel: ctx.req.model, endpoint: e, attempts: ctx.attempts, fallbackDepth: Math.max(0, ctx.attempts - 1), feeUsd: 0 }, { status: err.status, errorClass: cls, latencyMs: latency, ttftMs: 0, tokensPrompt: 0, tokensCompletion: 0, costUsd: 0 }));
+  deps.metrics.requestDuration.observe({ streamed: String(ctx.id.streamed), outcome: 'error' }, latency / 1000);
+  err.extra.headers = { ...err.extra.headers, 'x-switchboard-generation-id': ctx.id.generationId };
+  return err;
+}
+
+export function setRouteHeaders(ctx: ChatContext, e: Endpoint): void {
+  ctx.reply.header('x-switchboard-generation-id', ctx.id.generationId);
+  ctx.reply.header('x-switchboard-provider', e.provider);
+  ctx.reply.header('x-switchboard-endpoint', e.id);
+}
+
+export const providerName = (ctx: ChatContext, e: Endpoint): string => ctx.deps.catalog.providers.get(e.provider)?.name ?? e.provider;
+
+export function completionBody(ctx: ChatContext, e: Endpoint, message: AssistantMessage, finishReason: string, o: Outcome, fee: number) {
+  const body: Record<string, unknown> = {
+    id: ctx.id.generationId,
+    object: 'chat.completion',
+    created: Math.floor(ctx.startedAt / 1000),
+    model: e.model,
+    provider: providerName(ctx, e),
+    choices: [{ index: 0, message, finish_reason: finishReason, logprobs: null }],
+    usage: { prompt_tokens: o.tokensPrompt, completion_tokens: o.tokensCompletion, total_tokens: o.tokensPrompt + o.tokensCompletion, cost: o.costUsd, platform_fee: fee },
+  };
+  if (ctx.explain) body.routing = ctx.explain;
+  return body;
+}
+
+/**
+ * What a failed attempt tells this router about the endpoint (before the first token or mid-stream). Only a
+ * provider failure (telemetry/event.ts) counts against it; a 429 cools it; anything else frees its slot.
+ */
+export function recordFailure(ctx: ChatContext, e: Endpoint, f: Pick<AttemptFailure, 'errorClass' | 'retryAfterMs'>, now: number): void {
+  const { deps } = ctx;
+  const h = deps.health.get(e);
+  deps.metrics.upstreamAttempts.inc({ provider: e.provider, error_class: f.errorClass });
+  if (isProviderFailure(f.errorClass)) {
+    if (f.errorClass === 'stream_cut') h.stats.lastCutAt = now;
+    h.stats.record('failure', now);
+    h.breaker.onFailure(now, deps.signals?.fresh(e.id, now) === undefined);
+    return;
+  }
+  if (f.errorClass === 'rate_limited') {
+    h.stats.coolUntil = now + (f.retryAfterMs ?? 1000);
+    h.stats.record('rate_limited', now);
+  } else if (f.errorClass === 'upstream_4xx') h.stats.record('client_error', now);
+  h.breaker.release();
+}
+
+export function success(ctx: ChatContext, e: Endpoint, ttftMs: number, latencyMs: number, tokensPrompt: number, tokensCompletion: number): Outcome {
+  const { deps } = ctx;
+  const h = deps.health.get(e);
+  const now = Date.now();
+  h.breaker.onSuccess(now);
+  h.stats.record('success', now, latencyMs, ttftMs, tokensCompletion);
+  deps.metrics.upstreamAttempts.inc({ provider: e.provider, error_class: 'none' });
+  deps.metrics.upstreamTtft.observe({ provider: e.provider }, ttftMs / 1000);
+  return { status: 200, errorClass: 'none', latencyMs, ttftMs, tokensPrompt, tokensCompletion, costUsd: costOf(e, tokensPrompt, tokensCompletion) };
+}
