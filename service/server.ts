@@ -50,6 +50,8 @@ export interface Service {
   kafkaSink: KafkaSink | undefined;
   consumer: IngestConsumer | undefined;
   health: HealthRegistry;
+  /** Spend per key as this router holds it (settled and reserved). */
+  spend: SpendLedger;
   /** The fleet's signals as this process holds them (router or analytics role). */
   signals: SignalTable;
   /** Analytics role: computes and publishes the signals. */
@@ -286,6 +288,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     kafkaSink,
     consumer,
     health,
+    spend,
     signals,
     signalComputer,
     computedAhead,
