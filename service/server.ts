@@ -32,6 +32,7 @@ import { startSimulator, type Simulator } from '../simulator/server.ts';
 import { MemoryBus, type TelemetrySink } from '../telemetry/bus.ts';
 import { createKafka, ensureTopics, topicNames } from '../telemetry/kafka.ts';
 import { KafkaSink } from '../telemetry/kafka-sink.ts';
+import { SpendChannel } from '../telemetry/spend-topic.ts';
 import { buildApp } from './app.ts';
 import { Warmup } from '../core/refreshing-cache.ts';
 import { waitingFor } from './shutdown.ts';
@@ -164,8 +165,14 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     await consumer.start();
   }
 
+  // Spend: in cluster mode shared through the spend channel (every router's figures); embedded, this one
+  // router's ledger is seeded from what ClickHouse holds.
   const spend = new SpendLedger();
-  if (routes && clickhouse) {
+  let spendChannel: SpendChannel | undefined;
+  if (routes && kafka) {
+    spendChannel = new SpendChannel(kafka, spend, { topic: topics.spend, intervalMs: SPEND_PUBLISH_MS, reservationTtlMs: config.router.requestDeadlineMs + 10_000 }, logger.child({ part: 'spend' }));
+    await spendChannel.start();
+  } else if (routes && clickhouse) {
     spend.seed((await queryRows<{ key_id: string; usd: number }>(clickhouse, 'SELECT key_id, sum(cost_usd + fee_usd) AS usd FROM requests GROUP BY key_id')).map((r) => [r.key_id, Number(r.usd)]));
   }
   const health = new HealthRegistry({
@@ -266,6 +273,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     ['signal computer', () => signalComputer?.stop()],
     ['signal producer', () => signalProducer?.stop().catch(() => undefined)],
     ['signal subscriber', () => signalSubscriber?.stop().catch(() => undefined)],
+    ['spend channel', () => spendChannel?.stop().catch(() => undefined)],
     ['telemetry producer', () => kafkaSink?.stop()], // sends or spools what the drained requests emitted
     ['embedded ingest', () => ingest?.stop()], // flushes it into ClickHouse
     ['ingest consumer', () => consumer?.stop()], // finishes its batches, commits
@@ -308,6 +316,9 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
       })()),
   };
 }
+
+/** How often a router publishes its changed spend figures to the fleet. */
+const SPEND_PUBLISH_MS = 100;
 
 /** How long a stop waits for reads still running in the analytics engine. */
 const SHUTDOWN_READ_LIMIT_MS = 30_000;

@@ -7,16 +7,18 @@ import { REQUESTS_TOPIC } from './event.ts';
 
 export const DLQ_TOPIC = 'switchboard.dlq.v1';
 export const SIGNALS_TOPIC = 'switchboard.signals.v1';
+export const SPEND_TOPIC = 'switchboard.spend.v1';
 
 /** Topic names, with an optional prefix so several deployments (or test runs) can share one cluster. */
 export interface Topics {
   requests: string;
   dlq: string;
   signals: string;
+  spend: string;
 }
 
 export function topicNames(prefix = ''): Topics {
-  return { requests: prefix + REQUESTS_TOPIC, dlq: prefix + DLQ_TOPIC, signals: prefix + SIGNALS_TOPIC };
+  return { requests: prefix + REQUESTS_TOPIC, dlq: prefix + DLQ_TOPIC, signals: prefix + SIGNALS_TOPIC, spend: prefix + SPEND_TOPIC };
 }
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -64,6 +66,7 @@ export async function ensureTopics(kafka: Kafka, topics: Topics, partitions: num
       { topic: topics.requests, numPartitions: partitions, replicationFactor: -1 },
       { topic: topics.dlq, numPartitions: 1, replicationFactor: -1 },
       { topic: topics.signals, numPartitions: 1, replicationFactor: -1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+      { topic: topics.spend, numPartitions: 1, replicationFactor: -1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
     ].filter((t) => !existing.has(t.topic));
     if (wanted.length > 0) {
       try {

@@ -93,6 +93,11 @@ export class SpendLedger {
     return keys;
   }
 
+  /** Keys to hand out again (their figures could not be published). */
+  markChanged(keys: readonly string[]): void {
+    for (const k of keys) this.changed.add(k);
+  }
+
   private figuresOf(keyId: string): SpendFigures {
     let f = this.figures.get(keyId);
     if (!f) {
