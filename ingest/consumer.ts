@@ -5,10 +5,10 @@
 // mark per table) and skips anything below, so a replay after a crash or a rebalance never adds a row twice.
 // Copies made by the router's spool replay are dropped by event id.
 import type { ClickHouseClient } from '@clickhouse/client';
-import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
+import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from '../core/logger.ts';
 import { decodeMessage, type TelemetryEvent } from '../telemetry/event.ts';
-import type { Topics } from '../telemetry/kafka.ts';
+import { ensureTopics, type Topics } from '../telemetry/kafka.ts';
 import { REPLAY_HEADER } from '../telemetry/kafka-sink.ts';
 import { dateTime64 as dateTime, queryRows } from '../analytics/clickhouse.ts';
 import { Coalescer, type InsertObserver } from './coalescer.ts';
@@ -24,10 +24,14 @@ export interface ConsumerOptions {
   /** Gather partition batches for this long into one insert. */
   lingerMs: number;
   maxRows: number;
+  /** Partitions of the requests topic, should this consumer have to create it. */
+  partitions?: number;
 }
 
 export interface ConsumerObserver extends InsertObserver {
-  onBatch(partition: number, messages: number, lag: number): void;
+  onBatch(partition: number, messages: number): void;
+  /** Messages behind the end of a partition, read from the broker. */
+  onLag(partition: number, lag: number): void;
   onDeadLetter(reason: string): void;
   onDuplicate(count: number): void;
 }
@@ -46,51 +50,157 @@ interface HighWater {
 }
 
 
+export type ConsumerState = 'starting' | 'running' | 'down' | 'stopped';
+
+/** Restart delays after a crash or a failed start: doubling from the first, never above the last. */
+const RESTART_MIN_MS = 500;
+const RESTART_MAX_MS = 15_000;
+/** How often the lag is read from the broker (committed offsets against the partitions' ends). */
+const LAG_EVERY_MS = 5_000;
+
+/**
+ * The consumer supervises itself: a failed start (the broker away) or a crash of kafkajs' consumer (it
+ * does not restart itself after, e.g., `Failed to find group coordinator`) makes a fresh client after a
+ * backoff, forever, until stop(). `state` says whether it is consuming, for readiness.
+ */
 export class IngestConsumer {
-  private readonly consumer: Consumer;
+  private consumer: Consumer | undefined;
   private readonly dlq: Producer;
+  private readonly admin: Admin;
   private readonly coalescer: Coalescer;
   private readonly highWater = new Map<number, HighWater>();
+  private stopped = false;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private lagTimer: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private repaired = false;
+  state: ConsumerState = 'starting';
+  /** Why it is down, when it is. */
+  lastError: string | undefined;
+  /** Messages behind the end per partition, as the broker says (committed offsets); undefined until read. */
+  lag: Map<number, number> | undefined;
+  restarts = 0;
   ingested = 0;
   deadLettered = 0;
   duplicates = 0;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly client: ClickHouseClient,
     private readonly opts: ConsumerOptions,
     private readonly log: Logger,
     private readonly observer: ConsumerObserver,
   ) {
-    this.consumer = kafka.consumer({
-      groupId: opts.groupId,
-      // Let the broker gather about a second of data per fetch: fewer, larger inserts.
-      minBytes: 1_000_000,
-      maxWaitTimeInMs: 1000,
-      maxBytesPerPartition: 16 * 1024 * 1024,
-      sessionTimeout: opts.sessionTimeoutMs ?? 10_000,
-      heartbeatInterval: 1000,
-    });
     this.dlq = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+    this.admin = kafka.admin();
     this.coalescer = new Coalescer(client, { lingerMs: opts.lingerMs, maxRows: opts.maxRows, tries: 5 }, observer);
-    // After any rebalance, what this consumer knew of a partition may be stale: ask ClickHouse again.
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.highWater.clear());
   }
 
+  /** Resolves once consuming, or after the first failed try (it keeps trying in the background). */
   async start(): Promise<void> {
-    // A predecessor killed mid-insert may have left raw rows without their aggregate rows: repair first.
-    const repaired = await reconcileUsage(this.client, Date.now() - 2 * 86_400_000);
-    if (repaired > 0) this.log.warn({ repaired }, 'aggregates were behind the raw rows (an earlier crash): repaired');
-    await this.dlq.connect();
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.opts.topics.requests, fromBeginning: true });
-    await this.consumer.run({ eachBatchAutoResolve: false, autoCommit: true, partitionsConsumedConcurrently: 16, eachBatch: (p) => this.eachBatch(p) });
+    await this.attempt();
+    this.lagTimer = setInterval(() => void this.readLag(), LAG_EVERY_MS);
+    this.lagTimer.unref();
   }
 
   /** Finishes the batches in hand (their inserts and commits), then leaves the group. */
   async stop(): Promise<void> {
-    await this.consumer.disconnect();
-    await this.dlq.disconnect();
+    this.stopped = true;
+    this.state = 'stopped';
+    clearTimeout(this.restartTimer);
+    clearInterval(this.lagTimer);
+    await this.consumer?.disconnect().catch(() => undefined);
+    await this.dlq.disconnect().catch(() => undefined);
+    await this.admin.disconnect().catch(() => undefined);
+  }
+
+  private async attempt(): Promise<void> {
+    if (this.stopped) return;
+    this.state = 'starting';
+    try {
+      if (!this.repaired) {
+        // A predecessor killed mid-insert may have left raw rows without their aggregate rows: repair first.
+        const repaired = await reconcileUsage(this.client, Date.now() - 2 * 86_400_000);
+        if (repaired > 0) this.log.warn({ repaired }, 'aggregates were behind the raw rows (an earlier crash): repaired');
+        this.repaired = true;
+      }
+      await ensureTopics(this.kafka, this.opts.topics, this.opts.partitions ?? 4);
+      await this.dlq.connect();
+      const consumer = this.newConsumer();
+      this.consumer = consumer;
+      await consumer.connect();
+      await consumer.subscribe({ topic: this.opts.topics.requests, fromBeginning: true });
+      await consumer.run({ eachBatchAutoResolve: false, autoCommit: true, partitionsConsumedConcurrently: 16, eachBatch: (p) => this.eachBatch(p) });
+      if (this.stopped) await consumer.disconnect();
+    } catch (err) {
+      this.onDown(err as Error);
+    }
+  }
+
+  private newConsumer(): Consumer {
+    const consumer = this.kafka.consumer({
+      groupId: this.opts.groupId,
+      // Let the broker gather about a second of data per fetch: fewer, larger inserts.
+      minBytes: 1_000_000,
+      maxWaitTimeInMs: 1000,
+      maxBytesPerPartition: 16 * 1024 * 1024,
+      sessionTimeout: this.opts.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: 1000,
+    });
+    // After any rebalance, what this consumer knew of a partition may be stale: ask ClickHouse again.
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      this.highWater.clear();
+      this.state = 'running';
+      this.failures = 0;
+      this.lastError = undefined;
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      // kafkajs restarts itself after retriable errors (down until it has joined again); after the others
+      // it stays dead: restarting it is ours to do.
+      if (!payload.restart) return this.onDown(payload.error);
+      this.state = 'down';
+      this.lastError = payload.error.message;
+    });
+    return consumer;
+  }
+
+  private onDown(err: Error): void {
+    if (this.stopped || this.restartTimer !== undefined) return;
+    this.state = 'down';
+    this.lastError = err.message;
+    const delay = Math.min(RESTART_MAX_MS, RESTART_MIN_MS * 2 ** this.failures++);
+    this.log.error({ err: err.message, retryInMs: delay }, 'ingest consumer is down; restarting it');
+    const dead = this.consumer;
+    this.consumer = undefined;
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      this.restarts++;
+      void (async () => {
+        await dead?.disconnect().catch(() => undefined);
+        await this.attempt();
+      })();
+    }, delay);
+  }
+
+  /** The group's committed offsets against the partitions' ends, from the broker (not from what this process saw). */
+  private async readLag(): Promise<void> {
+    try {
+      await this.admin.connect();
+      const topic = this.opts.topics.requests;
+      const [ends, [committed]] = await Promise.all([this.admin.fetchTopicOffsets(topic), this.admin.fetchOffsets({ groupId: this.opts.groupId, topics: [topic] })]);
+      const at = new Map(committed.partitions.map((p) => [p.partition, Number(p.offset)]));
+      const lag = new Map<number, number>();
+      for (const p of ends) {
+        const c = at.get(p.partition) ?? -1;
+        // Nothing committed yet: everything from the partition's start is still to read.
+        lag.set(p.partition, Number(p.high) - (c < 0 ? Number(p.low) : c));
+      }
+      this.lag = lag;
+      for (const [partition, n] of lag) this.observer.onLag(partition, n);
+    } catch (err) {
+      this.lag = undefined;
+      this.log.warn({ err: (err as Error).message }, 'ingest lag could not be read from the broker');
+    }
   }
 
   private async partitionHighWater(partition: number): Promise<HighWater> {
@@ -158,7 +268,7 @@ export class IngestConsumer {
     if (this.opts.commitDelayMs) await new Promise((r) => setTimeout(r, this.opts.commitDelayMs));
     resolveOffset(batch.lastOffset());
     await commitOffsetsIfNecessary();
-    this.observer.onBatch(partition, batch.messages.length, Number(batch.offsetLag()));
+    this.observer.onBatch(partition, batch.messages.length);
   }
 
   /**

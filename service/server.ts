@@ -118,7 +118,9 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   }
   const kafka = kafkaBrokers ? createKafka(kafkaBrokers, `switchboard-${role}`, logger) : undefined;
   const topics = topicNames(config.kafka.topicPrefix);
-  if (kafka) await ensureTopics(kafka, topics, config.kafka.partitions);
+  // The ingest consumer creates them itself, retrying while the broker is away: an ingest process started
+  // before its broker waits for it instead of exiting.
+  if (kafka && role !== 'ingest') await ensureTopics(kafka, topics, config.kafka.partitions);
 
   // Telemetry: the router's side.
   let bus: MemoryBus;
@@ -153,12 +155,10 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   // Ingest from Kafka.
   let consumer: IngestConsumer | undefined;
   if (kafka && ingests && clickhouse) {
-    consumer = new IngestConsumer(kafka, clickhouse, { groupId: config.kafka.groupId, sessionTimeoutMs: config.kafka.sessionTimeoutMs, commitDelayMs: config.kafka.commitDelayMs, topics, lingerMs: config.kafka.ingestLingerMs, maxRows: config.kafka.ingestMaxRows }, logger.child({ part: 'ingest' }), {
+    consumer = new IngestConsumer(kafka, clickhouse, { groupId: config.kafka.groupId, sessionTimeoutMs: config.kafka.sessionTimeoutMs, commitDelayMs: config.kafka.commitDelayMs, topics, lingerMs: config.kafka.ingestLingerMs, maxRows: config.kafka.ingestMaxRows, partitions: config.kafka.partitions }, logger.child({ part: 'ingest' }), {
       ...insertObserver,
-      onBatch: (partition, messages, lag) => {
-        metrics.consumedBatch.observe(messages);
-        metrics.consumerLag.set({ partition: String(partition) }, lag);
-      },
+      onBatch: (_partition, messages) => metrics.consumedBatch.observe(messages),
+      onLag: (partition, lag) => metrics.consumerLag.set({ partition: String(partition) }, lag),
       onDeadLetter: (reason) => metrics.deadLetters.inc({ reason: reasonLabel(reason) }),
       onDuplicate: (n) => metrics.duplicatesSkipped.inc(n),
     });
@@ -241,7 +241,11 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
           if (r.status !== 'unknown') metrics.endpointStatus.set({ endpoint: r.endpoint_id }, statusValue[r.status]);
         }
       },
-      ready: () => (draining ? { ready: false, reason: 'shutting down' } : { ready: true }),
+      ready: () => {
+        if (draining) return { ready: false, reason: 'shutting down' };
+        if (consumer && consumer.state !== 'running') return { ready: false, reason: `ingest consumer ${consumer.state}${consumer.lastError ? `: ${consumer.lastError}` : ''}` };
+        return { ready: true };
+      },
       telemetry: () => {
         if (kafkaSink) {
           metrics.spoolBytes.set(kafkaSink.spool.bytes);

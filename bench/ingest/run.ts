@@ -29,7 +29,7 @@ const ch = await openClickHouse({ url: undefined, dataDir: mkdtempSync(join(tmpd
 await migrate(ch, 400);
 let inserts = 0;
 const consumer = new IngestConsumer(kafka, ch, { groupId: `${topics.requests}-ingest`, topics, lingerMs: 200, maxRows: 400_000 }, log, {
-  onInsert: () => void inserts++, onInsertError: () => undefined, onBatch: () => undefined, onDeadLetter: () => undefined, onDuplicate: () => undefined,
+  onInsert: () => void inserts++, onInsertError: () => undefined, onBatch: () => undefined, onLag: () => undefined, onDeadLetter: () => undefined, onDuplicate: () => undefined,
 });
 await consumer.start();
 

@@ -131,7 +131,7 @@ describe.skipIf(!brokers)('telemetry through Kafka', () => {
 
   it('two consumers in one group share the partitions and together ingest everything once', async () => {
     const second = new IngestConsumer(kafka, ingest.clickhouse!, { groupId: `${prefix}ingest`, topics, lingerMs: 50, maxRows: 100_000 }, createLogger('silent'), {
-      onInsert: () => undefined, onInsertError: () => undefined, onBatch: () => undefined, onDeadLetter: () => undefined, onDuplicate: () => undefined,
+      onInsert: () => undefined, onInsertError: () => undefined, onBatch: () => undefined, onLag: () => undefined, onDeadLetter: () => undefined, onDuplicate: () => undefined,
     });
     await second.start();
     // Wait for the rebalance to give the newcomer partitions, then produce across all of them.
