@@ -33,6 +33,12 @@ export interface Config {
   /** Keys from the config file (hashes only). */
   fileKeys: readonly KeyEntryConfig[];
   bodyLimitBytes: number;
+  /** Connection limits of the HTTP server (service/http-limits.ts). */
+  http: { requestTimeoutMs: number; headersTimeoutMs: number; keepAliveTimeoutMs: number };
+  /** How long a stop waits for requests in flight before it cuts them (streams end with an error chunk). */
+  shutdownDrainMs: number;
+  /** When set, /metrics and /docs (and /openapi.json) need `Authorization: Bearer <token>`. */
+  opsToken: string | undefined;
   platformFeeRate: number;
   defaultRateLimitPerMinute: number;
   router: {
@@ -52,7 +58,8 @@ export interface Config {
   kafka: { topicPrefix: string; partitions: number; groupId: string; sessionTimeoutMs: number; commitDelayMs: number; lingerMs: number; batchMax: number; spoolMaxBytes: number; ingestLingerMs: number; ingestMaxRows: number };
   /** A simulator running elsewhere (cluster mode): every catalog provider is routed to `${url}/${provider}`. */
   simulatorUrl: string | undefined;
-  simulator: { port: number; latencyScale: number };
+  /** The simulator role listens on `host` (loopback unless set); off loopback its fault admin needs `adminToken`. */
+  simulator: { port: number; latencyScale: number; host: string; adminToken: string | undefined };
   retentionDays: number;
   /** Built public pages, served at / by the embedded service and the analytics role. */
   webDir: string;
@@ -174,6 +181,8 @@ function readConfigFile(file: string | undefined, problems: string[]): ConfigFil
   return found.length ? {} : (parsed as ConfigFile);
 }
 
+const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
+
 function deepFreeze<T>(o: T): T {
   if (o && typeof o === 'object' && !Object.isFrozen(o)) {
     Object.freeze(o);
@@ -211,6 +220,13 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
     extraModels: file.models ?? [],
     fileKeys: file.keys ?? [],
     bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+    http: {
+      requestTimeoutMs: r.int('HTTP_REQUEST_TIMEOUT_MS', 30_000, 1_000, 3_600_000),
+      headersTimeoutMs: r.int('HTTP_HEADERS_TIMEOUT_MS', 10_000, 1_000, 600_000),
+      keepAliveTimeoutMs: r.int('HTTP_KEEPALIVE_TIMEOUT_MS', 5_000, 100, 600_000),
+    },
+    shutdownDrainMs: r.int('SHUTDOWN_DRAIN_MS', 20_000, 100, 600_000),
+    opsToken: r.optional('OPS_TOKEN'),
     // OpenRouter charges 5.5% on credit purchases; the same default makes fee figures comparable.
     platformFeeRate: r.float('PLATFORM_FEE_RATE', 0.055, 0, 1),
     defaultRateLimitPerMinute: r.int('RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000),
@@ -250,6 +266,8 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
     simulator: {
       port: r.int('SIMULATOR_PORT', 0, 0, 65535),
       latencyScale: r.float('SIMULATOR_LATENCY_SCALE', 1, 0, 100),
+      host: r.str('SIMULATOR_HOST', '127.0.0.1'),
+      adminToken: r.optional('SIMULATOR_ADMIN_TOKEN'),
     },
     retentionDays: r.int('RETENTION_DAYS', 400, 1, 36_500),
     webDir: resolve(r.str('WEB_DIR', resolve(import.meta.dirname, '..', 'web', 'dist'))),
@@ -283,6 +301,11 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
     },
   };
   if (config.signals.degradedErrorRate > config.signals.downErrorRate) r.problems.push('SIGNALS_DEGRADED_ERROR_RATE must not exceed SIGNALS_DOWN_ERROR_RATE');
+  if (role === 'simulator' && !isLoopback(config.simulator.host) && config.simulator.adminToken === undefined) {
+    r.problems.push(`SIMULATOR_HOST=${config.simulator.host} is not loopback: set SIMULATOR_ADMIN_TOKEN, or anyone who reaches it can inject faults`);
+  }
+  if (config.http.headersTimeoutMs > config.http.requestTimeoutMs) r.problems.push('HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS');
+  if (config.opsToken !== undefined && config.opsToken.length < 16) r.problems.push('OPS_TOKEN must be at least 16 characters');
   if (config.signals.maxAgeMs < 2 * config.signals.intervalMs) r.problems.push('SIGNALS_MAX_AGE_MS must be at least twice SIGNALS_INTERVAL_MS, or every signal would be stale on arrival');
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze(config);

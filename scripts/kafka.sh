@@ -3,15 +3,18 @@
 # The jars come from Maven Central and are cached outside the repo's tracked files.
 #   scripts/kafka.sh fetch            resolve the broker jars into the cache
 #   scripts/kafka.sh start [PORT]     format storage (fresh) and start; prints KAFKA_BROKERS=127.0.0.1:PORT
-#   scripts/kafka.sh restart          start again on the existing storage (after stop), same port
-#   scripts/kafka.sh stop             stop the broker started from this cache/state dir
-#   scripts/kafka.sh status
+#   scripts/kafka.sh restart [PORT]   start again on the existing storage (after stop), same port
+#   scripts/kafka.sh stop [PORT]      stop the broker of that port's state dir
+#   scripts/kafka.sh status [PORT]
+# Each port has a state dir of its own (KAFKA_STATE_DIR overrides it), so a start never deletes, and a stop
+# never kills, another broker's state; a stop kills only a process that is this state dir's broker.
 set -euo pipefail
 
 KAFKA_VERSION="${KAFKA_VERSION:-3.9.1}"
 CACHE="${SWITCHBOARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/switchboard}"
 LIBS="$CACHE/kafka-$KAFKA_VERSION/libs"
-STATE="${KAFKA_STATE_DIR:-$CACHE/kafka-run}"
+PORT_ARG="${2:-19092}"
+STATE="${KAFKA_STATE_DIR:-$CACHE/kafka-run-$PORT_ARG}"
 
 die() { echo "kafka.sh: $*" >&2; exit 1; }
 
@@ -95,16 +98,22 @@ launch() {
   # Ready when the PLAINTEXT listener accepts connections.
   for _ in $(seq 1 120); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "KAFKA_BROKERS=127.0.0.1:$port"; return 0; fi
-    kill -0 "$(cat "$STATE/pid")" 2>/dev/null || { tail -n 40 "$STATE/stdout.log" "$STATE/server.log" >&2 || true; die "broker exited during start"; }
+    ours "$(cat "$STATE/pid")" || { tail -n 40 "$STATE/stdout.log" "$STATE/server.log" >&2 || true; die "broker exited during start"; }
     sleep 0.5
   done
   die "broker did not listen on 127.0.0.1:$port within 60 s (logs in $STATE)"
 }
 
+# The pid file's process, if it is still the broker of this state dir (a pid can be reused by anything).
+ours() {
+  local pid="$1"
+  kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "kafka.Kafka $STATE/server.properties"
+}
+
 stop_quiet() {
   [[ -f "$STATE/pid" ]] || return 0
   local pid; pid=$(cat "$STATE/pid")
-  if kill -0 "$pid" 2>/dev/null; then
+  if ours "$pid"; then
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
     kill -9 "$pid" 2>/dev/null || true
@@ -117,6 +126,6 @@ case "${1:-}" in
   start) start "${2:-19092}" ;;
   restart) restart ;;
   stop) stop_quiet ;;
-  status) [[ -f "$STATE/pid" ]] && kill -0 "$(cat "$STATE/pid")" 2>/dev/null && echo running || echo stopped ;;
+  status) [[ -f "$STATE/pid" ]] && ours "$(cat "$STATE/pid")" && echo running || echo stopped ;;
   *) echo "usage: scripts/kafka.sh fetch|start [PORT]|restart|stop|status" >&2; exit 2 ;;
 esac

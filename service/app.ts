@@ -19,14 +19,22 @@ import { registerModelStatsRoute } from '../analytics/routes/model-stats.ts';
 import { registerPreferenceRoute } from '../analytics/routes/preference.ts';
 import { registerProviderStatusRoute, type ProviderStatusDeps } from '../analytics/routes/provider-status.ts';
 import { installErrorHandling } from './error-handler.ts';
+import { ApiError } from '../core/errors.ts';
+import { clientErrorHandler, limitedServer, type HttpLimits } from './http-limits.ts';
 import { installValidation } from './validation.ts';
-import { installAuth } from './auth.ts';
+import { installAuth, requireToken } from './auth.ts';
 import { registerOpsRoutes, type OpsDeps } from './ops-routes.ts';
 import { registerWeb } from '../web/serve.ts';
 import type { Warmup } from '../core/refreshing-cache.ts';
 
 export interface AppDeps {
   logger: Logger;
+  /** Connection limits (absent: Node's defaults, for in-process uses such as benches). */
+  http?: HttpLimits;
+  /** True once the service is stopping: new requests get 503 and every answer closes its connection. */
+  draining?: () => boolean;
+  /** When set, /metrics, /docs and /openapi.json need it as a bearer token. */
+  opsToken?: string;
   metrics: Metrics;
   bodyLimitBytes: number;
   keys: KeyStore;
@@ -51,11 +59,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.bodyLimitBytes,
+    serverFactory: deps.http ? limitedServer(deps.http) : undefined,
+    clientErrorHandler,
     // Per-request log lines cost more than the routing itself at thousands of requests per second.
     logController: new LogController({ disableRequestLogging: true }),
     // No child logger per request (nothing logs per request; the error handler names the request id itself).
     childLoggerFactory: (logger) => logger,
-    return503OnClosing: true,
+    // Our own 503 while draining (below), in the API's error shape.
+    return503OnClosing: false,
   });
   installValidation(app);
   installAuth(app);
@@ -67,7 +78,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  const opsGuard = deps.opsToken === undefined ? undefined : requireToken(deps.opsToken);
+  await app.register(swaggerUi, { routePrefix: '/docs', uiHooks: opsGuard ? { onRequest: opsGuard } : undefined });
+
+  const draining = deps.draining;
+  if (draining) {
+    app.addHook('onRequest', (_request, reply, done) => {
+      if (!draining()) return done();
+      reply.header('connection', 'close');
+      done(new ApiError(503, 'service_unavailable', 'shutting_down', 'this instance is shutting down; retry the request', { retryAfterSeconds: 1 }));
+    });
+    app.addHook('onSend', (_request, reply, _payload, done) => {
+      if (draining()) reply.header('connection', 'close');
+      done();
+    });
+  }
 
   app.addHook('onResponse', (request, reply, done) => {
     deps.metrics.httpRequests.inc({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
@@ -87,8 +112,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
   if (deps.status) registerProviderStatusRoute(app, deps.status);
   if (deps.webDir) await registerWeb(app, deps.webDir);
-  registerOpsRoutes(app, { ...deps.ops, metrics: deps.metrics, health: deps.router?.chat.health });
+  registerOpsRoutes(app, { ...deps.ops, metrics: deps.metrics, health: deps.router?.chat.health, guard: opsGuard });
 
-  app.get('/openapi.json', { schema: { summary: 'This API, as OpenAPI 3 (generated from the route schemas)', tags: ['ops'] } }, async () => app.swagger());
+  app.get('/openapi.json', { onRequest: opsGuard, schema: { summary: 'This API, as OpenAPI 3 (generated from the route schemas)', tags: ['ops'] } }, async () => app.swagger());
   return app;
 }

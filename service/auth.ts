@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { unauthorized } from '../core/errors.ts';
 import type { KeyRecord, KeyStore } from '../router/auth/key-store.ts';
@@ -41,4 +42,14 @@ export function requireKey(keys: KeyStore): onRequestHookHandler {
 export function keyOf(request: FastifyRequest): KeyRecord {
   if (!request.apiKey) throw unauthorized('authentication required');
   return request.apiKey;
+}
+
+/** onRequest hook for operator routes (/metrics, /docs): a fixed bearer token, compared in constant time. */
+export function requireToken(token: string): onRequestHookHandler {
+  const want = createHash('sha256').update(token).digest();
+  return (request, _reply, done) => {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+    const got = createHash('sha256').update(m?.[1] ?? '').digest();
+    done(m && timingSafeEqual(got, want) ? undefined : unauthorized('this operator route needs "Authorization: Bearer <OPS_TOKEN>"'));
+  };
 }

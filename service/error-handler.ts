@@ -31,6 +31,8 @@ export function installErrorHandling(app: FastifyInstance): void {
     const api = toApiError(err);
     if (api.status >= 500) request.log.error({ err, reqId: request.id }, 'request failed');
     if (reply.sent || reply.raw.headersSent) return;
+    // Answered before its body was read (a bad key, a body too large): close rather than keep reading it.
+    if (!request.raw.complete) reply.header('connection', 'close');
     for (const [k, v] of Object.entries(api.extra.headers ?? {})) reply.header(k, v);
     if (api.extra.retryAfterSeconds !== undefined) reply.header('retry-after', String(api.extra.retryAfterSeconds));
     reply.status(api.status).send(api.body());

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Metrics } from '../core/metrics.ts';
 import type { HealthRegistry } from '../router/health/registry.ts';
@@ -15,6 +15,8 @@ export interface OpsDeps {
   telemetry?: () => { depth: number; dropped: number };
   /** Sets gauges that are cheaper to compute at scrape time than to keep current. */
   collect?: () => void;
+  /** Guards /metrics when an operator token is configured. */
+  guard?: onRequestHookHandler;
 }
 
 export function registerOpsRoutes(app: FastifyInstance, deps: OpsDeps): void {
@@ -30,7 +32,7 @@ export function registerOpsRoutes(app: FastifyInstance, deps: OpsDeps): void {
     },
   );
 
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['ops'], produces: ['text/plain'] } }, async (_request, reply) => {
+  app.get('/metrics', { onRequest: deps.guard, schema: { summary: 'Prometheus metrics', tags: ['ops'], produces: ['text/plain'] } }, async (_request, reply) => {
     if (deps.health) {
       for (const [id, h] of deps.health.entries()) deps.metrics.breakerState.set({ endpoint: id }, STATE_VALUE[h.breaker.state()]);
     }

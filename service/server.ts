@@ -4,6 +4,7 @@
 //   router         routes requests, emits telemetry to Kafka
 //   ingest         consumes Kafka into ClickHouse
 //   analytics      answers analytics queries from ClickHouse
+import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -53,6 +54,7 @@ export interface Service {
   health: HealthRegistry;
   /** Spend per key as this router holds it (settled and reserved). */
   spend: SpendLedger;
+  keys: KeyStore;
   /** The fleet's signals as this process holds them (router or analytics role). */
   signals: SignalTable;
   /** Analytics role: computes and publishes the signals. */
@@ -103,7 +105,9 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     logger.info({ providers: config.providers.map((p) => p.name), models: catalog.models.length }, 'routing to configured providers');
   }
 
-  const keys = new KeyStore(join(config.dataDir, 'keys.json'));
+  // Keys, spool and chDB live here: readable by this service's user only.
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const keys = new KeyStore(join(config.dataDir, 'keys.json'), (message) => logger.error({ file: join(config.dataDir, 'keys.json') }, `${message}; the keys loaded before stay in force until the file is fixed`));
   const devKey = config.devKey ?? newKeySecret();
   keys.addEphemeral(devKey, 'dev', 'acct_dev');
   for (const k of config.fileKeys) keys.addHashed({ name: k.name, hash: k.sha256, accountId: k.account, rateLimitPerMinute: k.rateLimitPerMinute, spendLimitUsd: k.spendLimitUsd });
@@ -184,6 +188,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   }, config.signals.slowFactor);
   const upstream = new UpstreamClient(config.router);
   let draining = false;
+  const stopping = new AbortController();
 
   // The closed loop: analytics judges endpoints; every router folds the verdicts into its weights.
   const sc = config.signals;
@@ -212,17 +217,20 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     warmup,
     metrics,
     bodyLimitBytes: config.bodyLimitBytes,
+    http: config.http,
+    opsToken: config.opsToken,
     keys,
     catalog,
     appMinUsers: config.appMinUsers,
     preferenceRefreshS: config.preferenceRefreshS,
     publicRefreshS: config.publicRefreshS,
     router: routes
-      ? { chat: { config, catalog, health, upstream, target: targets(config, simulator), sink, metrics, spend, weights, signals, random: opts.random }, rateLimiter: new RateLimiter() }
+      ? { chat: { config, catalog, health, upstream, target: targets(config, simulator), sink, metrics, spend, weights, signals, stopping: stopping.signal, random: opts.random }, rateLimiter: new RateLimiter() }
       : undefined,
     clickhouse: analyzes ? clickhouse : undefined,
     status: routes || analyzes ? { catalog, health, signals, weights } : undefined,
     webDir: analyzes ? config.webDir : undefined,
+    draining: () => draining,
     ops: {
       collect: () => {
         if (signals.lastReceivedAt > 0) metrics.signalAge.set((Date.now() - signals.lastReceivedAt) / 1000);
@@ -301,6 +309,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     consumer,
     health,
     spend,
+    keys,
     signals,
     signalComputer,
     computedAhead,
@@ -311,10 +320,14 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
         stopPriority();
         demo?.stop();
         warmup.stop();
-        // Stop accepting and wait for in-flight requests. A connection whose request finishes during the
-        // drain turns idle keep-alive only afterwards, so keep closing idle ones until the server is shut.
-        const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
-        await waitingFor('requests in flight', app.close(), logger).finally(() => clearInterval(sweep));
+        // Stop accepting and wait for requests in flight. Every answer from now on closes its connection
+        // (a request arriving on an open one gets a 503 it can retry elsewhere), so no connection turns idle
+        // to be reset under a client. Past the drain limit, what still runs is cut: streams end with an error
+        // chunk and [DONE], and each is recorded.
+        const drained = app.close();
+        await waitingFor('requests in flight', drained, logger, config.shutdownDrainMs);
+        stopping.abort();
+        await waitingFor('requests cut by the shutdown', drained, logger, SHUTDOWN_CUT_LIMIT_MS);
         for (const [step, run, limitMs] of shutdownSteps) await waitingFor(step, run(), logger, limitMs);
         logger.info({ written: ingest?.written ?? consumer?.ingested, dropped: kafkaSink?.dropped ?? bus.dropped + (ingest?.dropped ?? 0) }, 'switchboard stopped');
       })()),
@@ -323,6 +336,9 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
 
 /** How often a router publishes its changed spend figures to the fleet. */
 const SPEND_PUBLISH_MS = 100;
+
+/** How long a stop waits, after cutting what still ran, for those answers to end. */
+const SHUTDOWN_CUT_LIMIT_MS = 5_000;
 
 /** How long a stop waits for reads still running in the analytics engine. */
 const SHUTDOWN_READ_LIMIT_MS = 30_000;
@@ -350,7 +366,8 @@ async function computeAhead(clickhouse: ClickHouseClient, warmup: Warmup, logger
 
 /** `simulator` role: the provider simulator as its own service (cluster mode, docker compose). */
 export async function startSimulatorRole(config: Config, logger: Logger): Promise<Simulator> {
-  const sim = await startSimulator({ catalog: loadCatalog(), host: config.host, port: config.simulator.port || 8090, latencyScale: config.simulator.latencyScale });
+  const { host, adminToken } = config.simulator;
+  const sim = await startSimulator({ catalog: loadCatalog(), host, port: config.simulator.port || 8090, latencyScale: config.simulator.latencyScale, adminToken });
   logger.info({ url: sim.url }, `provider simulator listening on ${sim.url}`);
   return sim;
 }

@@ -21,6 +21,8 @@ export interface SimulatorOptions {
   port?: number;
   /** Multiplies every delay; 0 answers at once (benchmarks of the router's own overhead). */
   latencyScale?: number;
+  /** When set, /admin/* needs `Authorization: Bearer <token>` (required off loopback). */
+  adminToken?: string;
 }
 
 export interface Simulator {
@@ -232,7 +234,12 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
-    if (path.startsWith('/admin/')) return handleAdmin(req, res, path);
+    if (path.startsWith('/admin/')) {
+      if (opts.adminToken !== undefined && req.headers.authorization !== `Bearer ${opts.adminToken}`) {
+        return json(res, 401, { error: { message: 'the fault admin needs "Authorization: Bearer <SIMULATOR_ADMIN_TOKEN>"', type: 'authentication_error', code: 'invalid_api_key' } });
+      }
+      return handleAdmin(req, res, path);
+    }
     const m = /^\/([a-z0-9-]+)\/v1\/(chat\/completions|messages)$/.exec(path);
     if (!m || req.method !== 'POST') return json(res, 404, providerError('openai', 404, `no route ${req.method} ${path}`));
     const provider = m[1];

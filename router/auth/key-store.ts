@@ -32,7 +32,18 @@ export class KeyStore {
   private mtimeMs = -1;
   private checkedAt = 0;
 
-  constructor(private readonly file: string) {
+  /** Why the key file could not be read at its last change (the keys before it stay in force). */
+  lastError: string | undefined;
+
+  /**
+   * A key file that cannot be read stops the start (the constructor throws). Once running, a file that
+   * turns unreadable is reported through `onError` on every change and the keys already loaded stay in
+   * force: a half-written or mistyped file must neither lock every client out nor be ignored in silence.
+   */
+  constructor(
+    private readonly file: string,
+    private readonly onError: (message: string) => void = () => undefined,
+  ) {
     this.reload();
   }
 
@@ -122,19 +133,32 @@ export class KeyStore {
     } catch {
       mtime = -1;
     }
-    if (mtime !== this.mtimeMs) this.reload();
+    if (mtime === this.mtimeMs) return;
+    try {
+      this.reload();
+      this.lastError = undefined;
+    } catch (err) {
+      this.mtimeMs = mtime;
+      this.lastError = (err as Error).message;
+      this.onError(this.lastError);
+    }
   }
 
   private reload(): void {
+    let records: KeyRecord[];
+    let mtime: number;
     try {
-      this.mtimeMs = statSync(this.file).mtimeMs;
-      const parsed = JSON.parse(readFileSync(this.file, 'utf8')) as { keys?: KeyRecord[] };
-      this.records = Array.isArray(parsed.keys) ? parsed.keys : [];
+      mtime = statSync(this.file).mtimeMs;
+      const parsed = JSON.parse(readFileSync(this.file, 'utf8')) as { keys?: unknown };
+      if (!Array.isArray(parsed?.keys)) throw new Error('it has no "keys" array');
+      records = parsed.keys as KeyRecord[];
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read key file ${this.file}: ${(err as Error).message}`);
-      this.records = [];
-      this.mtimeMs = -1;
+      records = [];
+      mtime = -1;
     }
+    this.records = records;
+    this.mtimeMs = mtime;
     this.byHash = new Map(this.records.map((r) => [r.hash, r]));
   }
 
