@@ -153,6 +153,7 @@ export class IngestConsumer {
       this.state = 'running';
       this.failures = 0;
       this.lastError = undefined;
+      void this.readLag();
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       // kafkajs restarts itself after retriable errors (down until it has joined again); after the others

@@ -9,7 +9,15 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { closeClickHouse, openClickHouse, queryRows } from '../../analytics/clickhouse.ts';
 import { migrate } from '../../analytics/schema/migrate.ts';
 import { MIGRATIONS } from '../../analytics/schema/migrations.ts';
+import { randomUUID } from 'node:crypto';
+import { insertEvents } from '../../ingest/rows.ts';
+import { ERROR_CLASSES, PROVIDER_FAILURES, type AttemptEvent } from '../../telemetry/event.ts';
 import { insertRequests } from '../fixtures/events.ts';
+
+const sampleAttempt: AttemptEvent = {
+  kind: 'attempt', v: 1, event_id: '', generation_id: '', ts: Date.now() - 60_000, account_id: 'acct_9', key_id: 'key_9', provider: '', endpoint_id: '',
+  status: 200, error_class: 'none', latency_ms: 10, ttft_ms: 5, tokens_prompt: 1, tokens_completion: 1, cost_usd: 0, streamed: false, attempt: 0, model: '',
+};
 
 let ch: ClickHouseClient;
 const DAY = 86_400_000;
@@ -83,10 +91,19 @@ describe('migrations over existing rows', () => {
   });
 
   it('8: apps per hour are filled from the raw rows kept, once, and then by their view', async () => {
-    expect(await migrate(ch, 400)).toEqual([8]);
+    expect(await migrate(ch, 400, upTo(8))).toEqual([8]);
     expect(await hourlyApps()).toEqual(await rawHourlyApps());
     await rerun(8);
     expect(await hourlyApps()).toEqual(await rawHourlyApps());
+  });
+
+  it("9: the per-minute view counts only providers' own failures", async () => {
+    expect(await migrate(ch, 400, upTo(9))).toEqual([9]);
+    const classes = [...ERROR_CLASSES];
+    const base = { ...sampleAttempt, model: 'm9/x', endpoint_id: 'p9:m9/x', provider: 'p9' };
+    await insertEvents(ch, classes.map((c, i) => ({ ...base, event_id: randomUUID(), generation_id: `gen-m9-${i}`, error_class: c, status: c === 'none' ? 200 : 500 })));
+    const [m] = await queryRows<Record<string, string>>(ch, "SELECT sum(attempts) AS attempts, sum(successes) AS ok, sum(failures) AS failures, sum(rate_limited) AS limited, sum(client_errors) AS client FROM endpoint_minute WHERE model = 'm9/x'");
+    expect(Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Number(v)]))).toEqual({ attempts: classes.length, ok: 1, failures: PROVIDER_FAILURES.length, limited: 1, client: 1 });
   });
 
   it('rows inserted afterwards flow through the new views', async () => {
