@@ -34,7 +34,7 @@ beforeAll(async () => {
     values: [{ ts: new Date(cut.ts).toISOString().slice(0, 23).replace('T', ' '), endpoint_id: endpoint.id, provider: endpoint.provider, model: CUT, price_prompt: endpoint.pricePrompt * 0.3, price_completion: endpoint.priceCompletion * 0.3, context_length: endpoint.contextLength, available: true, change: 'price' }],
     format: 'JSONEachRow',
   });
-}, 120_000);
+}, 600_000);
 afterAll(async () => s?.close());
 
 const get = async (path: string) => (await (await fetch(`${s.url}${path}`)).json()) as any;
