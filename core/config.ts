@@ -2,6 +2,7 @@
 // together, so an operator fixes a bad deployment in one go instead of one variable per restart.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { PROJECT_ROOT } from './paths.ts';
 import { configFileProblems, type ConfigFile, type KeyEntryConfig, type ModelEntryConfig } from './config-file.ts';
 
 export const ROLES = ['all', 'router', 'ingest', 'analytics', 'simulator'] as const;
@@ -270,7 +271,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
       adminToken: r.optional('SIMULATOR_ADMIN_TOKEN'),
     },
     retentionDays: r.int('RETENTION_DAYS', 400, 1, 36_500),
-    webDir: resolve(r.str('WEB_DIR', resolve(import.meta.dirname, '..', 'web', 'dist'))),
+    webDir: resolve(r.str('WEB_DIR', resolve(PROJECT_ROOT, 'web', 'dist'))),
     appMinUsers: r.int('APP_MIN_USERS', 5, 1, 1_000_000),
     preferenceRefreshS: r.int('PREFERENCE_REFRESH_S', 300, 1, 86_400),
     publicRefreshS: r.int('PUBLIC_REFRESH_S', 30, 0, 3_600),

@@ -1,6 +1,7 @@
 // The router's side of embedded ingest: drains the in-process bus every few milliseconds and hands the
 // events to the ingest worker thread in one message per batch (one structured clone, not one per event).
 import { Worker } from 'node:worker_threads';
+import { COMPILED } from '../core/paths.ts';
 import type { MemoryBus } from '../telemetry/bus.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.ts';
 import type { WriterObserver } from './writer.ts';
@@ -30,7 +31,8 @@ export class WorkerIngest {
   ) {}
 
   async start(): Promise<void> {
-    const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: this.init });
+    // Compiled, the worker is plain JavaScript; from TypeScript it needs the loader registered first.
+    const worker = new Worker(new URL(COMPILED ? './worker.js' : './worker-entry.mjs', import.meta.url), { workerData: this.init });
     this.worker = worker;
     await new Promise<void>((resolve, reject) => {
       worker.on('message', (m: FromWorker) => {

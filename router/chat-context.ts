@@ -5,6 +5,7 @@ import type { Catalog, Endpoint } from '../catalog/catalog.ts';
 import type { Config } from '../core/config.ts';
 import { ApiError } from '../core/errors.ts';
 import type { Metrics } from '../core/metrics.ts';
+import type { StopSignal } from '../core/stop-signal.ts';
 import type { TelemetrySink } from '../telemetry/bus.ts';
 import { isProviderFailure, type ErrorClass } from '../telemetry/event.ts';
 import type { AttemptFailure } from './attempt.ts';
@@ -30,7 +31,7 @@ export interface ChatDeps {
   /** The fleet's signals (absent: this router decides on its own knowledge alone). */
   signals?: SignalTable;
   /** Aborted when the router gives up draining: requests still running end (streams with an error chunk). */
-  stopping?: AbortSignal;
+  stopping?: StopSignal;
   random?: () => number;
 }
 

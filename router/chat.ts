@@ -53,15 +53,14 @@ export async function handleChat(deps: ChatDeps, req: ChatRequest, caller: Calle
   // The client leaving, the deadline passing or the router stopping aborts whatever upstream call is running.
   const onClose = abortOnClose(ctx);
   reply.raw.on('close', onClose);
-  const onStop = abortOnStop(ctx);
-  deps.stopping?.addEventListener('abort', onStop);
+  const offStop = deps.stopping?.on(abortOnStop(ctx));
   const deadline = setTimeout(abortOnDeadline, deps.config.router.requestDeadlineMs, ctx);
   try {
     return await tryEndpoints(ctx, queue);
   } finally {
     clearTimeout(deadline);
     reply.raw.off('close', onClose);
-    deps.stopping?.removeEventListener('abort', onStop);
+    offStop?.();
     // Settled by a success; anything else (a failure, an unexpected throw) gives the reservation back.
     ctx.hold?.release();
   }

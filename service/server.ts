@@ -37,6 +37,7 @@ import { SpendChannel } from '../telemetry/spend-topic.ts';
 import { buildApp } from './app.ts';
 import { Warmup } from '../core/refreshing-cache.ts';
 import { waitingFor } from './shutdown.ts';
+import { StopSignal } from '../core/stop-signal.ts';
 
 export interface Service {
   url: string;
@@ -188,7 +189,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   }, config.signals.slowFactor);
   const upstream = new UpstreamClient(config.router);
   let draining = false;
-  const stopping = new AbortController();
+  const stopping = new StopSignal();
 
   // The closed loop: analytics judges endpoints; every router folds the verdicts into its weights.
   const sc = config.signals;
@@ -225,7 +226,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     preferenceRefreshS: config.preferenceRefreshS,
     publicRefreshS: config.publicRefreshS,
     router: routes
-      ? { chat: { config, catalog, health, upstream, target: targets(config, simulator), sink, metrics, spend, weights, signals, stopping: stopping.signal, random: opts.random }, rateLimiter: new RateLimiter() }
+      ? { chat: { config, catalog, health, upstream, target: targets(config, simulator), sink, metrics, spend, weights, signals, stopping, random: opts.random }, rateLimiter: new RateLimiter() }
       : undefined,
     clickhouse: analyzes ? clickhouse : undefined,
     status: routes || analyzes ? { catalog, health, signals, weights } : undefined,
@@ -326,7 +327,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
         // chunk and [DONE], and each is recorded.
         const drained = app.close();
         await waitingFor('requests in flight', drained, logger, config.shutdownDrainMs);
-        stopping.abort();
+        stopping.fire();
         await waitingFor('requests cut by the shutdown', drained, logger, SHUTDOWN_CUT_LIMIT_MS);
         for (const [step, run, limitMs] of shutdownSteps) await waitingFor(step, run(), logger, limitMs);
         logger.info({ written: ingest?.written ?? consumer?.ingested, dropped: kafkaSink?.dropped ?? bus.dropped + (ingest?.dropped ?? 0) }, 'switchboard stopped');

@@ -23,7 +23,13 @@ const has = (cmd: string) => {
   }
 };
 
+/** The suites that run the service as its own process run the compiled build, as production does. */
+function buildOnce(): void {
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: join(import.meta.dirname, '..'), stdio: ['ignore', 'inherit', 'inherit'], timeout: 300_000 });
+}
+
 export default function setup(project: TestProject): (() => void) | undefined {
+  buildOnce();
   if (process.env.KAFKA_BROKERS) {
     project.provide('kafkaBrokers', process.env.KAFKA_BROKERS);
     project.provide('kafkaSkipReason', '');

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 
 export interface Child {
   proc: ChildProcess;
@@ -6,9 +7,12 @@ export interface Child {
   url: string;
 }
 
-/** Start the service as its own process (as `npm start` / `npm run <role>` would) and wait for it to listen. */
+/** The compiled entry point, as production runs it (test/global-setup.ts builds dist/ before the suites). */
+const ENTRY = join(import.meta.dirname, '..', '..', 'dist', 'service', 'main.js');
+
+/** Start the compiled service as its own process (as `npm start` / `npm run <role>` would) and wait for it to listen. */
 export async function startServiceProcess(role: string | undefined, env: Record<string, string>, timeoutMs = 60_000): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'service/main.ts', ...(role ? [role] : [])], {
+  const proc = spawn(process.execPath, ['--enable-source-maps', ENTRY, ...(role ? [role] : [])], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
