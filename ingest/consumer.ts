@@ -7,13 +7,13 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from '../core/logger.ts';
-import { decodeMessage, type TelemetryEvent } from '../telemetry/event.ts';
+import type { TelemetryEvent } from '../telemetry/event.ts';
 import { ensureTopics, type Topics } from '../telemetry/kafka.ts';
 import { REPLAY_HEADER } from '../telemetry/kafka-sink.ts';
 import { dateTime64 as dateTime, queryRows } from '../analytics/clickhouse.ts';
 import { Coalescer, type InsertObserver } from './coalescer.ts';
 import { reconcileUsage } from '../analytics/reconcile.ts';
-import { INSERT_ORDER, lineOf, tableOf, type Block, type Table } from './rows.ts';
+import { prepareBatch, storedHighWater, type HighWater, type Poison } from './batch.ts';
 
 export interface ConsumerOptions {
   groupId: string;
@@ -36,18 +36,6 @@ export interface ConsumerObserver extends InsertObserver {
   onDuplicate(count: number): void;
 }
 
-interface Poison {
-  value: Buffer | string;
-  key: Buffer | null;
-  offset: string;
-  partition: number;
-  reason: string;
-}
-
-interface HighWater {
-  requests: number;
-  attempts: number;
-}
 
 
 export type ConsumerState = 'starting' | 'running' | 'down' | 'stopped';
@@ -207,13 +195,7 @@ export class IngestConsumer {
   private async partitionHighWater(partition: number): Promise<HighWater> {
     let hw = this.highWater.get(partition);
     if (!hw) {
-      const [row] = await queryRows<{ r: string; a: string }>(
-        this.client,
-        `SELECT (SELECT max(kafka_offset_next) FROM requests WHERE kafka_partition = {p:UInt16}) AS r,
-                (SELECT max(kafka_offset_next) FROM attempts WHERE kafka_partition = {p:UInt16}) AS a`,
-        { p: partition },
-      );
-      hw = { requests: Number(row.r), attempts: Number(row.a) };
+      hw = await storedHighWater(this.client, partition);
       this.highWater.set(partition, hw);
     }
     return hw;
@@ -243,7 +225,7 @@ export class IngestConsumer {
       messages: poison.map(({ value, key, offset, partition, reason }) => ({
         key,
         value,
-        headers: { reason, source_topic: this.opts.topics.requests, source_partition: String(partition), source_offset: offset },
+        headers: { reason, source_topic: this.opts.topics.requests, source_partition: String(partition), source_offset: String(offset) },
       })),
     });
     for (const p of poison) this.observer.onDeadLetter(p.reason);
@@ -254,7 +236,8 @@ export class IngestConsumer {
     if (batch.isEmpty()) return;
     const partition = batch.partition;
     const hw = await this.partitionHighWater(partition);
-    const { blocks, poison, kept, skipped, next } = await this.prepare(batch.messages, partition, hw);
+    const messages = batch.messages.map((m) => ({ offset: Number(m.offset), value: m.value, key: m.key, replay: m.headers?.[REPLAY_HEADER] !== undefined }));
+    const { blocks, poison, kept, skipped, next } = await prepareBatch(messages, partition, hw, (events) => this.alreadyStored(events));
     await this.deadLetter(poison);
     await heartbeat();
     await this.coalescer.add(blocks);
@@ -270,62 +253,5 @@ export class IngestConsumer {
     resolveOffset(batch.lastOffset());
     await commitOffsetsIfNecessary();
     this.observer.onBatch(partition, batch.messages.length);
-  }
-
-  /**
-   * A batch's messages decoded and checked: its rows, its poison, and the marks its rows reach. Each event
-   * becomes its line as it is read and each message's lines one text, so no event object outlives its
-   * message (replayed copies excepted: they wait for the check by event id).
-   */
-  private async prepare(messages: EachBatchPayload['batch']['messages'], partition: number, hw: HighWater) {
-    const blocks: Record<Table, Block> = { requests: { texts: [], lines: 0 }, attempts: { texts: [], lines: 0 } };
-    const next = { requests: 0, attempts: 0 };
-    const replayed: { e: TelemetryEvent; offset: number }[] = [];
-    const poison: Poison[] = [];
-    const seen = new Set<string>();
-    let skipped = 0;
-    let kept = 0;
-    const keep = (e: TelemetryEvent, offset: number, out: Record<Table, string[]>) => {
-      const table = tableOf(e);
-      out[table].push(lineOf(e, partition, offset + 1));
-      next[table] = Math.max(next[table], offset + 1);
-      kept++;
-    };
-    const close = (out: Record<Table, string[]>) => {
-      for (const table of INSERT_ORDER) {
-        if (out[table].length === 0) continue;
-        blocks[table].texts.push(out[table].join('\n'));
-        blocks[table].lines += out[table].length;
-      }
-    };
-    for (const message of messages) {
-      const offset = Number(message.offset);
-      const replay = message.headers?.[REPLAY_HEADER] !== undefined;
-      const out: Record<Table, string[]> = { requests: [], attempts: [] };
-      for (const { line, result } of decodeMessage(message.value)) {
-        if (!result.ok) {
-          poison.push({ value: line, key: message.key, offset: message.offset, partition, reason: result.reason });
-          continue;
-        }
-        const e = result.event;
-        // Below the high-water mark of its table: ClickHouse has it from an earlier run.
-        if (offset + 1 <= hw[tableOf(e)] || seen.has(e.event_id)) {
-          skipped++;
-          continue;
-        }
-        seen.add(e.event_id);
-        if (replay) replayed.push({ e, offset });
-        else keep(e, offset, out);
-      }
-      close(out);
-    }
-    if (replayed.length > 0) {
-      const stored = await this.alreadyStored(replayed.map((r) => r.e));
-      skipped += stored.size;
-      const out: Record<Table, string[]> = { requests: [], attempts: [] };
-      for (const { e, offset } of replayed) if (!stored.has(e.event_id)) keep(e, offset, out);
-      close(out);
-    }
-    return { blocks, poison, kept, skipped, next };
   }
 }

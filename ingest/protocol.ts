@@ -1,5 +1,4 @@
-// Messages between the router's thread and the ingest worker thread (embedded mode).
-import type { TelemetryEvent } from '../telemetry/event.ts';
+// Messages between the service's main thread and the ingest worker thread (embedded mode).
 
 export interface WorkerInit {
   clickhouseUrl: string | undefined;
@@ -9,13 +8,13 @@ export interface WorkerInit {
   logLevel: string;
 }
 
-export type ToWorker = { type: 'events'; events: TelemetryEvent[] } | { type: 'stop' };
+/** `poll`: read the logs now rather than at the next interval. */
+export type ToWorker = { type: 'poll' } | { type: 'stop' };
 
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'insert'; table: string; rows: number; seconds: number }
   | { type: 'insert_error'; table: string }
-  | { type: 'drop'; table: string; rows: number }
   /** Events refused before writing: not valid against the event contract (`reason` names the field). */
   | { type: 'invalid'; reason: string; events: number }
   | { type: 'progress'; written: number; dropped: number }

@@ -1,58 +1,46 @@
-// The ingest worker thread: owns its ClickHouse client, batches events and inserts them, so JSON encoding
-// and inserts never stall the router's event loop.
+// The ingest worker thread (embedded mode): owns its ClickHouse client and reads the routers' local logs
+// into it (ingest/log-tail.ts), so decoding and inserts never stall a router's event loop.
 import { parentPort, workerData } from 'node:worker_threads';
 import { closeClickHouse, openClickHouse } from '../analytics/clickhouse.ts';
-import { createLogger } from '../core/logger.ts';
-import { MemoryBus } from '../telemetry/bus.ts';
-import { validateEvent } from '../telemetry/event.ts';
-import type { FromWorker, ToWorker, WorkerInit } from './protocol.ts';
-import { IngestWriter } from './writer.ts';
 import { reconcileUsage } from '../analytics/reconcile.ts';
+import { createLogger } from '../core/logger.ts';
+import { logDirOf } from '../telemetry/local-log.ts';
+import { LogTail } from './log-tail.ts';
+import type { FromWorker, ToWorker, WorkerInit } from './protocol.ts';
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
 const send = (m: FromWorker) => port.postMessage(m);
+/** The most read from one router's log per insert. */
+const READ_MAX_BYTES = 16 * 1024 * 1024;
 
 try {
   const client = await openClickHouse({ url: init.clickhouseUrl, dataDir: init.dataDir });
   await reconcileUsage(client, Date.now() - 2 * 86_400_000); // an earlier crash may have left aggregates behind
-  // The router's thread already bounds what it forwards; here nothing more is dropped for lack of room.
-  const bus = new MemoryBus(Number.MAX_SAFE_INTEGER);
   const log = createLogger(init.logLevel, 'switchboard-ingest');
-  // The router builds its events itself, but this is still ingest's edge: what the Kafka consumer would
-  // send to the DLQ is refused here, counted and logged (once a second per reason), never written.
-  let invalid = 0;
+  // The routers build their events themselves, but this is still ingest's edge: what the Kafka consumer
+  // would send to the DLQ is refused here, counted and logged (once a second per reason), never written.
   const loggedAt = new Map<string, number>();
-  const admit = (message: ToWorker & { type: 'events' }) => {
-    const refused = new Map<string, number>();
-    for (const e of message.events) {
-      const v = validateEvent(e);
-      if (v.ok) bus.emit(e);
-      else refused.set(v.reason, (refused.get(v.reason) ?? 0) + 1);
-    }
-    for (const [reason, n] of refused) {
-      invalid += n;
-      send({ type: 'invalid', reason, events: n });
+  const tail = new LogTail(logDirOf(init.dataDir), client, { pollMs: init.flushIntervalMs, maxBytes: READ_MAX_BYTES, lingerMs: 10, maxRows: init.batchMax }, {
+    onInsert: (table, rows, seconds) => send({ type: 'insert', table, rows, seconds }),
+    onInsertError: (table) => send({ type: 'insert_error', table }),
+    onInvalid: (reason, events) => {
+      send({ type: 'invalid', reason, events });
       if ((loggedAt.get(reason) ?? 0) < Date.now() - 1000) {
         loggedAt.set(reason, Date.now());
-        log.warn({ reason, events: n }, 'telemetry events refused: not valid against the event contract');
+        log.warn({ reason, events }, 'telemetry events refused: not valid against the event contract');
       }
-    }
-  };
-  const writer = new IngestWriter(client, bus, init, log, {
-    onInsert: (table, rows, seconds) => send({ type: 'insert', table, rows, seconds }),
-    onBatch: () => send({ type: 'progress', written: writer.written, dropped: writer.dropped + invalid }),
-    onInsertError: (table) => send({ type: 'insert_error', table }),
-    onDrop: (table, rows) => send({ type: 'drop', table, rows }),
-  });
-  writer.start();
+    },
+    onProgress: (written, invalid) => send({ type: 'progress', written, dropped: invalid }),
+  }, log);
+  tail.start();
   port.on('message', (m: ToWorker) => {
-    if (m.type === 'events') admit(m);
+    if (m.type === 'poll') void tail.poll();
     else if (m.type === 'stop') {
-      void writer
+      void tail
         .stop()
         .then(() => closeClickHouse(client, init.clickhouseUrl === undefined))
-        .then(() => send({ type: 'stopped', written: writer.written, dropped: writer.dropped + invalid }));
+        .then(() => send({ type: 'stopped', written: tail.written, dropped: tail.invalid }));
     }
   });
   send({ type: 'ready' });

@@ -30,7 +30,8 @@ import { SignalComputer } from '../analytics/signals/computer.ts';
 import { SignalProducer, SignalSubscriber } from '../telemetry/signal-topic.ts';
 import { UpstreamClient, type UpstreamTarget } from '../router/upstream/client.ts';
 import { startSimulator, type Simulator } from '../simulator/server.ts';
-import { MemoryBus, type TelemetrySink } from '../telemetry/bus.ts';
+import type { TelemetryCounts, TelemetrySink } from '../telemetry/bus.ts';
+import { LocalLogSink, LocalLogWriter, writerDir } from '../telemetry/local-log.ts';
 import { createKafka, ensureTopics, topicNames } from '../telemetry/kafka.ts';
 import { KafkaSink } from '../telemetry/kafka-sink.ts';
 import { SpendChannel } from '../telemetry/spend-topic.ts';
@@ -46,8 +47,8 @@ export interface Service {
   catalog: Catalog;
   simulator: Simulator | undefined;
   clickhouse: ClickHouseClient | undefined;
-  /** The router's telemetry queue (in-process hand-off or the Kafka sender's). */
-  bus: MemoryBus;
+  /** The router's telemetry hand-off (its local log, or the Kafka sender's queue), with its counts. */
+  bus: TelemetryCounts;
   /** Embedded ingest (no Kafka). */
   ingest: WorkerIngest | undefined;
   kafkaSink: KafkaSink | undefined;
@@ -128,8 +129,9 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   if (kafka && role !== 'ingest') await ensureTopics(kafka, topics, config.kafka.partitions);
 
   // Telemetry: the router's side.
-  let bus: MemoryBus;
+  let bus: TelemetryCounts;
   let sink: TelemetrySink;
+  let localLog: LocalLogSink | undefined;
   let kafkaSink: KafkaSink | undefined;
   let ingest: WorkerIngest | undefined;
   const insertObserver = {
@@ -148,9 +150,13 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     sink = kafkaSink;
     if (routes) kafkaSink.start();
   } else {
-    bus = new MemoryBus(config.telemetry.queueMax);
-    sink = bus;
-    ingest = new WorkerIngest(bus, { clickhouseUrl: config.clickhouseUrl, dataDir: config.dataDir, ...config.telemetry, logLevel: config.logLevel }, {
+    // Embedded: this router appends to its local log; the ingest worker thread reads it into ClickHouse.
+    const writer = new LocalLogWriter(writerDir(config.dataDir, 0));
+    writer.open();
+    localLog = new LocalLogSink(writer);
+    bus = localLog;
+    sink = localLog;
+    ingest = new WorkerIngest({ clickhouseUrl: config.clickhouseUrl, dataDir: config.dataDir, ...config.telemetry, logLevel: config.logLevel }, {
       ...insertObserver,
       onInvalid: (reason, events) => metrics.telemetryInvalid.inc({ reason: reasonLabel(reason) }, events),
     });
@@ -288,7 +294,8 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     ['signal subscriber', () => signalSubscriber?.stop().catch(() => undefined)],
     ['spend channel', () => spendChannel?.stop().catch(() => undefined)],
     ['telemetry producer', () => kafkaSink?.stop()], // sends or spools what the drained requests emitted
-    ['embedded ingest', () => ingest?.stop()], // flushes it into ClickHouse
+    ['local log', async () => localLog?.close()], // the last lines, then the file
+    ['embedded ingest', () => ingest?.stop()], // reads the logs to their end into ClickHouse
     ['ingest consumer', () => consumer?.stop()], // finishes its batches, commits
     ['upstream pools', () => upstream.close()],
     ['provider simulator', () => simulator?.close()],

@@ -6,6 +6,13 @@ export interface TelemetrySink {
   emit(event: TelemetryEvent): void;
 }
 
+/** A sink with its counts: accepted, not yet handed on, and dropped at its explicit limit. */
+export interface TelemetryCounts extends TelemetrySink {
+  readonly accepted: number;
+  readonly waiting: number;
+  readonly dropped: number;
+}
+
 /** In-process bounded queue (embedded mode): the router emits, the ingest writer drains. */
 export class MemoryBus implements TelemetrySink {
   private queue: TelemetryEvent[] = [];
