@@ -3,7 +3,7 @@
 // are written. Price-event analysis reads this table.
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Catalog } from '../catalog/catalog.ts';
-import { dateTime64 as dateTime, queryRows } from './clickhouse.ts';
+import { dateTime64 as dateTime, queryRows } from '../store/clickhouse.ts';
 
 interface State {
   endpoint_id: string;

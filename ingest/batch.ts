@@ -4,14 +4,11 @@
 // per table) and skips anything below, so a replay after a crash never adds a row twice. Copies made by a
 // router's spool replay are checked by event id instead. Each event becomes its line as it is read and
 // each message's lines one text, so no event object outlives its message (replayed copies excepted).
-import { queryRows, type ClickHouseClient } from '../analytics/clickhouse.ts';
 import { decodeMessage, type TelemetryEvent } from '../telemetry/event.ts';
-import { INSERT_ORDER, lineOf, tableOf, type Block, type Table } from './rows.ts';
+import type { HighWater } from '../store/positions.ts';
+import { INSERT_ORDER, lineOf, tableOf, type Block, type Table } from '../store/rows.ts';
 
-export interface HighWater {
-  requests: number;
-  attempts: number;
-}
+export type { HighWater } from '../store/positions.ts';
 
 export interface SourceMessage {
   /** The message's position; `offset + 1` is where the next one starts (the mark its rows store). */
@@ -90,13 +87,3 @@ export async function prepareBatch(messages: readonly SourceMessage[], partition
   return { blocks, poison, kept, skipped, next };
 }
 
-/** How far ClickHouse already holds a source (a Kafka partition or a router's log), per table. */
-export async function storedHighWater(client: ClickHouseClient, partition: number): Promise<HighWater> {
-  const [row] = await queryRows<{ r: string; a: string }>(
-    client,
-    `SELECT (SELECT max(kafka_offset_next) FROM requests WHERE kafka_partition = {p:UInt16}) AS r,
-            (SELECT max(kafka_offset_next) FROM attempts WHERE kafka_partition = {p:UInt16}) AS a`,
-    { p: partition },
-  );
-  return { requests: Number(row.r), attempts: Number(row.a) };
-}

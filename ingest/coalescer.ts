@@ -3,7 +3,7 @@
 // into one insert per table, and every contributor waits for that insert before committing its offsets.
 import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { INSERT_ORDER, insertRows, type Block, type Table } from './rows.ts';
+import { INSERT_ORDER, insertRows, type Block, type Table } from '../store/rows.ts';
 
 export interface InsertObserver {
   onInsert(table: string, rows: number, seconds: number): void;

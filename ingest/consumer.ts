@@ -7,13 +7,12 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from '../core/logger.ts';
-import type { TelemetryEvent } from '../telemetry/event.ts';
 import { ensureTopics, type Topics } from '../telemetry/kafka.ts';
 import { REPLAY_HEADER } from '../telemetry/kafka-sink.ts';
-import { dateTime64 as dateTime, queryRows } from '../analytics/clickhouse.ts';
 import { Coalescer, type InsertObserver } from './coalescer.ts';
-import { reconcileUsage } from '../analytics/reconcile.ts';
-import { prepareBatch, storedHighWater, type HighWater, type Poison } from './batch.ts';
+import { reconcileUsage } from '../store/reconcile.ts';
+import { prepareBatch, type HighWater, type Poison } from './batch.ts';
+import { storedEventIds, storedHighWater } from '../store/positions.ts';
 
 export interface ConsumerOptions {
   groupId: string;
@@ -202,21 +201,6 @@ export class IngestConsumer {
   }
 
   /** Event ids among `events` that ClickHouse already holds (only asked for replayed copies). */
-  private async alreadyStored(events: TelemetryEvent[]): Promise<Set<string>> {
-    if (events.length === 0) return new Set();
-    const ids = events.map((e) => e.event_id);
-    const ts = events.map((e) => e.ts);
-    const params = { ids, from: dateTime(Math.min(...ts)), to: dateTime(Math.max(...ts)) };
-    const rows = await queryRows<{ id: string }>(
-      this.client,
-      `SELECT toString(event_id) AS id FROM requests WHERE ts BETWEEN {from:DateTime64(3, 'UTC')} AND {to:DateTime64(3, 'UTC')} AND toString(event_id) IN {ids:Array(String)}
-       UNION ALL
-       SELECT toString(event_id) AS id FROM attempts WHERE ts BETWEEN {from:DateTime64(3, 'UTC')} AND {to:DateTime64(3, 'UTC')} AND toString(event_id) IN {ids:Array(String)}`,
-      params,
-    );
-    return new Set(rows.map((r) => r.id));
-  }
-
   private async deadLetter(poison: Poison[]): Promise<void> {
     if (poison.length === 0) return;
     await this.dlq.send({
@@ -237,7 +221,7 @@ export class IngestConsumer {
     const partition = batch.partition;
     const hw = await this.partitionHighWater(partition);
     const messages = batch.messages.map((m) => ({ offset: Number(m.offset), value: m.value, key: m.key, replay: m.headers?.[REPLAY_HEADER] !== undefined }));
-    const { blocks, poison, kept, skipped, next } = await prepareBatch(messages, partition, hw, (events) => this.alreadyStored(events));
+    const { blocks, poison, kept, skipped, next } = await prepareBatch(messages, partition, hw, (events) => storedEventIds(this.client, events));
     await this.deadLetter(poison);
     await heartbeat();
     await this.coalescer.add(blocks);

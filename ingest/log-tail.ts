@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '../core/logger.ts';
 import { LOG_PARTITION_BASE, segmentsOf, type Segment } from '../telemetry/local-log.ts';
-import { prepareBatch, storedHighWater, type HighWater, type SourceMessage } from './batch.ts';
+import { storedHighWater } from '../store/positions.ts';
+import { prepareBatch, type HighWater, type SourceMessage } from './batch.ts';
 import { Coalescer, type InsertObserver } from './coalescer.ts';
 
 export interface LogTailObserver extends InsertObserver {

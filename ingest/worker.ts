@@ -1,8 +1,8 @@
 // The ingest worker thread (embedded mode): owns its ClickHouse client and reads the routers' local logs
 // into it (ingest/log-tail.ts), so decoding and inserts never stall a router's event loop.
 import { parentPort, workerData } from 'node:worker_threads';
-import { closeClickHouse, openClickHouse } from '../analytics/clickhouse.ts';
-import { reconcileUsage } from '../analytics/reconcile.ts';
+import { closeClickHouse, openClickHouse } from '../store/clickhouse.ts';
+import { reconcileUsage } from '../store/reconcile.ts';
 import { createLogger } from '../core/logger.ts';
 import { logDirOf } from '../telemetry/local-log.ts';
 import { LogTail } from './log-tail.ts';

@@ -2,7 +2,7 @@ import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Metrics } from '../core/metrics.ts';
 import type { HealthRegistry } from '../router/health/registry.ts';
-import { errorResponses } from './schemas.ts';
+import { errorResponses } from '../http/schemas.ts';
 import { ApiError } from '../core/errors.ts';
 
 const STATE_VALUE = { closed: 0, half_open: 1, open: 2 } as const;

@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto';
 import type { Catalog } from '../../catalog/catalog.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { KeyStore } from '../../router/auth/key-store.ts';
-import { insertRows, toRows } from '../../ingest/rows.ts';
-import { queryRows } from '../clickhouse.ts';
+import { insertRows, toRows } from '../../store/rows.ts';
+import { queryRows } from '../../store/clickhouse.ts';
 import { simulatePopulation, type Population } from './simulate.ts';
 
 export const DEMO_MODELS = [

@@ -7,7 +7,7 @@
 // requests: shipping it to JavaScript cost a minute. test/helpers/revealed-oracle.ts is the same logic
 // written plainly over events, and the tests hold the two equal.
 import type { ClickHouseClient } from '@clickhouse/client';
-import { dateTime64, queryRows } from '../clickhouse.ts';
+import { dateTime64, queryRows } from '../../store/clickhouse.ts';
 import type { PairCount } from './bradley-terry.ts';
 
 export interface Retention {

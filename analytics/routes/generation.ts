@@ -3,9 +3,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { notFound } from '../../core/errors.ts';
 import type { KeyStore } from '../../router/auth/key-store.ts';
-import { keyOf, requireKey } from '../../service/auth.ts';
-import { errorResponses } from '../../service/schemas.ts';
-import { queryRows } from '../clickhouse.ts';
+import { keyOf, requireKey } from '../../http/auth.ts';
+import { errorResponses } from '../../http/schemas.ts';
+import { queryRows } from '../../store/clickhouse.ts';
 
 const Query = Type.Object({ id: Type.String({ pattern: '^gen-[A-Za-z0-9_-]{1,80}$', description: 'generation id from a completion' }) }, { additionalProperties: false });
 

@@ -6,9 +6,9 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Catalog, Model } from '../../catalog/catalog.ts';
 import { refreshing, type Warmup } from '../../core/refreshing-cache.ts';
 import { notFound } from '../../core/errors.ts';
-import { errorResponses, Nullable } from '../../service/schemas.ts';
-import { dateTime64, queryRows } from '../clickhouse.ts';
-import { MODEL_OF_REQUEST } from '../schema/migrations.ts';
+import { errorResponses, Nullable } from '../../http/schemas.ts';
+import { dateTime64, queryRows } from '../../store/clickhouse.ts';
+import { MODEL_OF_REQUEST } from '../../store/migrations.ts';
 
 const Params = Type.Object({
   author: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' }),

@@ -4,9 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { CATEGORIES } from '../../router/classify.ts';
-import { errorResponses, Nullable } from '../../service/schemas.ts';
+import { errorResponses, Nullable } from '../../http/schemas.ts';
 import { refreshing, type Warmup } from '../../core/refreshing-cache.ts';
-import { dateTime64 as ch, queryRows } from '../clickhouse.ts';
+import { dateTime64 as ch, queryRows } from '../../store/clickhouse.ts';
 import { scores } from '../preference/bradley-terry.ts';
 import { revealedPreference } from '../preference/revealed.ts';
 

@@ -7,7 +7,7 @@ import type { SignalTable } from '../../router/health/signals.ts';
 import { endpointStatuses } from '../../router/routing/status.ts';
 import type { RoutingWeights } from '../../router/routing/plan.ts';
 import { ENDPOINT_STATUSES, EndpointSignalSchema, SignalPointSchema } from '../../telemetry/signal.ts';
-import { errorResponses, Nullable } from '../../service/schemas.ts';
+import { errorResponses, Nullable } from '../../http/schemas.ts';
 
 const StatusName = Type.Union([...ENDPOINT_STATUSES, 'unknown' as const].map((s) => Type.Literal(s)));
 

@@ -4,8 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { CATEGORIES } from '../../router/classify.ts';
-import { errorResponses, Nullable } from '../../service/schemas.ts';
-import { queryRows } from '../clickhouse.ts';
+import { errorResponses, Nullable } from '../../http/schemas.ts';
+import { queryRows } from '../../store/clickhouse.ts';
 import { refreshing, type Warmup } from '../../core/refreshing-cache.ts';
 
 export const PERIOD_HOURS = { day: 24, week: 24 * 7, month: 24 * 30 } as const;

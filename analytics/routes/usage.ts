@@ -5,10 +5,10 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { badRequest } from '../../core/errors.ts';
 import type { KeyStore } from '../../router/auth/key-store.ts';
-import { keyOf, requireKey } from '../../service/auth.ts';
-import { errorResponses } from '../../service/schemas.ts';
-import { queryRows } from '../clickhouse.ts';
-import { USAGE_RESUM } from '../schema/migrations.ts';
+import { keyOf, requireKey } from '../../http/auth.ts';
+import { errorResponses } from '../../http/schemas.ts';
+import { queryRows } from '../../store/clickhouse.ts';
+import { USAGE_RESUM } from '../../store/migrations.ts';
 
 const DateText = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (UTC)' });
 const GROUPS = { day: 'toString(day)', model: 'model', provider: 'provider', key: 'key_id' } as const;

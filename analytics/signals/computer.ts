@@ -3,7 +3,7 @@
 import type { SignalConfig } from '../../core/config.ts';
 import type { Logger } from '../../core/logger.ts';
 import { SIGNAL_VERSION, type EndpointSignal } from '../../telemetry/signal.ts';
-import type { ClickHouseClient } from '../clickhouse.ts';
+import type { ClickHouseClient } from '../../store/clickhouse.ts';
 import { errorRate, judge, median, type JudgeState, type LongStats, type Peers, type WindowStats } from './judge.ts';
 import { readLong, readWindow } from './queries.ts';
 

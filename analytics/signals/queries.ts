@@ -1,6 +1,6 @@
 // The two reads behind every signal: the latest attempts per endpoint from the raw table (seconds fresh),
 // and uptimes and baselines from the per-minute aggregate (cheap over a day).
-import { dateTime64, queryRows, type ClickHouseClient } from '../clickhouse.ts';
+import { dateTime64, queryRows, type ClickHouseClient } from '../../store/clickhouse.ts';
 import { NOT_ABOUT_PROVIDER, PROVIDER_FAILURES } from '../../telemetry/event.ts';
 import type { LongStats, WindowStats } from './judge.ts';
 

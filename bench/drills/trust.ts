@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { queryRows } from '../../analytics/clickhouse.ts';
+import { queryRows } from '../../store/clickhouse.ts';
 import { promptTokens } from '../../core/tokens.ts';
 import { KeyStore } from '../../router/auth/key-store.ts';
 import { costOf } from '../../router/events.ts';

@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { constants, gunzipSync, gzipSync } from 'node:zlib';
-import { closeClickHouse, dateTime64, openClickHouse } from '../../analytics/clickhouse.ts';
-import { migrate } from '../../analytics/schema/migrate.ts';
-import { insertRows, toRows } from '../../ingest/rows.ts';
+import { closeClickHouse, dateTime64, openClickHouse } from '../../store/clickhouse.ts';
+import { migrate } from '../../store/migrate.ts';
+import { insertRows, toRows } from '../../store/rows.ts';
 import { decodeMessage, encodeEvents, type TelemetryEvent } from '../../telemetry/event.ts';
 import { eventPair } from './events.ts';
 

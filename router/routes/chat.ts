@@ -1,16 +1,16 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { ApiError, badRequest } from '../../core/errors.ts';
-import { keyOf, requireKey } from '../../service/auth.ts';
-import { headerText } from '../../service/header-text.ts';
-import { limitBodyShape } from '../../service/body-shape.ts';
+import { keyOf, requireKey } from '../../http/auth.ts';
+import { headerText } from '../../http/header-text.ts';
+import { limitBodyShape } from '../../http/body-shape.ts';
 import { contentText } from '../../core/tokens.ts';
 import type { KeyStore, KeyRecord } from '../auth/key-store.ts';
 import type { RateLimiter } from '../auth/rate-limit.ts';
 import { ChatRequestSchema, type ChatRequest } from '../chat-schema.ts';
 import { handleChat, type ChatDeps } from '../chat.ts';
 import { CATEGORIES, classify, isCategory } from '../classify.ts';
-import { errorResponses } from '../../service/schemas.ts';
+import { errorResponses } from '../../http/schemas.ts';
 
 const Usage = Type.Object(
   { prompt_tokens: Type.Integer(), completion_tokens: Type.Integer(), total_tokens: Type.Integer(), cost: Type.Number(), platform_fee: Type.Number() },

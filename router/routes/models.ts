@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { Catalog } from '../../catalog/catalog.ts';
 import { PRICES_COMPILED_ON } from '../../catalog/data.ts';
 import type { HealthRegistry } from '../health/registry.ts';
-import { Nullable } from '../../service/schemas.ts';
+import { Nullable } from '../../http/schemas.ts';
 
 
 const EndpointSchema = Type.Object({

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closeClickHouse, openClickHouse, queryRows } from '../../analytics/clickhouse.ts';
+import { closeClickHouse, openClickHouse, queryRows } from '../../store/clickhouse.ts';
 import { startServiceProcess, stopProcess, type Child } from '../helpers/process.ts';
 import { chatBody, eventually } from '../helpers/service.ts';
 

@@ -2,7 +2,7 @@
 // table: they must match exactly. Accounts never see each other's usage; bad parameters are 400s.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dateTime64, queryRows } from '../../analytics/clickhouse.ts';
+import { dateTime64, queryRows } from '../../store/clickhouse.ts';
 import { periodWindow } from '../../analytics/routes/rankings.ts';
 import { KeyStore } from '../../router/auth/key-store.ts';
 import type { Service } from '../../service/server.ts';
@@ -311,7 +311,7 @@ describe('catalog history', () => {
 
 describe('aggregate repair after a crash', () => {
   it('raw rows whose aggregate rows never landed are added to the aggregates, once', async () => {
-    const { reconcileUsage } = await import('../../analytics/reconcile.ts');
+    const { reconcileUsage } = await import('../../store/reconcile.ts');
     // What a kill between the raw part and the view parts leaves: raw rows the views never saw.
     const views = ['usage_daily_account_mv', 'usage_hourly_mv', 'usage_daily_model_mv'];
     for (const mv of views) await s.clickhouse!.command({ query: `DETACH TABLE ${mv}` });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulatePopulation } from '../../analytics/population/simulate.ts';
 import { CATEGORIES } from '../../router/classify.ts';
-import { insertEvents } from '../../ingest/rows.ts';
+import { insertEvents } from '../../store/rows.ts';
 import type { Service } from '../../service/server.ts';
 import { startTestService } from '../helpers/service.ts';
 

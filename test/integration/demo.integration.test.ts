@@ -1,7 +1,7 @@
 // `npm start` on an empty database with the simulator: a simulated population's history is backfilled,
 // then its accounts keep sending live requests, so the pages have data from the first minute.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryRows } from '../../analytics/clickhouse.ts';
+import { queryRows } from '../../store/clickhouse.ts';
 import type { Service } from '../../service/server.ts';
 import { eventually, startTestService } from '../helpers/service.ts';
 

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryRows } from '../../analytics/clickhouse.ts';
+import { queryRows } from '../../store/clickhouse.ts';
 import { costOf } from '../../router/events.ts';
 import { KeyStore } from '../../router/auth/key-store.ts';
 import { promptTokens } from '../../core/tokens.ts';

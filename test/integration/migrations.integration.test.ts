@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { closeClickHouse, openClickHouse, queryRows } from '../../analytics/clickhouse.ts';
-import { migrate } from '../../analytics/schema/migrate.ts';
-import { MIGRATIONS } from '../../analytics/schema/migrations.ts';
+import { closeClickHouse, openClickHouse, queryRows } from '../../store/clickhouse.ts';
+import { migrate } from '../../store/migrate.ts';
+import { MIGRATIONS } from '../../store/migrations.ts';
 import { randomUUID } from 'node:crypto';
-import { insertEvents } from '../../ingest/rows.ts';
+import { insertEvents } from '../../store/rows.ts';
 import { ERROR_CLASSES, PROVIDER_FAILURES, type AttemptEvent } from '../../telemetry/event.ts';
 import { insertRequests } from '../fixtures/events.ts';
 

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulatePopulation, SIM_CATEGORIES, type Population } from '../../analytics/population/simulate.ts';
 import { kendallTau, scores, tally } from '../../analytics/preference/bradley-terry.ts';
-import { insertEvents } from '../../ingest/rows.ts';
+import { insertEvents } from '../../store/rows.ts';
 import type { Service } from '../../service/server.ts';
 import { startTestService } from '../helpers/service.ts';
 import { addWeeks, flows, mondayOf, outcomes, retention, weeklyMains } from '../helpers/revealed-oracle.ts';

@@ -1,7 +1,7 @@
 // The router's own request deadline is the router's doing: the client hears 408 without a provider named,
 // and the provider that was still answering keeps a clean record (breaker, attempts, per-minute uptime).
 import { describe, expect, it } from 'vitest';
-import { queryRows } from '../../analytics/clickhouse.ts';
+import { queryRows } from '../../store/clickhouse.ts';
 import { auth, chatBody, DEV_KEY, flushTelemetry, startTestService } from '../helpers/service.ts';
 
 describe("the router's own deadline", () => {

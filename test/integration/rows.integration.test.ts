@@ -5,9 +5,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeClickHouse, openClickHouse, queryRows, type ClickHouseClient } from '../../analytics/clickhouse.ts';
-import { migrate } from '../../analytics/schema/migrate.ts';
-import { columns, insertEvents, insertRows, toRows } from '../../ingest/rows.ts';
+import { closeClickHouse, openClickHouse, queryRows, type ClickHouseClient } from '../../store/clickhouse.ts';
+import { migrate } from '../../store/migrate.ts';
+import { columns, insertEvents, insertRows, toRows } from '../../store/rows.ts';
 import { EVENT_VERSION, type AttemptEvent } from '../../telemetry/event.ts';
 import { requestEvent } from '../fixtures/events.ts';
 

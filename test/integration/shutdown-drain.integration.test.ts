@@ -3,7 +3,7 @@
 // and is recorded.
 import { request as httpRequest } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { closeClickHouse, openClickHouse, queryRows } from '../../analytics/clickhouse.ts';
+import { closeClickHouse, openClickHouse, queryRows } from '../../store/clickhouse.ts';
 import { auth, chatBody, sseData, startTestService } from '../helpers/service.ts';
 
 const MODEL = 'meta-llama/llama-3.1-8b-instruct';

@@ -6,14 +6,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeClickHouse, openClickHouse, type ClickHouseClient } from '../../analytics/clickhouse.ts';
-import { migrate } from '../../analytics/schema/migrate.ts';
+import { closeClickHouse, openClickHouse, type ClickHouseClient } from '../../store/clickhouse.ts';
+import { migrate } from '../../store/migrate.ts';
 import { judge } from '../../analytics/signals/judge.ts';
 import { readWindow, STREAK_LOOKBACK_S } from '../../analytics/signals/queries.ts';
 import { loadCatalog, type Endpoint } from '../../catalog/catalog.ts';
 import { loadConfig } from '../../core/config.ts';
 import { attemptEvent } from '../../router/events.ts';
-import { insertEvents } from '../../ingest/rows.ts';
+import { insertEvents } from '../../store/rows.ts';
 import type { ErrorClass } from '../../telemetry/event.ts';
 
 const cfg = loadConfig({}).signals;

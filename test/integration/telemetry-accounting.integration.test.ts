@@ -1,7 +1,7 @@
 // Requests through the router land in ClickHouse (chDB) exactly once, with the tokens and cost the client
 // saw, and without any prompt or completion text.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryRows } from '../../analytics/clickhouse.ts';
+import { queryRows } from '../../store/clickhouse.ts';
 import type { Service } from '../../service/server.ts';
 import { requestEvent } from '../fixtures/events.ts';
 import { auth, chatBody, flushTelemetry, sseData, startTestService } from '../helpers/service.ts';

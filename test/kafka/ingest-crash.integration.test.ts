@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closeClickHouse, openClickHouse, queryRows } from '../../analytics/clickhouse.ts';
+import { closeClickHouse, openClickHouse, queryRows } from '../../store/clickhouse.ts';
 import type { Service } from '../../service/server.ts';
 import { kafkaOrSkip, testPrefix } from '../helpers/kafka.ts';
 import { startServiceProcess, stopProcess, type Child } from '../helpers/process.ts';

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { queryRows } from '../../analytics/clickhouse.ts';
+import { queryRows } from '../../store/clickhouse.ts';
 import type { Service } from '../../service/server.ts';
 import { kafkaOrSkip, testPrefix } from '../helpers/kafka.ts';
 import { auth, chatBody, eventually, startTestService } from '../helpers/service.ts';

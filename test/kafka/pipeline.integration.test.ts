@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryRows } from '../../analytics/clickhouse.ts';
+import { queryRows } from '../../store/clickhouse.ts';
 import { createLogger } from '../../core/logger.ts';
 import { IngestConsumer } from '../../ingest/consumer.ts';
 import type { Service } from '../../service/server.ts';

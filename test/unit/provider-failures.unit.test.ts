@@ -1,12 +1,12 @@
 // One rule for what counts against a provider: the contract's list, the frozen SQL of the per-minute view,
 // the router's own classification of a body it cannot serialize, and the body-shape bounds at the edge.
 import { describe, expect, it } from 'vitest';
-import { MIGRATIONS } from '../../analytics/schema/migrations.ts';
+import { MIGRATIONS } from '../../store/migrations.ts';
 import { loadCatalog } from '../../catalog/catalog.ts';
 import { attempt } from '../../router/attempt.ts';
 import type { ChatRequest } from '../../router/chat-schema.ts';
 import { UpstreamClient } from '../../router/upstream/client.ts';
-import { shapeProblem } from '../../service/body-shape.ts';
+import { shapeProblem } from '../../http/body-shape.ts';
 import { ERROR_CLASSES, isProviderFailure, NOT_ABOUT_PROVIDER, PROVIDER_FAILURES } from '../../telemetry/event.ts';
 
 describe('provider failures', () => {

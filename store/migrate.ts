@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { MIGRATIONS, RAW_TABLES, type Migration } from './migrations.ts';
-import { queryRows } from '../clickhouse.ts';
+import { queryRows } from './clickhouse.ts';
 
 /** Apply every migration not yet recorded, in order; then set the retention TTL if it changed. */
 export async function migrate(client: ClickHouseClient, retentionDays: number, migrations: Migration[] = MIGRATIONS): Promise<number[]> {

@@ -5,7 +5,7 @@
 // it. Limits: only missing amounts are repaired (a surplus cannot be subtracted from these unsigned sums),
 // only within the window, and endpoint_minute's latency digests are not repaired.
 import type { ClickHouseClient } from '@clickhouse/client';
-import { MODEL_OF_REQUEST, USAGE_MEASURE_NAMES as MEASURES, USAGE_RESUM as sums, USAGE_SUMS } from './schema/migrations.ts';
+import { MODEL_OF_REQUEST, USAGE_MEASURE_NAMES as MEASURES, USAGE_RESUM as sums, USAGE_SUMS } from './migrations.ts';
 import { dateTime64 } from './clickhouse.ts';
 
 const delta = MEASURES.map((m) => `if(r.${m} > a.${m}, r.${m} - a.${m}, 0) AS ${m}`).join(', ');

@@ -4,7 +4,7 @@
 // JSON (bench/ingest/stages.ts).
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { dateTime64 } from '../analytics/clickhouse.ts';
+import { dateTime64 } from './clickhouse.ts';
 import type { TSchema } from '@sinclair/typebox';
 import { AttemptEventSchema, RequestEventSchema, type TelemetryEvent } from '../telemetry/event.ts';
 
