@@ -1,0 +1,59 @@
+// The analytics side once the service listens: the demo population (embedded, with the bundled simulator,
+// on an empty database) and the public figures computed ahead, so the first caller is served from memory.
+import { Demo } from '../../analytics/population/demo.ts';
+import type { Catalog } from '../../catalog/catalog.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { Warmup } from '../../core/refreshing-cache.ts';
+import type { KeyStore } from '../../router/auth/key-store.ts';
+import type { Simulator } from '../../simulator/server.ts';
+import type { ClickHouseClient } from '../../store/clickhouse.ts';
+import { hasRequests } from '../../store/spend.ts';
+import type { Assembly } from './assembly.ts';
+import { SHUTDOWN_READ_LIMIT_MS } from './store.ts';
+
+export interface AnalyticsRun {
+  /** Settles when the default views have been computed ahead: true, or false when not (empty database, stopped, failed). */
+  computedAhead: Promise<boolean>;
+  /** Stops making: the demo's traffic and the computation ahead (called first at a stop). */
+  halt(): void;
+}
+
+export function runAnalytics(a: Assembly, deps: { clickhouse: ClickHouseClient | undefined; catalog: Catalog; keys: KeyStore; simulator: Simulator | undefined; warmup: Warmup; url: string }): AnalyticsRun {
+  const { clickhouse, warmup } = deps;
+  let demo: Demo | undefined;
+  let backfilled: Promise<void> = Promise.resolve();
+  if (a.config.demo.mode === 'auto' && a.config.role === 'all' && deps.simulator && clickhouse) {
+    const d = new Demo({ clickhouse, catalog: deps.catalog, keys: deps.keys, log: a.logger.child({ part: 'demo' }), url: () => deps.url }, a.config.demo);
+    demo = d;
+    backfilled = d.start().catch((err) => a.logger.error({ err }, 'demo backfill failed'));
+  }
+  const computedAhead = a.analyzes && clickhouse ? backfilled.then(() => computeAhead(clickhouse, warmup, a.logger)) : Promise.resolve(false);
+  // The key being computed when stopped finishes before its engine closes.
+  a.onStop('read', 'figure computed ahead', () => computedAhead, SHUTDOWN_READ_LIMIT_MS);
+  return {
+    computedAhead,
+    halt: () => {
+      demo?.stop();
+      warmup.stop();
+    },
+  };
+}
+
+/**
+ * The public figures' default views computed before anyone asks (after the demo's backfill, when one runs),
+ * so the first caller after a start is answered from memory like every later one. An empty database has
+ * nothing worth computing: its first figures are made on demand once rows arrive.
+ */
+async function computeAhead(clickhouse: ClickHouseClient, warmup: Warmup, logger: Logger): Promise<boolean> {
+  try {
+    if (warmup.isStopped || !(await hasRequests(clickhouse))) return false;
+    const t0 = Date.now();
+    logger.info('computing the public rankings, model stats and revealed preference ahead');
+    const done = await warmup.run();
+    if (done) logger.info({ seconds: (Date.now() - t0) / 1000 }, 'public figures computed ahead');
+    return done;
+  } catch (err) {
+    logger.warn({ err }, 'computing the public figures ahead failed; they are computed on first request');
+    return false;
+  }
+}

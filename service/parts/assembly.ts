@@ -1,0 +1,52 @@
+// What every part of a service shares while it is assembled: configuration, logging, metrics, the Kafka
+// client in cluster mode, and the list of shutdown steps each part adds in its stage. A stop runs the
+// stages in order — nothing new is made, what was made is sent and written, then the engines close — and
+// within a stage, steps in the order the parts added them.
+import type { Kafka } from 'kafkajs';
+import type { Config } from '../../core/config.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { Metrics } from '../../core/metrics.ts';
+import type { Topics } from '../../telemetry/kafka.ts';
+
+export const STOP_STAGES = ['produce', 'send', 'write', 'release', 'read', 'engines'] as const;
+export type StopStage = (typeof STOP_STAGES)[number];
+
+export interface StopStep {
+  name: string;
+  run: () => Promise<unknown> | undefined;
+  /** Given up past this (logged as an error): a stop must not hang on what only reads. */
+  limitMs?: number;
+}
+
+export class Assembly {
+  private readonly steps = new Map<StopStage, StopStep[]>(STOP_STAGES.map((s) => [s, []]));
+
+  constructor(
+    readonly config: Config,
+    readonly logger: Logger,
+    readonly metrics: Metrics,
+    readonly kafka: Kafka | undefined,
+    readonly topics: Topics,
+  ) {}
+
+  get routes(): boolean {
+    return this.config.role === 'all' || this.config.role === 'router';
+  }
+
+  get ingests(): boolean {
+    return this.config.role === 'all' || this.config.role === 'ingest';
+  }
+
+  get analyzes(): boolean {
+    return this.config.role === 'all' || this.config.role === 'analytics';
+  }
+
+  onStop(stage: StopStage, name: string, run: StopStep['run'], limitMs?: number): void {
+    this.steps.get(stage)!.push({ name, run, limitMs });
+  }
+
+  /** Every step, stage by stage. */
+  stopSteps(): StopStep[] {
+    return STOP_STAGES.flatMap((s) => this.steps.get(s)!);
+  }
+}
