@@ -15,7 +15,6 @@ interface State {
   available: boolean;
 }
 
-
 export async function recordCatalog(client: ClickHouseClient, catalog: Catalog, now = Date.now()): Promise<number> {
   const last = await queryRows<State>(
     client,
@@ -28,9 +27,25 @@ export async function recordCatalog(client: ClickHouseClient, catalog: Catalog, 
   const seen = new Set<string>();
   for (const e of catalog.endpoints) {
     seen.add(e.id);
-    const state: State = { endpoint_id: e.id, provider: e.provider, model: e.model, price_prompt: e.pricePrompt, price_completion: e.priceCompletion, context_length: e.contextLength, available: true };
+    const state: State = {
+      endpoint_id: e.id,
+      provider: e.provider,
+      model: e.model,
+      price_prompt: e.pricePrompt,
+      price_completion: e.priceCompletion,
+      context_length: e.contextLength,
+      available: true,
+    };
     const before = known.get(e.id);
-    const change = !before ? 'listed' : !before.available ? 'relisted' : before.price_prompt !== e.pricePrompt || before.price_completion !== e.priceCompletion ? 'price' : before.context_length !== e.contextLength ? 'context' : undefined;
+    const change = !before
+      ? 'listed'
+      : !before.available
+        ? 'relisted'
+        : before.price_prompt !== e.pricePrompt || before.price_completion !== e.priceCompletion
+          ? 'price'
+          : before.context_length !== e.contextLength
+            ? 'context'
+            : undefined;
     if (change) rows.push({ ...state, ts: dateTime(now), change });
   }
   for (const before of last) {

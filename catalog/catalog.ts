@@ -72,10 +72,11 @@ export class Catalog {
 
   /** The catalog restricted to some providers (those configured, when real upstreams are in use). */
   restrictTo(providerSlugs: ReadonlySet<string>): Catalog {
-    const models = this.models
-      .map((m) => ({ ...m, endpoints: m.endpoints.filter((e) => providerSlugs.has(e.provider)) }))
-      .filter((m) => m.endpoints.length > 0);
-    return new Catalog(models, [...this.providers.values()].filter((p) => providerSlugs.has(p.slug)));
+    const models = this.models.map((m) => ({ ...m, endpoints: m.endpoints.filter((e) => providerSlugs.has(e.provider)) })).filter((m) => m.endpoints.length > 0);
+    return new Catalog(
+      models,
+      [...this.providers.values()].filter((p) => providerSlugs.has(p.slug)),
+    );
   }
 }
 

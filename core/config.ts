@@ -56,7 +56,18 @@ export interface Config {
     breakerCooldownMs: number;
   };
   telemetry: { queueMax: number; batchMax: number; flushIntervalMs: number };
-  kafka: { topicPrefix: string; partitions: number; groupId: string; sessionTimeoutMs: number; commitDelayMs: number; lingerMs: number; batchMax: number; spoolMaxBytes: number; ingestLingerMs: number; ingestMaxRows: number };
+  kafka: {
+    topicPrefix: string;
+    partitions: number;
+    groupId: string;
+    sessionTimeoutMs: number;
+    commitDelayMs: number;
+    lingerMs: number;
+    batchMax: number;
+    spoolMaxBytes: number;
+    ingestLingerMs: number;
+    ingestMaxRows: number;
+  };
   /** A simulator running elsewhere (cluster mode): every catalog provider is routed to `${url}/${provider}`. */
   simulatorUrl: string | undefined;
   /** The simulator role listens on `host` (loopback unless set); off loopback its fault admin needs `adminToken`. */
@@ -201,7 +212,10 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
     else r.problems.push(`role ${JSON.stringify(roleArg)} must be one of ${ROLES.join(', ')}`);
   }
   const brokers = r.optional('KAFKA_BROKERS');
-  const kafkaBrokers = brokers?.split(',').map((b) => b.trim()).filter(Boolean);
+  const kafkaBrokers = brokers
+    ?.split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
   if (kafkaBrokers?.some((b) => !/^[^:\s]+:\d+$/.test(b))) r.problems.push(`KAFKA_BROKERS=${JSON.stringify(brokers)} must be host:port[,host:port…]`);
   const devKey = r.optional('SWITCHBOARD_DEV_KEY');
   if (devKey !== undefined && devKey.length < 16) r.problems.push('SWITCHBOARD_DEV_KEY must be at least 16 characters');
@@ -307,7 +321,8 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
   }
   if (config.http.headersTimeoutMs > config.http.requestTimeoutMs) r.problems.push('HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS');
   if (config.opsToken !== undefined && config.opsToken.length < 16) r.problems.push('OPS_TOKEN must be at least 16 characters');
-  if (config.signals.maxAgeMs < 2 * config.signals.intervalMs) r.problems.push('SIGNALS_MAX_AGE_MS must be at least twice SIGNALS_INTERVAL_MS, or every signal would be stale on arrival');
+  if (config.signals.maxAgeMs < 2 * config.signals.intervalMs)
+    r.problems.push('SIGNALS_MAX_AGE_MS must be at least twice SIGNALS_INTERVAL_MS, or every signal would be stale on arrival');
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze(config);
 }

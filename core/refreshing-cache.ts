@@ -67,7 +67,11 @@ export interface Refreshing<A, V> {
  * refresh is logged as a warning about `what`, with the arguments.
  */
 export function refreshing<A, V>(ttlMs: number, compute: (args: A) => Promise<V>, log: { warn(obj: object, msg: string): void }, what: string): Refreshing<A, V> {
-  const cache = new RefreshingCache<V>(ttlMs, (key) => compute(JSON.parse(key) as A), (key, err) => log.warn({ err, args: key }, `${what}: refresh failed, serving the previous result`));
+  const cache = new RefreshingCache<V>(
+    ttlMs,
+    (key) => compute(JSON.parse(key) as A),
+    (key, err) => log.warn({ err, args: key }, `${what}: refresh failed, serving the previous result`),
+  );
   const get = async (args: A) => (await cache.get(JSON.stringify(args))).value;
   return Object.assign(get, {
     async warm(keys: readonly A[], stopped = () => false) {

@@ -49,7 +49,9 @@ export function requireToken(token: string): onRequestHookHandler {
   const want = createHash('sha256').update(token).digest();
   return (request, _reply, done) => {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-    const got = createHash('sha256').update(m?.[1] ?? '').digest();
+    const got = createHash('sha256')
+      .update(m?.[1] ?? '')
+      .digest();
     done(m && timingSafeEqual(got, want) ? undefined : unauthorized('this operator route needs "Authorization: Bearer <OPS_TOKEN>"'));
   };
 }

@@ -22,7 +22,8 @@ export function toApiError(err: FastifyError | Error): ApiError {
       return badRequest('content-length does not match the body', 'invalid_content_length');
   }
   if (err instanceof SyntaxError || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return badRequest(`request body is not valid JSON: ${err.message}`, 'invalid_json');
-  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return new ApiError(fe.statusCode, 'invalid_request_error', fe.code ?? 'bad_request', err.message);
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500)
+    return new ApiError(fe.statusCode, 'invalid_request_error', fe.code ?? 'bad_request', err.message);
   return new ApiError(500, 'server_error', 'internal_error', 'internal error; it has been logged');
 }
 

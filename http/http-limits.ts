@@ -15,7 +15,10 @@ export interface HttpLimits {
 
 export function limitedServer(limits: HttpLimits): (handler: (req: IncomingMessage, res: ServerResponse) => void) => Server {
   return (handler) => {
-    const server = createServer({ connectionsCheckingInterval: 1000, requestTimeout: limits.requestTimeoutMs, headersTimeout: limits.headersTimeoutMs, keepAliveTimeout: limits.keepAliveTimeoutMs }, handler);
+    const server = createServer(
+      { connectionsCheckingInterval: 1000, requestTimeout: limits.requestTimeoutMs, headersTimeout: limits.headersTimeoutMs, keepAliveTimeout: limits.keepAliveTimeoutMs },
+      handler,
+    );
     return server;
   };
 }
@@ -41,7 +44,9 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
   const api = connectionError(err);
   const body = JSON.stringify(api.body());
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${api.status} ${STATUS_CODES[api.status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${api.status} ${STATUS_CODES[api.status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy();
 }

@@ -8,7 +8,5 @@ const common: Options = { allErrors: false, strict: false, useDefaults: true };
 export function installValidation(app: FastifyInstance): void {
   const strict = new Ajv({ ...common, coerceTypes: false, removeAdditional: false });
   const coercing = new Ajv({ ...common, coerceTypes: 'array', removeAdditional: false });
-  app.setValidatorCompiler(({ schema, httpPart }: { schema: FastifySchema; httpPart?: string }) =>
-    (httpPart === 'body' ? strict : coercing).compile(schema as object),
-  );
+  app.setValidatorCompiler(({ schema, httpPart }: { schema: FastifySchema; httpPart?: string }) => (httpPart === 'body' ? strict : coercing).compile(schema as object));
 }

@@ -36,7 +36,12 @@ export interface PreparedBatch {
   next: HighWater;
 }
 
-export async function prepareBatch(messages: readonly SourceMessage[], partition: number, hw: HighWater, alreadyStored: (events: TelemetryEvent[]) => Promise<Set<string>>): Promise<PreparedBatch> {
+export async function prepareBatch(
+  messages: readonly SourceMessage[],
+  partition: number,
+  hw: HighWater,
+  alreadyStored: (events: TelemetryEvent[]) => Promise<Set<string>>,
+): Promise<PreparedBatch> {
   const blocks: Record<Table, Block> = { requests: { texts: [], lines: 0 }, attempts: { texts: [], lines: 0 } };
   const next = { requests: 0, attempts: 0 };
   const replayed: { e: TelemetryEvent; offset: number }[] = [];
@@ -86,4 +91,3 @@ export async function prepareBatch(messages: readonly SourceMessage[], partition
   }
   return { blocks, poison, kept, skipped, next };
 }
-

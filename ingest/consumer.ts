@@ -35,8 +35,6 @@ export interface ConsumerObserver extends InsertObserver {
   onDuplicate(count: number): void;
 }
 
-
-
 export type ConsumerState = 'starting' | 'running' | 'down' | 'stopped';
 
 /** Restart delays after a crash or a failed start: doubling from the first, never above the last. */

@@ -21,18 +21,24 @@ try {
   // The routers build their events themselves, but this is still ingest's edge: what the Kafka consumer
   // would send to the DLQ is refused here, counted and logged (once a second per reason), never written.
   const loggedAt = new Map<string, number>();
-  const tail = new LogTail(logDirOf(init.dataDir), client, { pollMs: init.flushIntervalMs, maxBytes: READ_MAX_BYTES, lingerMs: 10, maxRows: init.batchMax }, {
-    onInsert: (table, rows, seconds) => send({ type: 'insert', table, rows, seconds }),
-    onInsertError: (table) => send({ type: 'insert_error', table }),
-    onInvalid: (reason, events) => {
-      send({ type: 'invalid', reason, events });
-      if ((loggedAt.get(reason) ?? 0) < Date.now() - 1000) {
-        loggedAt.set(reason, Date.now());
-        log.warn({ reason, events }, 'telemetry events refused: not valid against the event contract');
-      }
+  const tail = new LogTail(
+    logDirOf(init.dataDir),
+    client,
+    { pollMs: init.flushIntervalMs, maxBytes: READ_MAX_BYTES, lingerMs: 10, maxRows: init.batchMax },
+    {
+      onInsert: (table, rows, seconds) => send({ type: 'insert', table, rows, seconds }),
+      onInsertError: (table) => send({ type: 'insert_error', table }),
+      onInvalid: (reason, events) => {
+        send({ type: 'invalid', reason, events });
+        if ((loggedAt.get(reason) ?? 0) < Date.now() - 1000) {
+          loggedAt.set(reason, Date.now());
+          log.warn({ reason, events }, 'telemetry events refused: not valid against the event contract');
+        }
+      },
+      onProgress: (written, invalid) => send({ type: 'progress', written, dropped: invalid }),
     },
-    onProgress: (written, invalid) => send({ type: 'progress', written, dropped: invalid }),
-  }, log);
+    log,
+  );
   tail.start();
   port.on('message', (m: ToWorker) => {
     if (m.type === 'poll') void tail.poll();

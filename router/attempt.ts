@@ -56,7 +56,7 @@ async function errorMessage(body: AsyncIterable<Buffer>): Promise<string> {
   }
   try {
     const parsed = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
-    const m = typeof parsed.error === 'string' ? parsed.error : parsed.error?.message ?? parsed.message;
+    const m = typeof parsed.error === 'string' ? parsed.error : (parsed.error?.message ?? parsed.message);
     if (typeof m === 'string') return m.slice(0, 500);
   } catch {
     /* not JSON: use the text */
@@ -136,7 +136,7 @@ export async function attempt(
     // Nothing was sent: this is the router's own failure, whichever provider it was meant for.
     return fail('router_error', 0, `could not prepare the request for ${endpoint.provider}: ${(err as Error).message}`);
   }
-  let res;
+  let res: Awaited<ReturnType<UpstreamClient['post']>>;
   try {
     res = await upstream.post(target, adapter.path, body, endpoint.api, signal);
   } catch (err) {
@@ -149,7 +149,7 @@ export async function attempt(
     } catch (err) {
       message = (err as Error).message;
     }
-    return fail(classifyStatus(res.statusCode), res.statusCode, message, res.statusCode === 429 ? retryAfterMs(res.headers['retry-after']) ?? 1000 : undefined);
+    return fail(classifyStatus(res.statusCode), res.statusCode, message, res.statusCode === 429 ? (retryAfterMs(res.headers['retry-after']) ?? 1000) : undefined);
   }
 
   if (!stream) {

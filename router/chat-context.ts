@@ -86,7 +86,10 @@ export function reserveSpend(ctx: ChatContext, candidates: readonly Endpoint[]):
   ctx.hold = spend.reserve(ctx.caller.keyId, limit, worstCaseUsd(ctx, candidates));
   if (ctx.hold === undefined) {
     const used = spend.used(ctx.caller.keyId);
-    throw failWith(ctx, new ApiError(402, 'insufficient_quota', 'spend_limit_reached', `this key has spent or holds for requests in flight $${used.toFixed(6)} of its $${limit} limit`));
+    throw failWith(
+      ctx,
+      new ApiError(402, 'insufficient_quota', 'spend_limit_reached', `this key has spent or holds for requests in flight $${used.toFixed(6)} of its $${limit} limit`),
+    );
   }
 }
 
@@ -94,7 +97,14 @@ export function reserveSpend(ctx: ChatContext, candidates: readonly Endpoint[]):
 export function finish(ctx: ChatContext, e: Endpoint, depth: number, o: Outcome): number {
   const { deps } = ctx;
   const fee = Math.round(o.costUsd * deps.config.platformFeeRate * 1e9) / 1e9;
-  deps.sink.emit(requestEvent(ctx.id, ctx.startedAt, { app: ctx.caller.app, category: ctx.caller.category, requestedModel: ctx.req.model, endpoint: e, attempts: ctx.attempts, fallbackDepth: depth, feeUsd: fee }, o));
+  deps.sink.emit(
+    requestEvent(
+      ctx.id,
+      ctx.startedAt,
+      { app: ctx.caller.app, category: ctx.caller.category, requestedModel: ctx.req.model, endpoint: e, attempts: ctx.attempts, fallbackDepth: depth, feeUsd: fee },
+      o,
+    ),
+  );
   ctx.hold?.settle(o.costUsd + fee);
   deps.metrics.requestDuration.observe({ streamed: String(ctx.id.streamed), outcome: o.status === 200 ? 'success' : 'error' }, (performance.now() - ctx.t0) / 1000);
   return fee;
@@ -103,10 +113,35 @@ export function finish(ctx: ChatContext, e: Endpoint, depth: number, o: Outcome)
 /** Emit the request event of a request that ends with an error (nothing charged), and return the error. */
 export function failWith(ctx: ChatContext, err: ApiError, e?: Endpoint, errorClass?: ErrorClass): ApiError {
   const { deps } = ctx;
-  const cls: ErrorClass = errorClass ?? (err.code === 'no_available_endpoints' ? 'circuit_open' : err.code === 'upstream_rate_limited' ? 'rate_limited' : err.code === 'upstream_rejected' ? 'upstream_4xx' : err.status === 502 ? 'upstream_5xx' : 'no_candidates');
+  const cls: ErrorClass =
+    errorClass ??
+    (err.code === 'no_available_endpoints'
+      ? 'circuit_open'
+      : err.code === 'upstream_rate_limited'
+        ? 'rate_limited'
+        : err.code === 'upstream_rejected'
+          ? 'upstream_4xx'
+          : err.status === 502
+            ? 'upstream_5xx'
+            : 'no_candidates');
   const latency = performance.now() - ctx.t0;
   ctx.hold?.release();
-  deps.sink.emit(requestEvent(ctx.id, ctx.startedAt, { app: ctx.caller.app, category: ctx.caller.category, requestedModel: ctx.req.model, endpoint: e, attempts: ctx.attempts, fallbackDepth: Math.max(0, ctx.attempts - 1), feeUsd: 0 }, { status: err.status, errorClass: cls, latencyMs: latency, ttftMs: 0, tokensPrompt: 0, tokensCompletion: 0, costUsd: 0 }));
+  deps.sink.emit(
+    requestEvent(
+      ctx.id,
+      ctx.startedAt,
+      {
+        app: ctx.caller.app,
+        category: ctx.caller.category,
+        requestedModel: ctx.req.model,
+        endpoint: e,
+        attempts: ctx.attempts,
+        fallbackDepth: Math.max(0, ctx.attempts - 1),
+        feeUsd: 0,
+      },
+      { status: err.status, errorClass: cls, latencyMs: latency, ttftMs: 0, tokensPrompt: 0, tokensCompletion: 0, costUsd: 0 },
+    ),
+  );
   deps.metrics.requestDuration.observe({ streamed: String(ctx.id.streamed), outcome: 'error' }, latency / 1000);
   err.extra.headers = { ...err.extra.headers, 'x-switchboard-generation-id': ctx.id.generationId };
   return err;

@@ -26,13 +26,31 @@ export function noRouteError(plans: RoutePlan[], health: HealthRegistry, now: nu
   const open = all.filter((x) => x.reason === 'circuit open');
   if (limited.length > 0 && open.length === 0) {
     const wait = Math.min(...limited.map((x) => health.get(x.endpoint).stats.coolUntil - now));
-    return new ApiError(429, 'rate_limit_error', 'upstream_rate_limited', `every endpoint that could serve this request asked to retry later (${limited.map((x) => x.endpoint).join(', ')})`, { provider: limited[0].provider, retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)), metadata: { excluded: all } });
+    return new ApiError(
+      429,
+      'rate_limit_error',
+      'upstream_rate_limited',
+      `every endpoint that could serve this request asked to retry later (${limited.map((x) => x.endpoint).join(', ')})`,
+      { provider: limited[0].provider, retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)), metadata: { excluded: all } },
+    );
   }
   if (open.length + limited.length > 0) {
-    return new ApiError(503, 'service_unavailable', 'no_available_endpoints', `every endpoint that could serve this request is cooling down after failures (${[...open, ...limited].map((x) => x.endpoint).join(', ')})`, { retryAfterSeconds: 1, metadata: { excluded: all } });
+    return new ApiError(
+      503,
+      'service_unavailable',
+      'no_available_endpoints',
+      `every endpoint that could serve this request is cooling down after failures (${[...open, ...limited].map((x) => x.endpoint).join(', ')})`,
+      { retryAfterSeconds: 1, metadata: { excluded: all } },
+    );
   }
   if (all.length > 0 && all.every((x) => x.reason.startsWith('context_length'))) {
-    return new ApiError(400, 'invalid_request_error', 'context_length_exceeded', 'the prompt plus max_tokens exceeds the context length of every endpoint of the requested models', { metadata: { excluded: all } });
+    return new ApiError(
+      400,
+      'invalid_request_error',
+      'context_length_exceeded',
+      'the prompt plus max_tokens exceeds the context length of every endpoint of the requested models',
+      { metadata: { excluded: all } },
+    );
   }
   const reasons = [...new Set(all.map((x) => x.reason))].join('; ');
   return new ApiError(404, 'not_found_error', 'no_endpoints', `no endpoint satisfies this request's requirements (${reasons})`, { metadata: { excluded: all } });
@@ -44,13 +62,25 @@ export function noRouteError(plans: RoutePlan[], health: HealthRegistry, now: nu
  */
 export function finalError(failures: { f: AttemptFailure; e: Endpoint }[], stoppedBy?: ErrorClass): ApiError {
   const attempts = failures.map(({ f, e }) => ({ provider: e.provider, endpoint: e.id, status: f.status, error_class: f.errorClass, message: f.message }));
-  if (stoppedBy === 'deadline') return new ApiError(408, 'invalid_request_error', 'request_timeout', 'the request deadline passed before a provider finished answering', { metadata: { attempts } });
-  if (stoppedBy === 'shutdown') return new ApiError(503, 'service_unavailable', 'shutting_down', 'the router is shutting down; retry on another instance', { retryAfterSeconds: 1, metadata: { attempts } });
+  if (stoppedBy === 'deadline')
+    return new ApiError(408, 'invalid_request_error', 'request_timeout', 'the request deadline passed before a provider finished answering', { metadata: { attempts } });
+  if (stoppedBy === 'shutdown')
+    return new ApiError(503, 'service_unavailable', 'shutting_down', 'the router is shutting down; retry on another instance', { retryAfterSeconds: 1, metadata: { attempts } });
   const last = failures[failures.length - 1];
   if (!last) return new ApiError(503, 'service_unavailable', 'no_available_endpoints', 'no endpoint could be tried (every candidate is cooling down)', { retryAfterSeconds: 1 });
   if (failures.every(({ f }) => f.errorClass === 'rate_limited')) {
     const wait = Math.min(...failures.map(({ f }) => f.retryAfterMs ?? 1000));
-    return new ApiError(429, 'rate_limit_error', 'upstream_rate_limited', `every provider tried is rate limiting (last: ${last.e.provider})`, { provider: last.e.provider, retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)), metadata: { attempts } });
+    return new ApiError(429, 'rate_limit_error', 'upstream_rate_limited', `every provider tried is rate limiting (last: ${last.e.provider})`, {
+      provider: last.e.provider,
+      retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)),
+      metadata: { attempts },
+    });
   }
-  return new ApiError(502, 'upstream_error', 'upstream_failed', `${failures.length} attempt(s) failed; last: ${last.e.provider} (${last.f.errorClass}${last.f.status ? ` ${last.f.status}` : ''}): ${last.f.message}`, { provider: last.e.provider, metadata: { attempts } });
+  return new ApiError(
+    502,
+    'upstream_error',
+    'upstream_failed',
+    `${failures.length} attempt(s) failed; last: ${last.e.provider} (${last.f.errorClass}${last.f.status ? ` ${last.f.status}` : ''}): ${last.f.message}`,
+    { provider: last.e.provider, metadata: { attempts } },
+  );
 }

@@ -62,7 +62,14 @@ export const ChatRequestSchema = Type.Object(
         Type.Object(
           {
             type: Type.Literal('function'),
-            function: Type.Object({ name: Type.String({ minLength: 1, maxLength: 128 }), description: Type.Optional(Type.String()), parameters: Type.Optional(Type.Object({}, { additionalProperties: true })) }, { additionalProperties: true }),
+            function: Type.Object(
+              {
+                name: Type.String({ minLength: 1, maxLength: 128 }),
+                description: Type.Optional(Type.String()),
+                parameters: Type.Optional(Type.Object({}, { additionalProperties: true })),
+              },
+              { additionalProperties: true },
+            ),
           },
           { additionalProperties: true },
         ),

@@ -31,7 +31,12 @@ export async function streamOut(ctx: ChatContext, e: Endpoint, start: StreamStar
   reply.hijack();
   const ttftClient = performance.now() - ctx.t0;
   const out = new SseOut(reply.raw, { id: ctx.id.generationId, created: Math.floor(ctx.startedAt / 1000), model: e.model, provider: providerName(ctx, e) });
-  out.open({ ...(reply.getHeaders() as Record<string, string>), 'x-switchboard-generation-id': ctx.id.generationId, 'x-switchboard-provider': e.provider, 'x-switchboard-endpoint': e.id });
+  out.open({
+    ...(reply.getHeaders() as Record<string, string>),
+    'x-switchboard-generation-id': ctx.id.generationId,
+    'x-switchboard-provider': e.provider,
+    'x-switchboard-endpoint': e.id,
+  });
 
   let text = 0;
   let usagePrompt: number | undefined;
@@ -77,7 +82,14 @@ export async function streamOut(ctx: ChatContext, e: Endpoint, start: StreamStar
     const status = failure.cls === 'client_abort' ? 499 : failure.cls === 'shutdown' ? 503 : failure.cls === 'deadline' ? 408 : 502;
     o = { status, errorClass: failure.cls, latencyMs: latency, ttftMs: start.ttftMs, tokensPrompt, tokensCompletion, costUsd: costOf(e, tokensPrompt, tokensCompletion) };
     const byProvider = status === 502;
-    await out.chunk({}, 'error', { error: { message: byProvider ? `${e.provider} stream failed: ${failure.message}` : failure.message, type: byProvider ? 'upstream_error' : 'service_unavailable', code: failure.cls, ...(byProvider ? { provider: e.provider } : {}) } });
+    await out.chunk({}, 'error', {
+      error: {
+        message: byProvider ? `${e.provider} stream failed: ${failure.message}` : failure.message,
+        type: byProvider ? 'upstream_error' : 'service_unavailable',
+        code: failure.cls,
+        ...(byProvider ? { provider: e.provider } : {}),
+      },
+    });
   } else {
     o = success(ctx, e, start.ttftMs, latency, tokensPrompt, tokensCompletion);
     await out.chunk({}, finishReason ?? 'stop');

@@ -40,7 +40,15 @@ export async function handleChat(deps: ChatDeps, req: ChatRequest, caller: Calle
   };
   const plans = resolveModels(deps.catalog, req).map(({ model, sort }) =>
     planRoute(
-      { model, sort, prefs: req.provider, promptTokens: ctx.prompt, maxTokens: ctx.maxTokens, needsTools: (req.tools?.length ?? 0) > 0, needsResponseFormat: req.response_format !== undefined && req.response_format.type !== 'text' },
+      {
+        model,
+        sort,
+        prefs: req.provider,
+        promptTokens: ctx.prompt,
+        maxTokens: ctx.maxTokens,
+        needsTools: (req.tools?.length ?? 0) > 0,
+        needsResponseFormat: req.response_format !== undefined && req.response_format.type !== 'text',
+      },
       deps.health,
       { now: startedAt, random: deps.random, weights: deps.weights(), signals: deps.signals },
     ),
@@ -103,7 +111,17 @@ async function tryEndpoints(ctx: ChatContext, queue: Endpoint[]): Promise<unknow
       recordFailure(ctx, e, result, attemptStart + latency);
       // A body the router could not even prepare reached no provider: there was no attempt to record.
       if (result.errorClass !== 'router_error') {
-        deps.sink.emit(attemptEvent(ctx.id, index, attemptStart, e, { status: result.status, errorClass: result.errorClass, latencyMs: latency, ttftMs: 0, tokensPrompt: 0, tokensCompletion: 0, costUsd: 0 }));
+        deps.sink.emit(
+          attemptEvent(ctx.id, index, attemptStart, e, {
+            status: result.status,
+            errorClass: result.errorClass,
+            latencyMs: latency,
+            ttftMs: 0,
+            tokensPrompt: 0,
+            tokensCompletion: 0,
+            costUsd: 0,
+          }),
+        );
       }
       ctx.failures.push({ f: result, e });
       if (result.errorClass === 'router_error') {
@@ -111,7 +129,13 @@ async function tryEndpoints(ctx: ChatContext, queue: Endpoint[]): Promise<unknow
       }
       if (result.errorClass === 'upstream_4xx') {
         // The provider judged the request itself bad: another provider would too. Pass it back, attributed.
-        throw failWith(ctx, new ApiError(result.status === 413 ? 413 : 400, 'invalid_request_error', 'upstream_rejected', `${e.provider} rejected the request: ${result.message}`, { provider: e.provider }), e);
+        throw failWith(
+          ctx,
+          new ApiError(result.status === 413 ? 413 : 400, 'invalid_request_error', 'upstream_rejected', `${e.provider} rejected the request: ${result.message}`, {
+            provider: e.provider,
+          }),
+          e,
+        );
       }
       continue;
     }

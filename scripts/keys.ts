@@ -7,7 +7,9 @@ import { KeyStore } from '../router/auth/key-store.ts';
 
 function usage(message?: string): never {
   if (message) process.stderr.write(`keys: ${message}\n`);
-  process.stderr.write('usage: npm run keys -- create --name NAME [--account ID] [--rate-limit N] [--spend-limit USD]\n       npm run keys -- revoke ID_OR_NAME\n       npm run keys -- list\n');
+  process.stderr.write(
+    'usage: npm run keys -- create --name NAME [--account ID] [--rate-limit N] [--spend-limit USD]\n       npm run keys -- revoke ID_OR_NAME\n       npm run keys -- list\n',
+  );
   process.exit(2);
 }
 
@@ -22,7 +24,11 @@ const [command, ...rest] = process.argv.slice(2);
 const store = new KeyStore(join(resolve(process.env.DATA_DIR || './data'), 'keys.json'));
 
 if (command === 'create') {
-  const { values } = parseArgs({ args: rest, options: { name: { type: 'string' }, account: { type: 'string' }, 'rate-limit': { type: 'string' }, 'spend-limit': { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    args: rest,
+    options: { name: { type: 'string' }, account: { type: 'string' }, 'rate-limit': { type: 'string' }, 'spend-limit': { type: 'string' } },
+    strict: true,
+  });
   if (!values.name) usage('create needs --name');
   const { secret, record } = store.create({
     name: values.name,
@@ -42,6 +48,8 @@ if (command === 'create') {
   for (const r of revoked) process.stdout.write(`revoked ${r.id} "${r.name}"\n`);
 } else if (command === 'list') {
   for (const r of store.list()) {
-    process.stdout.write(`${r.id}\t${r.name}\t${r.account_id}\t${r.revoked_at ? `revoked ${r.revoked_at}` : 'active'}\trate=${r.rate_limit_per_minute ?? 'default'}/min\tspend_limit=${r.spend_limit_usd ?? 'none'}\n`);
+    process.stdout.write(
+      `${r.id}\t${r.name}\t${r.account_id}\t${r.revoked_at ? `revoked ${r.revoked_at}` : 'active'}\trate=${r.rate_limit_per_minute ?? 'default'}/min\tspend_limit=${r.spend_limit_usd ?? 'none'}\n`,
+    );
   }
 } else usage(command ? `unknown command ${command}` : undefined);

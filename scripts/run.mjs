@@ -9,7 +9,25 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const SOURCES = ['core', 'telemetry', 'catalog', 'store', 'http', 'simulator', 'router', 'ingest', 'analytics', 'service', 'scripts', 'web/src', 'web/index.html', 'web/serve.ts', 'package.json', 'tsconfig.json', 'tsconfig.build.json'];
+const SOURCES = [
+  'core',
+  'telemetry',
+  'catalog',
+  'store',
+  'http',
+  'simulator',
+  'router',
+  'ingest',
+  'analytics',
+  'service',
+  'scripts',
+  'web/src',
+  'web/index.html',
+  'web/serve.ts',
+  'package.json',
+  'tsconfig.json',
+  'tsconfig.build.json',
+];
 const STAMP = join(root, 'dist', '.built');
 
 /** The newest modification time under the given paths (0 when none exist, as in an image without sources). */

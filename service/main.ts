@@ -7,7 +7,7 @@ import { startService, startSimulatorRole } from './server.ts';
 const FLUSH_LIMIT_MS = 30_000;
 
 async function main(): Promise<void> {
-  let config;
+  let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(process.env, process.argv.slice(2));
   } catch (err) {

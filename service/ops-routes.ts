@@ -24,7 +24,13 @@ export function registerOpsRoutes(app: FastifyInstance, deps: OpsDeps): void {
 
   app.get(
     '/readyz',
-    { schema: { summary: 'Readiness: dependencies are up and the service is not draining', tags: ['ops'], response: { 200: Type.Object({ status: Type.Literal('ready') }), ...errorResponses(503) } } },
+    {
+      schema: {
+        summary: 'Readiness: dependencies are up and the service is not draining',
+        tags: ['ops'],
+        response: { 200: Type.Object({ status: Type.Literal('ready') }), ...errorResponses(503) },
+      },
+    },
     async () => {
       const r = deps.ready();
       if (r.ready) return { status: 'ready' as const };

@@ -89,7 +89,8 @@ function openKeys(config: Config, logger: Logger): { keys: KeyStore; devKey: str
 export async function startService(config: Config, opts: ServiceOptions = {}): Promise<Service> {
   const { role } = config;
   if (role === 'simulator') throw new Error('the simulator role is started by startSimulatorRole');
-  if ((role === 'router' || role === 'ingest') && !config.kafkaBrokers) throw new Error(`role "${role}" needs KAFKA_BROKERS (cluster mode); run without a role for the embedded service`);
+  if ((role === 'router' || role === 'ingest') && !config.kafkaBrokers)
+    throw new Error(`role "${role}" needs KAFKA_BROKERS (cluster mode); run without a role for the embedded service`);
   const logger = opts.logger ?? createLogger(config.logLevel);
   const kafka = config.kafkaBrokers ? createKafka(config.kafkaBrokers, `switchboard-${role}`, logger) : undefined;
   const a = new Assembly(config, logger, new Metrics(), kafka, topicNames(config.kafka.topicPrefix));
@@ -124,7 +125,23 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     preferenceRefreshS: config.preferenceRefreshS,
     publicRefreshS: config.publicRefreshS,
     router: a.routes
-      ? { chat: { config, catalog, health, upstream: router.upstream, target: router.target, sink: telemetry.bus, metrics: a.metrics, spend: router.spend, weights, signals: signals.signals, stopping: router.stopping, random: opts.random }, rateLimiter: new RateLimiter() }
+      ? {
+          chat: {
+            config,
+            catalog,
+            health,
+            upstream: router.upstream,
+            target: router.target,
+            sink: telemetry.bus,
+            metrics: a.metrics,
+            spend: router.spend,
+            weights,
+            signals: signals.signals,
+            stopping: router.stopping,
+            random: opts.random,
+          },
+          rateLimiter: new RateLimiter(),
+        }
       : undefined,
     clickhouse: a.analyzes ? clickhouse : undefined,
     status: a.routes || a.analyzes ? { catalog, health, signals: signals.signals, weights } : undefined,

@@ -1,8 +1,10 @@
 // Fabricated completions in both wire formats. Token counts follow core/tokens.ts, so that usage, cost
 // and context checks behave like they would against a real provider.
 
-const WORDS = ('the of and to in is that for it as with was on be by this are from at an or which have not ' +
-  'model router token stream latency provider request answer value result system data code price share fast').split(' ');
+const WORDS = (
+  'the of and to in is that for it as with was on be by this are from at an or which have not ' +
+  'model router token stream latency provider request answer value result system data code price share fast'
+).split(' ');
 
 /** How many tokens to produce: bounded by max_tokens, otherwise a length that depends on the prompt. */
 export function completionLength(prompt: number, maxTokens: number | undefined): number {
@@ -11,7 +13,7 @@ export function completionLength(prompt: number, maxTokens: number | undefined):
 }
 
 /** Token `i` of a completion (a word with its leading space). */
-export const tokenText = (i: number): string => (i === 0 ? 'Sure' : ' ' + WORDS[(i * 31) % WORDS.length]);
+export const tokenText = (i: number): string => (i === 0 ? 'Sure' : ` ${WORDS[(i * 31) % WORDS.length]}`);
 
 export function completionText(n: number): string {
   let s = '';

@@ -143,14 +143,20 @@ async function answerStream(plan: Plan, res: ServerResponse, api: 'openai' | 'an
   const id = api === 'anthropic' ? `msg_${randomBytes(12).toString('hex')}` : `chatcmpl-${randomBytes(12).toString('hex')}`;
   const created = Math.floor(Date.now() / 1000);
   const model = plan.endpoint.providerModelId;
-  const send = (event: string | null, data: unknown) =>
-    res.write(`${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
+  const send = (event: string | null, data: unknown) => res.write(`${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
   const chunk = (delta: Record<string, unknown>, finish: string | null) => ({
-    id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+    id,
+    object: 'chat.completion.chunk',
+    created,
+    model,
+    choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
   });
 
   if (api === 'anthropic') {
-    send('message_start', { type: 'message_start', message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: plan.prompt, output_tokens: 1 } } });
+    send('message_start', {
+      type: 'message_start',
+      message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: plan.prompt, output_tokens: 1 } },
+    });
     send('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
   } else {
     send(null, chunk({ role: 'assistant', content: '' }, null));
@@ -183,11 +189,22 @@ async function answerStream(plan: Plan, res: ServerResponse, api: 'openai' | 'an
   const natural = completionLength(plan.prompt, undefined);
   if (api === 'anthropic') {
     send('content_block_stop', { type: 'content_block_stop', index: 0 });
-    send('message_delta', { type: 'message_delta', delta: { stop_reason: plan.completion < natural ? 'max_tokens' : 'end_turn', stop_sequence: null }, usage: { output_tokens: plan.completion } });
+    send('message_delta', {
+      type: 'message_delta',
+      delta: { stop_reason: plan.completion < natural ? 'max_tokens' : 'end_turn', stop_sequence: null },
+      usage: { output_tokens: plan.completion },
+    });
     send('message_stop', { type: 'message_stop' });
   } else {
     send(null, chunk({}, plan.completion < natural ? 'length' : 'stop'));
-    send(null, { id, object: 'chat.completion.chunk', created, model, choices: [], usage: { prompt_tokens: plan.prompt, completion_tokens: plan.completion, total_tokens: plan.prompt + plan.completion } });
+    send(null, {
+      id,
+      object: 'chat.completion.chunk',
+      created,
+      model,
+      choices: [],
+      usage: { prompt_tokens: plan.prompt, completion_tokens: plan.completion, total_tokens: plan.prompt + plan.completion },
+    });
     send(null, '[DONE]');
   }
   res.end();
@@ -236,7 +253,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     const path = (req.url ?? '/').split('?')[0];
     if (path.startsWith('/admin/')) {
       if (opts.adminToken !== undefined && req.headers.authorization !== `Bearer ${opts.adminToken}`) {
-        return json(res, 401, { error: { message: 'the fault admin needs "Authorization: Bearer <SIMULATOR_ADMIN_TOKEN>"', type: 'authentication_error', code: 'invalid_api_key' } });
+        return json(res, 401, {
+          error: { message: 'the fault admin needs "Authorization: Bearer <SIMULATOR_ADMIN_TOKEN>"', type: 'authentication_error', code: 'invalid_api_key' },
+        });
       }
       return handleAdmin(req, res, path);
     }
@@ -260,8 +279,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : typeof body.max_completion_tokens === 'number' ? body.max_completion_tokens : undefined;
     const fault = faults.pick(provider, endpoint.model);
     const lat = drawLatency(endpoint.ttftMs, endpoint.tokensPerSecond, scale);
-    const slowFirst = fault?.mode === 'latency' ? fault.multiplier ?? 10 : 1;
-    const slowDecode = fault?.mode === 'slow_stream' ? fault.multiplier ?? 20 : slowFirst;
+    const slowFirst = fault?.mode === 'latency' ? (fault.multiplier ?? 10) : 1;
+    const slowDecode = fault?.mode === 'slow_stream' ? (fault.multiplier ?? 20) : slowFirst;
     // A zero-delay simulator still has to show a slowed endpoint as slower than the rest.
     const plan: Plan = {
       endpoint,

@@ -22,7 +22,9 @@ export async function migrate(client: ClickHouseClient, retentionDays: number, m
 /** Retention is configuration, not schema: it is (re)applied at start when it differs from what is in force. */
 async function applyRetention(client: ClickHouseClient, days: number): Promise<void> {
   for (const table of RAW_TABLES) {
-    const [row] = await queryRows<{ q: string }>(client, 'SELECT create_table_query AS q FROM system.tables WHERE database = currentDatabase() AND name = {t:String}', { t: table });
+    const [row] = await queryRows<{ q: string }>(client, 'SELECT create_table_query AS q FROM system.tables WHERE database = currentDatabase() AND name = {t:String}', {
+      t: table,
+    });
     if (!row) continue;
     const wanted = `toIntervalDay(${days})`;
     if (row.q.includes(wanted)) continue;

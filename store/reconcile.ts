@@ -15,19 +15,19 @@ const TARGETS = [
     table: 'usage_daily_account',
     keys: ['day', 'account_id', 'key_id', 'model', 'provider'],
     raw: `toDate(ts) AS day, account_id, key_id, ${MODEL_OF_REQUEST} AS model, provider`,
-    since: 'day >= toDate({since:DateTime64(3, \'UTC\')})',
+    since: "day >= toDate({since:DateTime64(3, 'UTC')})",
   },
   {
     table: 'usage_hourly',
     keys: ['hour', 'model', 'author', 'provider', 'category'],
     raw: `toStartOfHour(ts) AS hour, ${MODEL_OF_REQUEST} AS model, splitByChar('/', model)[1] AS author, provider, category`,
-    since: 'hour >= toStartOfHour({since:DateTime64(3, \'UTC\')})',
+    since: "hour >= toStartOfHour({since:DateTime64(3, 'UTC')})",
   },
   {
     table: 'usage_daily_model',
     keys: ['day', 'model', 'author', 'category'],
     raw: `toDate(ts) AS day, ${MODEL_OF_REQUEST} AS model, splitByChar('/', model)[1] AS author, category`,
-    since: 'day >= toDate({since:DateTime64(3, \'UTC\')})',
+    since: "day >= toDate({since:DateTime64(3, 'UTC')})",
   },
 ];
 

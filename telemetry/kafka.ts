@@ -49,10 +49,12 @@ export function createKafka(brokers: readonly string[], clientId: string, logger
     // kafkajs retries forever-ish by default; callers decide what to do when the broker is away.
     retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2000 },
     logLevel: KafkaLogLevel.WARN,
-    logCreator: () => ({ level, log: entry }) => {
-      const { message, ...rest } = entry;
-      log[LEVELS[level] ?? 'info']({ ...rest, namespace: entry.namespace }, message);
-    },
+    logCreator:
+      () =>
+      ({ level, log: entry }) => {
+        const { message, ...rest } = entry;
+        log[LEVELS[level] ?? 'info']({ ...rest, namespace: entry.namespace }, message);
+      },
   });
 }
 

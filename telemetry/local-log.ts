@@ -59,7 +59,6 @@ function wholeLength(path: string): number {
 /** One router's append-only log: the only writer of its directory. */
 export class LocalLogWriter {
   private fd = -1;
-  private segmentBase = 0;
   private segmentSize = 0;
   /** Position where the next line starts. */
   position = 0;
@@ -73,13 +72,15 @@ export class LocalLogWriter {
   open(): void {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const last = segmentsOf(this.dir).at(-1);
-    if (!last) return this.roll(0);
+    if (!last) {
+      this.roll(0);
+      return;
+    }
     const whole = wholeLength(last.path);
     this.fd = openSync(last.path, 'r+');
     ftruncateSync(this.fd, whole);
     closeSync(this.fd);
     this.fd = openSync(last.path, 'a', 0o600);
-    this.segmentBase = last.base;
     this.segmentSize = whole;
     this.position = last.base + whole;
   }
@@ -101,7 +102,6 @@ export class LocalLogWriter {
   private roll(base: number): void {
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = openSync(join(this.dir, segmentName(base)), 'a', 0o600);
-    this.segmentBase = base;
     this.segmentSize = 0;
     this.position = base;
   }

@@ -14,7 +14,11 @@ export class SignalProducer {
   sent = 0;
   failed = 0;
 
-  constructor(kafka: Kafka, private readonly topic: string, private readonly log: Logger) {
+  constructor(
+    kafka: Kafka,
+    private readonly topic: string,
+    private readonly log: Logger,
+  ) {
     this.producer = kafka.producer({ allowAutoTopicCreation: false });
   }
 
@@ -42,9 +46,18 @@ export class SignalSubscriber {
   private readonly consumer: Consumer;
   rejected = 0;
 
-  constructor(kafka: Kafka, private readonly topic: string, private readonly apply: (signals: EndpointSignal[]) => void, private readonly log: Logger) {
+  constructor(
+    kafka: Kafka,
+    private readonly topic: string,
+    private readonly apply: (signals: EndpointSignal[]) => void,
+    private readonly log: Logger,
+  ) {
     // Every router reads every signal: a group of its own, never shared.
-    this.consumer = kafka.consumer({ groupId: `switchboard-signals-${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+    this.consumer = kafka.consumer({
+      groupId: `switchboard-signals-${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+    });
   }
 
   /** Connects and reads in the background; a broker that is away is retried by kafkajs, routing goes on meanwhile. */

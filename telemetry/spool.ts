@@ -48,7 +48,7 @@ export class DiskSpool {
 
   /** Write a batch; false when it would pass the limit. */
   append(messages: SpooledMessage[]): boolean {
-    const text = messages.map((m) => JSON.stringify(m)).join('\n') + '\n';
+    const text = `${messages.map((m) => JSON.stringify(m)).join('\n')}\n`;
     const size = Buffer.byteLength(text);
     if (this.bytes + size > this.maxBytes) return false;
     const name = `${String(this.seq++).padStart(12, '0')}.ndjson`;

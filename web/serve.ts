@@ -8,7 +8,10 @@ import fastifyStatic from '@fastify/static';
 export async function registerWeb(app: FastifyInstance, dir: string): Promise<void> {
   if (!existsSync(join(dir, 'index.html'))) {
     app.get('/', { schema: { hide: true } }, async (_req, reply) =>
-      reply.code(503).type('text/plain; charset=utf-8').send(`The web pages are not built (no ${join(dir, 'index.html')}): run "npm run build:web". The API is up: /docs.\n`),
+      reply
+        .code(503)
+        .type('text/plain; charset=utf-8')
+        .send(`The web pages are not built (no ${join(dir, 'index.html')}): run "npm run build:web". The API is up: /docs.\n`),
     );
     return;
   }

@@ -11,9 +11,21 @@ import { queryRows } from '../../store/clickhouse.ts';
 import { simulatePopulation, type Population } from './simulate.ts';
 
 export const DEMO_MODELS = [
-  'openai/gpt-4o-mini', 'openai/gpt-5', 'anthropic/claude-sonnet-4.5', 'anthropic/claude-haiku-4.5', 'google/gemini-2.5-flash',
-  'google/gemini-2.5-pro', 'deepseek/deepseek-chat', 'meta-llama/llama-3.3-70b-instruct', 'mistralai/mistral-small-3.2-24b-instruct',
-  'qwen/qwen3-235b-a22b', 'qwen/qwen3-coder', 'x-ai/grok-4-fast', 'x-ai/grok-code-fast-1', 'moonshotai/kimi-k2', 'z-ai/glm-4.6',
+  'openai/gpt-4o-mini',
+  'openai/gpt-5',
+  'anthropic/claude-sonnet-4.5',
+  'anthropic/claude-haiku-4.5',
+  'google/gemini-2.5-flash',
+  'google/gemini-2.5-pro',
+  'deepseek/deepseek-chat',
+  'meta-llama/llama-3.3-70b-instruct',
+  'mistralai/mistral-small-3.2-24b-instruct',
+  'qwen/qwen3-235b-a22b',
+  'qwen/qwen3-coder',
+  'x-ai/grok-4-fast',
+  'x-ai/grok-code-fast-1',
+  'moonshotai/kimi-k2',
+  'z-ai/glm-4.6',
 ];
 
 export interface DemoOptions {
@@ -47,7 +59,12 @@ export class Demo {
     }
     const t0 = Date.now();
     const pop = simulatePopulation({
-      catalog: this.deps.catalog, models: this.models, seed: 2026, accounts: this.opts.accounts, days: this.opts.days, endMs: Date.now() - 60_000,
+      catalog: this.deps.catalog,
+      models: this.models,
+      seed: 2026,
+      accounts: this.opts.accounts,
+      days: this.opts.days,
+      endMs: Date.now() - 60_000,
       launches: [{ model: 'z-ai/glm-4.6', day: Math.floor(this.opts.days / 3) }],
       priceChanges: [{ model: 'moonshotai/kimi-k2', day: Math.floor((this.opts.days * 3) / 4), factor: 0.4 }],
     });
@@ -55,7 +72,9 @@ export class Demo {
     for (let i = 0; i < requests.length && !this.stopped; i += 50_000) {
       await insertRows(this.deps.clickhouse, 'requests', requests.slice(i, i + 50_000));
       this.backfilled = Math.min(requests.length, i + 50_000);
-      this.deps.log.info(`demo backfill: ${this.backfilled.toLocaleString('en')} of ${requests.length.toLocaleString('en')} requests (${Math.round((100 * this.backfilled) / requests.length)}%)`);
+      this.deps.log.info(
+        `demo backfill: ${this.backfilled.toLocaleString('en')} of ${requests.length.toLocaleString('en')} requests (${Math.round((100 * this.backfilled) / requests.length)}%)`,
+      );
     }
     this.deps.log.info({ seconds: (Date.now() - t0) / 1000, accounts: this.opts.accounts, days: this.opts.days }, 'demo backfill done; live traffic starts');
     if (this.opts.liveRps > 0 && !this.stopped) this.live(pop);
@@ -63,11 +82,13 @@ export class Demo {
 
   private live(pop: Population): void {
     // Each simulated account gets a key of its own (in memory only), so live usage is attributed to it.
-    const secrets = new Map(pop.accounts.map((a) => {
-      const secret = `sk-demo-${randomBytes(16).toString('hex')}`;
-      this.deps.keys.addEphemeral(secret, `demo ${a.id}`, a.id);
-      return [a.id, secret];
-    }));
+    const secrets = new Map(
+      pop.accounts.map((a) => {
+        const secret = `sk-demo-${randomBytes(16).toString('hex')}`;
+        this.deps.keys.addEphemeral(secret, `demo ${a.id}`, a.id);
+        return [a.id, secret];
+      }),
+    );
     const models = this.models;
     this.timer = setInterval(() => {
       const a = pop.accounts[Math.floor(Math.random() * pop.accounts.length)];
@@ -77,7 +98,10 @@ export class Demo {
         method: 'POST',
         headers: { authorization: `Bearer ${secrets.get(a.id)}`, 'content-type': 'application/json', 'x-title': a.app, 'x-switchboard-category': a.category },
         body: JSON.stringify({ model, messages: [{ role: 'user', content: 'demo traffic' }], max_tokens: 64 + Math.floor(Math.random() * 400) }),
-      }).then((r) => r.arrayBuffer(), () => undefined);
+      }).then(
+        (r) => r.arrayBuffer(),
+        () => undefined,
+      );
     }, 1000 / this.opts.liveRps);
     this.timer.unref();
   }

@@ -58,19 +58,19 @@ export function simulatePopulation(o: PopulationOptions): Population {
   });
   const cheapest = (m: Model) => [...m.endpoints].sort((a, b) => a.pricePrompt + a.priceCompletion - (b.pricePrompt + b.priceCompletion))[0];
   // Hidden quality per model and category: a model's general strength plus a category-specific twist.
-  const quality = new Map(models.map((m) => {
-    const base = gaussian(random);
-    return [m.id, Object.fromEntries(SIM_CATEGORIES.map((c) => [c, base + 0.8 * gaussian(random)]))];
-  }));
+  const quality = new Map(
+    models.map((m) => {
+      const base = gaussian(random);
+      return [m.id, Object.fromEntries(SIM_CATEGORIES.map((c) => [c, base + 0.8 * gaussian(random)]))];
+    }),
+  );
   const launchDay = new Map((o.launches ?? []).map((l) => [l.model, l.day]));
-  const priceFactor = (model: string, day: number) =>
-    (o.priceChanges ?? []).filter((p) => p.model === model && p.day <= day).reduce((f, p) => f * p.factor, 1);
+  const priceFactor = (model: string, day: number) => (o.priceChanges ?? []).filter((p) => p.model === model && p.day <= day).reduce((f, p) => f * p.factor, 1);
   const price = (m: Model, day: number) => {
     const e = cheapest(m);
     return ((e.pricePrompt + e.priceCompletion) / 2) * priceFactor(m.id, day);
   };
-  const utility = (a: Account, m: Model, day: number) =>
-    quality.get(m.id)![a.category] - a.priceSens * Math.log(price(m, day) + 0.01) - a.speedSens * (cheapest(m).ttftMs / 1000);
+  const utility = (a: Account, m: Model, day: number) => quality.get(m.id)![a.category] - a.priceSens * Math.log(price(m, day) + 0.01) - a.speedSens * (cheapest(m).ttftMs / 1000);
   const available = (day: number) => models.filter((m) => (launchDay.get(m.id) ?? 0) <= day);
 
   const accounts: Account[] = Array.from({ length: o.accounts }, (_, i) => {
@@ -95,13 +95,35 @@ export function simulatePopulation(o: PopulationOptions): Population {
     const prompt = 200 + Math.floor(1800 * random());
     const completion = 50 + Math.floor(450 * random());
     const f = priceFactor(m.id, day);
-    const cost = Math.round(((prompt * e.pricePrompt + completion * e.priceCompletion) * f / 1e6) * 1e9) / 1e9;
+    const cost = Math.round((((prompt * e.pricePrompt + completion * e.priceCompletion) * f) / 1e6) * 1e9) / 1e9;
     events.push({
-      v: EVENT_VERSION, kind: 'request', event_id: createHash('sha1').update(`${o.seed}:e:${n}`).digest('hex').replace(/^(.{8})(.{4})(.{4})(.{4})(.{12}).*$/, '$1-$2-$3-$4-$5'),
-      generation_id: `gen-pop-${o.seed}-${n++}`, ts, account_id: a.id, key_id: `key_${a.id}`, app: `app-${a.id.slice(4, 6)}`, category: a.category,
-      requested_model: m.id, served_model: m.id, provider: e.provider, endpoint_id: e.id, status: 200, error_class: 'none',
-      latency_ms: e.ttftMs + completion * (1000 / e.tokensPerSecond), ttft_ms: e.ttftMs, tokens_prompt: prompt, tokens_completion: completion,
-      cost_usd: cost, fee_usd: Math.round(cost * 0.055 * 1e9) / 1e9, streamed: false, fallback_depth: 0, attempts: 1,
+      v: EVENT_VERSION,
+      kind: 'request',
+      event_id: createHash('sha1')
+        .update(`${o.seed}:e:${n}`)
+        .digest('hex')
+        .replace(/^(.{8})(.{4})(.{4})(.{4})(.{12}).*$/, '$1-$2-$3-$4-$5'),
+      generation_id: `gen-pop-${o.seed}-${n++}`,
+      ts,
+      account_id: a.id,
+      key_id: `key_${a.id}`,
+      app: `app-${a.id.slice(4, 6)}`,
+      category: a.category,
+      requested_model: m.id,
+      served_model: m.id,
+      provider: e.provider,
+      endpoint_id: e.id,
+      status: 200,
+      error_class: 'none',
+      latency_ms: e.ttftMs + completion * (1000 / e.tokensPerSecond),
+      ttft_ms: e.ttftMs,
+      tokens_prompt: prompt,
+      tokens_completion: completion,
+      cost_usd: cost,
+      fee_usd: Math.round(cost * 0.055 * 1e9) / 1e9,
+      streamed: false,
+      fallback_depth: 0,
+      attempts: 1,
     });
   };
 
@@ -118,7 +140,7 @@ export function simulatePopulation(o: PopulationOptions): Population {
         const others = pool.filter((m) => m.id !== a.main);
         trial = others[Math.floor(random() * others.length)];
       }
-      const requests = Math.max(1, Math.round((a.volume * (o.requestsPerDay ?? 1)) * (0.5 + random())));
+      const requests = Math.max(1, Math.round(a.volume * (o.requestsPerDay ?? 1) * (0.5 + random())));
       for (let r = 0; r < requests; r++) emit(a, trial && r % 3 === 0 ? trial : main, day);
       if (trial && utility(a, trial, day) + 0.05 * gaussian(random) > utility(a, main, day) + 0.05 * gaussian(random)) a.main = trial.id;
     }

@@ -143,7 +143,13 @@ export function scores(pairs: readonly PairCount[], opts: { resamples?: number; 
   return items
     .map((item, i) => {
       const s = samples[i].sort((a, b) => a - b);
-      return { item, score: point[i], low: s[Math.floor(0.025 * s.length)], high: s[Math.min(s.length - 1, Math.floor(0.975 * s.length))], comparisons: comparisons.get(item) ?? 0 };
+      return {
+        item,
+        score: point[i],
+        low: s[Math.floor(0.025 * s.length)],
+        high: s[Math.min(s.length - 1, Math.floor(0.975 * s.length))],
+        comparisons: comparisons.get(item) ?? 0,
+      };
     })
     .sort((a, b) => b.score - a.score || a.item.localeCompare(b.item));
 }

@@ -83,7 +83,12 @@ interface FactRow {
   flow_a: string;
   flow_b: string;
   n: string;
-  of1: string; kept1: string; of2: string; kept2: string; of4: string; kept4: string;
+  of1: string;
+  kept1: string;
+  of2: string;
+  kept2: string;
+  of4: string;
+  kept4: string;
   accounts: string;
 }
 

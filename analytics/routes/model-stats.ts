@@ -38,15 +38,27 @@ export const ModelStatsSchema = Type.Object({
   ),
   daily_tokens: Type.Array(Type.Object({ day: Type.String(), provider: Type.String(), tokens: Type.Integer() })),
   /** Per provider and hour over the last day: median time to first token and latency, uptime. */
-  series: Type.Array(Type.Object({ t: Type.String(), provider: Type.String(), ttft_p50_ms: Nullable(Type.Number()), latency_p50_ms: Nullable(Type.Number()), uptime: Nullable(Type.Number()) })),
+  series: Type.Array(
+    Type.Object({ t: Type.String(), provider: Type.String(), ttft_p50_ms: Nullable(Type.Number()), latency_p50_ms: Nullable(Type.Number()), uptime: Nullable(Type.Number()) }),
+  ),
   /** Apps using it over the last week (only apps with at least APP_MIN_USERS distinct users). */
   apps: Type.Array(Type.Object({ app: Type.String(), users: Type.Integer(), requests: Type.Integer(), tokens: Type.Integer() })),
 });
 
 interface Row {
   endpoint_id: string;
-  s5: string; f5: string; s30: string; f30: string; s1d: string; f1d: string; rl: string; a1d: string;
-  dt: string; dms: number; lat: number[]; ttft: number[];
+  s5: string;
+  f5: string;
+  s30: string;
+  f30: string;
+  s1d: string;
+  f1d: string;
+  rl: string;
+  a1d: string;
+  dt: string;
+  dms: number;
+  lat: number[];
+  ttft: number[];
 }
 
 const minute = (ms: number) => new Date(Math.floor(ms / 60_000) * 60_000).toISOString().slice(0, 19).replace('T', ' ');
@@ -137,13 +149,13 @@ async function computeModelStats(deps: ModelStatsDeps, model: Model): Promise<St
 
 export function registerModelStatsRoute(app: FastifyInstance, deps: ModelStatsDeps): void {
   // Public and the same for every caller: computed at most every refreshS, served from memory in between.
-  const cached = refreshing(
-    deps.refreshS * 1000,
-    (id: string) => computeModelStats(deps, deps.catalog.model(id)!),
-    app.log,
-    'model stats',
+  const cached = refreshing(deps.refreshS * 1000, (id: string) => computeModelStats(deps, deps.catalog.model(id)!), app.log, 'model stats');
+  deps.warmup?.add((stopped) =>
+    cached.warm(
+      [...deps.catalog.models].map((m) => m.id),
+      stopped,
+    ),
   );
-  deps.warmup?.add((stopped) => cached.warm([...deps.catalog.models].map((m) => m.id), stopped));
   app.get<{ Params: Static<typeof Params> }>(
     '/api/v1/models/:author/:slug/stats',
     {

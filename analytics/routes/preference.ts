@@ -14,7 +14,12 @@ export const PREFERENCE_WEEKS = { month: 5, quarter: 13, year: 52 } as const;
 
 const Query = Type.Object(
   {
-    period: Type.Optional(Type.Union(Object.keys(PREFERENCE_WEEKS).map((p) => Type.Literal(p)), { default: 'quarter' })),
+    period: Type.Optional(
+      Type.Union(
+        Object.keys(PREFERENCE_WEEKS).map((p) => Type.Literal(p)),
+        { default: 'quarter' },
+      ),
+    ),
     category: Type.Optional(Type.Union(CATEGORIES.map((c) => Type.Literal(c)))),
   },
   { additionalProperties: false },
@@ -29,11 +34,19 @@ export const PreferenceSchema = Type.Object({
   from: Type.String(),
   to: Type.String(),
   accounts: Type.Integer(),
-  retention: Type.Array(Type.Object({ model: Type.String(), cohort_users: Type.Integer(), retention: Type.Object({ w1: Nullable(Type.Number()), w2: Nullable(Type.Number()), w4: Nullable(Type.Number()) }) })),
+  retention: Type.Array(
+    Type.Object({
+      model: Type.String(),
+      cohort_users: Type.Integer(),
+      retention: Type.Object({ w1: Nullable(Type.Number()), w2: Nullable(Type.Number()), w4: Nullable(Type.Number()) }),
+    }),
+  ),
   switching: Type.Array(Type.Object({ from: Type.String(), to: Type.String(), accounts: Type.Integer() })),
   pairwise: Type.Object({
     outcomes: Type.Integer(),
-    scores: Type.Array(Type.Object({ model: Type.String(), score: Type.Number(), low: Type.Number(), high: Type.Number(), comparisons: Type.Integer(), tied_with: Type.Array(Type.String()) })),
+    scores: Type.Array(
+      Type.Object({ model: Type.String(), score: Type.Number(), low: Type.Number(), high: Type.Number(), comparisons: Type.Integer(), tied_with: Type.Array(Type.String()) }),
+    ),
   }),
   price_events: Type.Array(
     Type.Object({
@@ -47,7 +60,6 @@ export const PreferenceSchema = Type.Object({
     }),
   ),
 });
-
 
 /** The whole result for one period and category (seconds at tens of millions of raw rows). */
 async function computePreference(clickhouse: ClickHouseClient, period: keyof typeof PREFERENCE_WEEKS, category: string | null): Promise<Static<typeof PreferenceSchema>> {
@@ -80,7 +92,11 @@ async function computePreference(clickhouse: ClickHouseClient, period: keyof typ
           GROUP BY model`,
         { at: ch(at), b: ch(at - 48 * 3_600_000), a: ch(at + 48 * 3_600_000), category: category ?? '' },
       );
-      const total = (k: 'before' | 'after') => Math.max(1, tokens.reduce((n, t) => n + Number(t[k]), 0));
+      const total = (k: 'before' | 'after') =>
+        Math.max(
+          1,
+          tokens.reduce((n, t) => n + Number(t[k]), 0),
+        );
       const [before, after] = [total('before'), total('after')];
       const shares = tokens
         .map((t) => ({ model: t.model, before: Number(t.before) / before, after: Number(t.after) / after }))
@@ -93,7 +109,10 @@ async function computePreference(clickhouse: ClickHouseClient, period: keyof typ
         price_prompt: c.price_prompt,
         price_completion: c.price_completion,
         share: { before: own?.before ?? 0, after: own?.after ?? 0 },
-        peers: shares.filter((s) => s.model !== c.model).slice(0, 5).map((s) => ({ model: s.model, share: { before: s.before, after: s.after } })),
+        peers: shares
+          .filter((s) => s.model !== c.model)
+          .slice(0, 5)
+          .map((s) => ({ model: s.model, share: { before: s.before, after: s.after } })),
       };
     }),
   );

@@ -60,7 +60,7 @@ export function registerProviderStatusRoute(app: FastifyInstance, deps: Provider
     '/api/v1/providers/status',
     {
       schema: {
-        summary: 'Live degradation signals: every endpoint\'s status, signal and the routing weight in force now',
+        summary: "Live degradation signals: every endpoint's status, signal and the routing weight in force now",
         tags: ['analytics'],
         querystring: Query,
         response: { 200: ProviderStatusSchema, ...errorResponses(400) },
@@ -72,7 +72,9 @@ export function registerProviderStatusRoute(app: FastifyInstance, deps: Provider
       const all = endpointStatuses(deps.catalog, deps.health, deps.signals, deps.weights(), now);
       const counts: Record<string, number> = {};
       for (const r of all) counts[r.status] = (counts[r.status] ?? 0) + 1;
-      const rows = all.filter((r) => (q.model === undefined || r.model === q.model) && (q.provider === undefined || r.provider === q.provider) && (q.status === undefined || r.status === q.status));
+      const rows = all.filter(
+        (r) => (q.model === undefined || r.model === q.model) && (q.provider === undefined || r.provider === q.provider) && (q.status === undefined || r.status === q.status),
+      );
       return {
         now,
         signal_max_age_ms: deps.signals.policy.maxAgeMs,

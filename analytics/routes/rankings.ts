@@ -14,13 +14,17 @@ const MAX_LIMIT = 100;
 
 const Query = Type.Object(
   {
-    period: Type.Optional(Type.Union(Object.keys(PERIOD_HOURS).map((p) => Type.Literal(p)), { default: 'week' })),
+    period: Type.Optional(
+      Type.Union(
+        Object.keys(PERIOD_HOURS).map((p) => Type.Literal(p)),
+        { default: 'week' },
+      ),
+    ),
     category: Type.Optional(Type.Union(CATEGORIES.map((c) => Type.Literal(c)))),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: 20 })),
   },
   { additionalProperties: false },
 );
-
 
 export const RankingsSchema = Type.Object({
   computed_at: Type.String({ description: 'when this result was computed: public figures are recomputed at most every PUBLIC_REFRESH_S' }),

@@ -17,7 +17,12 @@ const Query = Type.Object(
   {
     from: Type.Optional(DateText),
     to: Type.Optional(DateText),
-    group_by: Type.Optional(Type.Union(Object.keys(GROUPS).map((g) => Type.Literal(g)), { default: 'day' })),
+    group_by: Type.Optional(
+      Type.Union(
+        Object.keys(GROUPS).map((g) => Type.Literal(g)),
+        { default: 'day' },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -58,7 +63,6 @@ const figures = (r: Omit<Row, 'group'>) => ({
   platform_fee_usd: Number(r.fee_nusd) / 1e9,
 });
 
-
 function dateRange(q: Static<typeof Query>): { from: string; to: string } {
   const to = q.to ?? new Date().toISOString().slice(0, 10);
   const from = q.from ?? new Date(Date.parse(to) - 29 * 86_400_000).toISOString().slice(0, 10);
@@ -90,7 +94,11 @@ export function registerUsageRoutes(app: FastifyInstance, deps: { keys: KeyStore
       const params = { account: key.account_id, from, to };
       const where = 'account_id = {account:String} AND day BETWEEN {from:Date} AND {to:Date}';
       // The grouping expression comes from a fixed table indexed by a validated enum, never from input text.
-      const rows = await queryRows<Row>(deps.clickhouse, `SELECT ${GROUPS[groupBy]} AS group, ${USAGE_RESUM} FROM usage_daily_account WHERE ${where} GROUP BY group ORDER BY group`, params);
+      const rows = await queryRows<Row>(
+        deps.clickhouse,
+        `SELECT ${GROUPS[groupBy]} AS group, ${USAGE_RESUM} FROM usage_daily_account WHERE ${where} GROUP BY group ORDER BY group`,
+        params,
+      );
       const [totals] = await queryRows<Omit<Row, 'group'>>(deps.clickhouse, `SELECT ${USAGE_RESUM} FROM usage_daily_account WHERE ${where}`, params);
       return { from, to, group_by: groupBy, data: rows.map((r) => ({ group: r.group, ...figures(r) })), totals: figures(totals) };
     },
@@ -148,7 +156,11 @@ export function registerUsageRoutes(app: FastifyInstance, deps: { keys: KeyStore
     },
     async (request) => {
       const key = keyOf(request);
-      const [r] = await queryRows<{ spent: string }>(deps.clickhouse, 'SELECT sum(cost_nusd + fee_nusd) AS spent FROM usage_daily_account WHERE account_id = {account:String} AND key_id = {key:String}', { account: key.account_id, key: key.id });
+      const [r] = await queryRows<{ spent: string }>(
+        deps.clickhouse,
+        'SELECT sum(cost_nusd + fee_nusd) AS spent FROM usage_daily_account WHERE account_id = {account:String} AND key_id = {key:String}',
+        { account: key.account_id, key: key.id },
+      );
       const usage = Number(r.spent) / 1e9;
       return {
         data: {

@@ -15,9 +15,25 @@ export type SignalPublisher = (signals: EndpointSignal[]) => void | Promise<void
 const EMPTY_LONG: LongStats = { uptime_5m: null, uptime_30m: null, uptime_1d: null, baseline_ttft_p50_ms: null, baseline_latency_p50_ms: null };
 
 const emptyWindow = (endpoint_id: string, provider: string, model: string): WindowStats => ({
-  endpoint_id, provider, model, requests: 0, streak: 0, ok: 0, failed: 0, limited: 0, by_class: {},
-  latency_p50_ms: null, latency_p95_ms: null, ttft_p50_ms: null, ttft_p95_ms: null, tokens_per_second: null,
-  peak_accepted_per_s: 0, limited_recent: 0, recent: 0, attempts_window: 0, limited_window: 0,
+  endpoint_id,
+  provider,
+  model,
+  requests: 0,
+  streak: 0,
+  ok: 0,
+  failed: 0,
+  limited: 0,
+  by_class: {},
+  latency_p50_ms: null,
+  latency_p95_ms: null,
+  ttft_p50_ms: null,
+  ttft_p95_ms: null,
+  tokens_per_second: null,
+  peak_accepted_per_s: 0,
+  limited_recent: 0,
+  recent: 0,
+  attempts_window: 0,
+  limited_window: 0,
 });
 
 /** Peers of an endpoint: the other endpoints of its model with enough attempts to say something. */

@@ -96,7 +96,15 @@ type Verdict = { status: 'healthy' | 'degraded' | 'down'; reason: string; cause?
 /** Latest attempts in a row without a failure that show an unhealthy endpoint answering again. */
 const RECOVERY_STREAK = 3;
 
-function verdict(w: WindowStats, own: { ttft: number | null; latency: number | null }, peers: Peers, unhealthy: boolean, prevCause: Cause | null, capped: boolean, cfg: SignalConfig): Verdict {
+function verdict(
+  w: WindowStats,
+  own: { ttft: number | null; latency: number | null },
+  peers: Peers,
+  unhealthy: boolean,
+  prevCause: Cause | null,
+  capped: boolean,
+  cfg: SignalConfig,
+): Verdict {
   // Few attempts reach an unhealthy endpoint (its probe share), and the window still holds its failures:
   // a run of successes since the latest failure is what shows it is back. Only for failures and 429s: a
   // slow endpoint answers successfully all along, so its recovery needs enough attempts that are fast.
@@ -109,16 +117,22 @@ function verdict(w: WindowStats, own: { ttft: number | null; latency: number | n
   }
   if (err >= cfg.downErrorRate) return { status: 'down', cause: 'errors', reason: `${pct(err)} of the last ${w.requests} attempts failed` };
   if (err >= cfg.degradedErrorRate && (peers.error_rate === null || err >= peers.error_rate + cfg.degradedErrorRate / 2)) {
-    return { status: 'degraded', cause: 'errors', reason: `${pct(err)} of the last ${w.requests} attempts failed${peers.error_rate === null ? '' : ` (peers ${pct(peers.error_rate)})`}` };
+    return {
+      status: 'degraded',
+      cause: 'errors',
+      reason: `${pct(err)} of the last ${w.requests} attempts failed${peers.error_rate === null ? '' : ` (peers ${pct(peers.error_rate)})`}`,
+    };
   }
   // Under a learned cap, 429s short of a storm are its capacity being found again (the cap follows them):
   // holding the endpoint at its probe share as well would waste the capacity it has.
-  if (limited >= cfg.rateLimitedRate && (!capped || limited > CAPACITY_MAX_LIMITED)) return { status: 'degraded', cause: 'rate_limited', reason: `${pct(limited)} of the last ${w.requests} attempts answered 429` };
+  if (limited >= cfg.rateLimitedRate && (!capped || limited > CAPACITY_MAX_LIMITED))
+    return { status: 'degraded', cause: 'rate_limited', reason: `${pct(limited)} of the last ${w.requests} attempts answered 429` };
   // A storm shows first in the latest seconds: the sample still holds the answers from before it began, and
   // under a cap (one learned at its onset, from those answers) it would take the sample many seconds to pass
   // 90%. Every latest attempt refused, not 90%: an endpoint at its capacity still accepts some each second,
   // and at 90% a capacity drill under load was once taken for a storm (its cap forgotten, then relearned at 0.1/s).
-  if (w.recent >= cfg.minRequests && w.limited_recent === w.recent) return { status: 'degraded', cause: 'rate_limited', reason: `all of its ${w.recent} latest attempts answered 429` };
+  if (w.recent >= cfg.minRequests && w.limited_recent === w.recent)
+    return { status: 'degraded', cause: 'rate_limited', reason: `all of its ${w.recent} latest attempts answered 429` };
   const ttft = slowness(w.ttft_p50_ms, own.ttft, peers.ttft_p50_ms, cfg.slowFactor);
   if (ttft !== undefined) return { status: 'degraded', cause: 'slow', reason: `time to first token ${Math.round(w.ttft_p50_ms!)} ms, ${ttft.toFixed(1)}× its baseline and peers` };
   const lat = slowness(w.latency_p50_ms, own.latency, peers.latency_p50_ms, cfg.slowFactor);
@@ -137,7 +151,14 @@ function learnCap(w: WindowStats, prevCap: number | null, held: boolean, cfg: Si
   // successes from before a storm began, and a cap learned from those would outlive the storm.
   // While held (down, degraded) its traffic is what the routers allow it, not what it can take: nothing to learn.
   // And only while 429s are still coming: a window that merely remembers them says nothing of capacity now.
-  if (!held && w.limited_recent > 0 && w.attempts_window >= cfg.minRequests && limitedShare >= cfg.capTrigger && limitedShare <= CAPACITY_MAX_LIMITED && latestLimited(w) <= CAPACITY_MAX_LIMITED) {
+  if (
+    !held &&
+    w.limited_recent > 0 &&
+    w.attempts_window >= cfg.minRequests &&
+    limitedShare >= cfg.capTrigger &&
+    limitedShare <= CAPACITY_MAX_LIMITED &&
+    latestLimited(w) <= CAPACITY_MAX_LIMITED
+  ) {
     // Its best saturated second (one that also answered 429): demand exceeded its capacity then, and
     // averages would mix in the seconds when the fleet held it back. Replaces (not lowers) the previous cap, so a
     // quiet stretch cannot ratchet it down.
@@ -168,11 +189,12 @@ export function judge(w: WindowStats, long: LongStats, peers: Peers, prev: Judge
     error_rate: errorRate(w),
     rate_limited_rate: w.requests === 0 ? 0 : w.limited / w.requests,
     cap,
-    ttftNormal: normal ? learn(prev?.ttftNormal ?? null, w.ttft_p50_ms) : prev?.ttftNormal ?? null,
-    latencyNormal: normal ? learn(prev?.latencyNormal ?? null, w.latency_p50_ms) : prev?.latencyNormal ?? null,
+    ttftNormal: normal ? learn(prev?.ttftNormal ?? null, w.ttft_p50_ms) : (prev?.ttftNormal ?? null),
+    latencyNormal: normal ? learn(prev?.latencyNormal ?? null, w.latency_p50_ms) : (prev?.latencyNormal ?? null),
   };
   const keep = (reason: string, cause = prev?.cause ?? null): Judgement => ({ ...base, status: prevStatus, since: prev?.since ?? now, reason, cause });
-  const become = (status: EndpointStatus, reason: string, cause: Cause | null = null): Judgement => (status === prevStatus ? keep(reason, cause ?? prev?.cause ?? null) : { ...base, status, since: now, reason, cause });
+  const become = (status: EndpointStatus, reason: string, cause: Cause | null = null): Judgement =>
+    status === prevStatus ? keep(reason, cause ?? prev?.cause ?? null) : { ...base, status, since: now, reason, cause };
   const recovered = prevStatus === 'recovering' && now - (prev?.since ?? now) >= cfg.recoverS * 1000;
 
   if (v === undefined) {

@@ -127,7 +127,15 @@ const seconds = (ms: number) => Math.floor(ms / 1000);
 
 export async function readLong(ch: ClickHouseClient, now: number, windowS: number, baselineMinutes: number): Promise<Map<string, LongStats>> {
   const baseTo = Math.floor((now - windowS * 1000) / 60_000) * 60;
-  const rows = await queryRows<{ endpoint_id: string; uptime_5m: number | null; uptime_30m: number | null; uptime_1d: number | null; has_baseline: number | boolean; base_ttft: number; base_latency: number }>(ch, LONG_SQL, {
+  const rows = await queryRows<{
+    endpoint_id: string;
+    uptime_5m: number | null;
+    uptime_30m: number | null;
+    uptime_1d: number | null;
+    has_baseline: number | boolean;
+    base_ttft: number;
+    base_latency: number;
+  }>(ch, LONG_SQL, {
     now: seconds(now),
     base_to: baseTo,
     base_from: baseTo - baselineMinutes * 60,

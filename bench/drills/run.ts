@@ -23,7 +23,9 @@ if (!brokers) {
 }
 const MODEL = 'meta-llama/llama-3.3-70b-instruct';
 const WATCH = 'lambda';
-const watch = loadCatalog().model(MODEL)!.endpoints.find((e) => e.provider === WATCH)!;
+const watch = loadCatalog()
+  .model(MODEL)!
+  .endpoints.find((e) => e.provider === WATCH)!;
 const faultS = Number(values['fault-s']);
 const INTERVAL = 1000;
 
@@ -35,7 +37,13 @@ const drills: { name: string; stream: boolean; fault: Fault }[] = [
 ];
 const chosen = values.only ? drills.filter((d) => values.only!.split(',').includes(d.name)) : drills;
 
-const fleet = await startFleet({ brokers, prefix: `bench-drills-${Date.now()}.`, routers: Number(values.routers), latencyScale: 0.1, env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' } });
+const fleet = await startFleet({
+  brokers,
+  prefix: `bench-drills-${Date.now()}.`,
+  routers: Number(values.routers),
+  latencyScale: 0.1,
+  env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+});
 const results: DrillResult[] = [];
 try {
   for (const d of chosen) {
@@ -47,7 +55,9 @@ try {
     const r = await runDrill(fleet, load, normal, { fault: d.fault, faultS, recoverWaitS: 120, backAt: 0.8, smoothRows: 5 }, INTERVAL);
     await load.stop();
     results.push(r);
-    console.log(`[${d.name}] left after ${r.leftAfterS ?? 'never'} s over 5-s windows, ${r.leftAfterS1 ?? 'never'} s over every 1-s interval (share then ${(r.shareWhileFaulted * 100).toFixed(2)}%), client failures ${r.failures}/${r.requests} = ${((r.failures / Math.max(1, r.requests)) * 100).toFixed(3)}%, back after ${r.backAfterS ?? '>120'} s`);
+    console.log(
+      `[${d.name}] left after ${r.leftAfterS ?? 'never'} s over 5-s windows, ${r.leftAfterS1 ?? 'never'} s over every 1-s interval (share then ${(r.shareWhileFaulted * 100).toFixed(2)}%), client failures ${r.failures}/${r.requests} = ${((r.failures / Math.max(1, r.requests)) * 100).toFixed(3)}%, back after ${r.backAfterS ?? '>120'} s`,
+    );
     for (const f of load.failures.slice(0, 3)) console.log(`    failure at ${f.t.toFixed(1)} s: ${f.status} ${f.detail.slice(0, 160)}`);
     if (process.env.DRILL_ROWS) console.log(load.rows.map((x) => `${x.t}:${x.atEndpoint}/${x.atModel}${x.failures ? `!${x.failures}` : ''}`).join(' '));
   }
@@ -56,6 +66,8 @@ try {
 }
 console.log('\nfault                          left ≤5% (s, 5-s / 1-s)  share after  failures        back ≥80% (s)');
 for (const r of results) {
-  console.log(`${r.fault.padEnd(30)} ${`${r.leftAfterS ?? 'never'} / ${r.leftAfterS1 ?? 'never'}`.padStart(23)}  ${(r.shareWhileFaulted * 100).toFixed(2).padStart(10)}%  ${`${r.failures}/${r.requests}`.padStart(10)} ${((r.failures / Math.max(1, r.requests)) * 100).toFixed(3).padStart(6)}%  ${String(r.backAfterS ?? '>120').padStart(8)}`);
+  console.log(
+    `${r.fault.padEnd(30)} ${`${r.leftAfterS ?? 'never'} / ${r.leftAfterS1 ?? 'never'}`.padStart(23)}  ${(r.shareWhileFaulted * 100).toFixed(2).padStart(10)}%  ${`${r.failures}/${r.requests}`.padStart(10)} ${((r.failures / Math.max(1, r.requests)) * 100).toFixed(3).padStart(6)}%  ${String(r.backAfterS ?? '>120').padStart(8)}`,
+  );
 }
 process.exit(0);

@@ -15,7 +15,9 @@ import { KeyStore } from '../../router/auth/key-store.ts';
 import { costOf } from '../../router/events.ts';
 import { auth, chatBody, flushTelemetry, startTestService } from '../../test/helpers/service.ts';
 
-const { values } = parseArgs({ options: { requests: { type: 'string', default: '2000' }, hostile: { type: 'string', default: '300' }, burst: { type: 'string', default: '200' } } });
+const { values } = parseArgs({
+  options: { requests: { type: 'string', default: '2000' }, hostile: { type: 'string', default: '300' }, burst: { type: 'string', default: '200' } },
+});
 const N = Number(values.requests);
 const MODEL = 'meta-llama/llama-3.3-70b-instruct';
 const LIMIT = 0.0005;
@@ -38,7 +40,7 @@ let served5xxToHostile = 0;
 const hostileBodies = [
   () => JSON.stringify(chatBody(MODEL)).replace(/}$/, `,"x":${'['.repeat(50_000)}${']'.repeat(50_000)}}`),
   () => JSON.stringify({ ...chatBody(MODEL), x: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, 1])) }),
-  () => '{"model":"' + MODEL + '","messages":[{"role":"user","content":',
+  () => `{"model":"${MODEL}","messages":[{"role":"user","content":`,
   () => JSON.stringify({ ...chatBody(MODEL), max_tokens: -1 }),
 ];
 
@@ -76,7 +78,11 @@ await Promise.all([steady, attacks, bursting]);
 const seconds = (performance.now() - t0) / 1000;
 await flushTelemetry(s);
 
-const rows = await queryRows<{ id: string; n: string }>(s.clickhouse!, 'SELECT generation_id AS id, count() AS n FROM requests WHERE generation_id IN {ids:Array(String)} GROUP BY id', { ids: answered });
+const rows = await queryRows<{ id: string; n: string }>(
+  s.clickhouse!,
+  'SELECT generation_id AS id, count() AS n FROM requests WHERE generation_id IN {ids:Array(String)} GROUP BY id',
+  { ids: answered },
+);
 const lost = answered.length - rows.length;
 const duplicated = rows.filter((r) => Number(r.n) > 1).length;
 const [spent] = await queryRows<{ usd: number }>(s.clickhouse!, 'SELECT sum(cost_usd + fee_usd) AS usd FROM requests WHERE key_id = {k:String}', { k: burst.record.id });
@@ -85,6 +91,10 @@ const overshoot = Math.max(0, Number(spent.usd) - LIMIT);
 await s.close();
 
 console.log(`${seconds.toFixed(1)} s`);
-console.log('| requests driven | faults injected | hostile inputs | answered | events lost | duplicated | spend overshoot (worst case of one) | bystander success | 5xx to hostile |');
-console.log(`| ${N + Number(values.hostile) + Number(values.burst)} | 500 on 30% at ${faulted.length} providers | ${values.hostile} | ${answered.length} | ${lost} | ${duplicated} | $${overshoot.toFixed(7)} (${worst.toFixed(7)}) | ${((bystanderOk / N) * 100).toFixed(2)}% | ${served5xxToHostile} |`);
+console.log(
+  '| requests driven | faults injected | hostile inputs | answered | events lost | duplicated | spend overshoot (worst case of one) | bystander success | 5xx to hostile |',
+);
+console.log(
+  `| ${N + Number(values.hostile) + Number(values.burst)} | 500 on 30% at ${faulted.length} providers | ${values.hostile} | ${answered.length} | ${lost} | ${duplicated} | $${overshoot.toFixed(7)} (${worst.toFixed(7)}) | ${((bystanderOk / N) * 100).toFixed(2)}% | ${served5xxToHostile} |`,
+);
 process.exit(lost === 0 && duplicated === 0 && overshoot <= worst && served5xxToHostile === 0 ? 0 : 1);

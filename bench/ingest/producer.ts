@@ -8,13 +8,22 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const [brokers, topic, rateArg, secondsArg, profile] = process.argv.slice(2);
+const [brokers, topic, rateArg, secondsArg] = process.argv.slice(2);
 const rate = Number(rateArg);
 const seconds = Number(secondsArg);
 const log = createLogger('warn');
-const sink = new KafkaSink(createKafka(brokers.split(','), 'bench-producer', log), {
-  queueMax: 2_000_000, batchMax: 20_000, lingerMs: 20, spoolDir: mkdtempSync(join(tmpdir(), 'bench-spool-')), spoolMaxBytes: 2 ** 33, topic,
-}, log);
+const sink = new KafkaSink(
+  createKafka(brokers.split(','), 'bench-producer', log),
+  {
+    queueMax: 2_000_000,
+    batchMax: 20_000,
+    lingerMs: 20,
+    spoolDir: mkdtempSync(join(tmpdir(), 'bench-spool-')),
+    spoolMaxBytes: 2 ** 33,
+    topic,
+  },
+  log,
+);
 sink.start();
 
 const cpu0 = process.cpuUsage();
@@ -42,10 +51,16 @@ const emitEnd = performance.now();
 await sink.stop();
 const cpu = process.cpuUsage(cpu0);
 // emitNs includes building the events; report it as an upper bound of emit() itself.
-console.log(JSON.stringify({
-  emitted, sent: sink.sent, dropped: sink.dropped, spooled: sink.spooled,
-  emitSeconds: (emitEnd - start) / 1000, totalSeconds: (performance.now() - start) / 1000,
-  emitAndBuildUsPerEvent: Number(emitNs) / 1000 / emitted,
-  producerCpuUsPerEvent: (cpu.user + cpu.system) / emitted,
-}));
+console.log(
+  JSON.stringify({
+    emitted,
+    sent: sink.sent,
+    dropped: sink.dropped,
+    spooled: sink.spooled,
+    emitSeconds: (emitEnd - start) / 1000,
+    totalSeconds: (performance.now() - start) / 1000,
+    emitAndBuildUsPerEvent: Number(emitNs) / 1000 / emitted,
+    producerCpuUsPerEvent: (cpu.user + cpu.system) / emitted,
+  }),
+);
 process.exit(0);

@@ -45,7 +45,9 @@ const bytes = messages.reduce((s, m) => s + m.length, 0);
 const gzipDefault = await cpu('gzip, default level (baseline)', () => messages.map((m) => gzipSync(m)));
 const gzipFast = await cpu('gzip, fastest level', () => messages.map((m) => gzipSync(m, { level: constants.Z_BEST_SPEED })));
 const ratio = (level: number) => bytes / messages.reduce((s, m) => s + gzipSync(m, { level }).length, 0);
-console.log(`gzip: ${(bytes / n).toFixed(0)} bytes/event; compression ${ratio(constants.Z_DEFAULT_COMPRESSION).toFixed(1)}× at the default level, ${ratio(constants.Z_BEST_SPEED).toFixed(1)}× at the fastest; CPU ratio ${(gzipDefault / gzipFast).toFixed(2)}`);
+console.log(
+  `gzip: ${(bytes / n).toFixed(0)} bytes/event; compression ${ratio(constants.Z_DEFAULT_COMPRESSION).toFixed(1)}× at the default level, ${ratio(constants.Z_BEST_SPEED).toFixed(1)}× at the fastest; CPU ratio ${(gzipDefault / gzipFast).toFixed(2)}`,
+);
 const packed = messages.map((m) => gzipSync(m, { level: constants.Z_BEST_SPEED }));
 await cpu('gunzip', () => packed.map((m) => gunzipSync(m)));
 await cpu('decode + validate (NDJSON messages)', () => messages.flatMap((m) => decodeMessage(m)));
@@ -73,6 +75,8 @@ const lines = toRows(events, origins);
 const tsvInsert = await cpu('insert: TabSeparated', async () => {
   for (const table of ['attempts', 'requests'] as const) await insertRows(ch, table, lines[table]);
 });
-console.log(`rows + insert: ${(jsonRows + jsonInsert).toFixed(2)} → ${(tsvRows + tsvInsert).toFixed(2)} µs/event, ratio ${((jsonRows + jsonInsert) / (tsvRows + tsvInsert)).toFixed(2)}`);
+console.log(
+  `rows + insert: ${(jsonRows + jsonInsert).toFixed(2)} → ${(tsvRows + tsvInsert).toFixed(2)} µs/event, ratio ${((jsonRows + jsonInsert) / (tsvRows + tsvInsert)).toFixed(2)}`,
+);
 await closeClickHouse(ch, true);
 process.exit(0);

@@ -16,7 +16,13 @@ import { buildApp } from '../../service/app.ts';
 import { Warmup } from '../../core/refreshing-cache.ts';
 
 const { values } = parseArgs({
-  options: { rows: { type: 'string', default: '50000000' }, runs: { type: 'string', default: '30' }, settle: { type: 'boolean', default: true }, 'load-s': { type: 'string', default: '120' }, 'load-rps': { type: 'string', default: '20' } },
+  options: {
+    rows: { type: 'string', default: '50000000' },
+    runs: { type: 'string', default: '30' },
+    settle: { type: 'boolean', default: true },
+    'load-s': { type: 'string', default: '120' },
+    'load-rps': { type: 'string', default: '20' },
+  },
   allowNegative: true,
 });
 const ROWS = Number(values.rows);
@@ -59,8 +65,15 @@ const genSeconds = (Date.now() - t0) / 1000;
 // default) merges them now, as time would; --no-settle measures the state right after the bulk insert.
 const AGGREGATES = ['usage_hourly', 'usage_daily_model', 'usage_daily_account', 'endpoint_minute', 'app_daily', 'app_hourly'];
 const partsAndRows = async () =>
-  (await queryRows<{ table: string; parts: string; rows: string }>(ch, "SELECT table, count() AS parts, sum(rows) AS rows FROM system.parts WHERE active AND database = currentDatabase() AND table IN {t:Array(String)} GROUP BY table ORDER BY table", { t: AGGREGATES }))
-    .map((r) => `${r.table} ${Number(r.rows).toLocaleString('en')} rows in ${r.parts} parts`).join('; ');
+  (
+    await queryRows<{ table: string; parts: string; rows: string }>(
+      ch,
+      'SELECT table, count() AS parts, sum(rows) AS rows FROM system.parts WHERE active AND database = currentDatabase() AND table IN {t:Array(String)} GROUP BY table ORDER BY table',
+      { t: AGGREGATES },
+    )
+  )
+    .map((r) => `${r.table} ${Number(r.rows).toLocaleString('en')} rows in ${r.parts} parts`)
+    .join('; ');
 console.log(`aggregates after the bulk insert: ${await partsAndRows()}`);
 let settleSeconds = 0;
 if (values.settle) {
@@ -77,7 +90,19 @@ keys.addEphemeral(KEY, 'bench', 'acct_42');
 // caller waits for: its default views computed ahead, as a process starting on recorded traffic does),
 // `fresh` with every refresh period 0 (what each recomputation costs).
 const appWith = (refreshS: number, warmup?: Warmup) =>
-  buildApp({ logger: createLogger('silent'), metrics: new Metrics(), bodyLimitBytes: 1 << 20, keys, catalog, appMinUsers: 5, preferenceRefreshS: refreshS === 0 ? 0 : 300, publicRefreshS: refreshS, clickhouse: ch, warmup, ops: { ready: () => ({ ready: true }) } });
+  buildApp({
+    logger: createLogger('silent'),
+    metrics: new Metrics(),
+    bodyLimitBytes: 1 << 20,
+    keys,
+    catalog,
+    appMinUsers: 5,
+    preferenceRefreshS: refreshS === 0 ? 0 : 300,
+    publicRefreshS: refreshS,
+    clickhouse: ch,
+    warmup,
+    ops: { ready: () => ({ ready: true }) },
+  });
 const warmup = new Warmup();
 const app = await appWith(30, warmup);
 const fresh = await appWith(0);
@@ -103,10 +128,15 @@ async function time(name: string, f: () => Promise<number>): Promise<{ name: str
   t.sort((a, b) => a - b);
   const r = { name, p50: t[Math.floor(t.length * 0.5)], p95: t[Math.min(t.length - 1, Math.floor(t.length * 0.95))] };
   baseline ||= r.p50;
-  console.log(`${r.name.padEnd(38)} p50 ${r.p50.toFixed(1).padStart(8)} ms  p95 ${r.p95.toFixed(1).padStart(8)} ms  (p50 ${(r.p50 / baseline).toFixed(1)}× baseline)${runs === 0 ? '  [one run: over 10 s]' : ''}`);
+  console.log(
+    `${r.name.padEnd(38)} p50 ${r.p50.toFixed(1).padStart(8)} ms  p95 ${r.p95.toFixed(1).padStart(8)} ms  (p50 ${(r.p50 / baseline).toFixed(1)}× baseline)${runs === 0 ? '  [one run: over 10 s]' : ''}`,
+  );
   return r;
 }
-const get = (url: string, auth = false, on = app) => async () => (await on.inject({ method: 'GET', url, headers: auth ? { authorization: `Bearer ${KEY}` } : {} })).statusCode;
+const get =
+  (url: string, auth = false, on = app) =>
+  async () =>
+    (await on.inject({ method: 'GET', url, headers: auth ? { authorization: `Bearer ${KEY}` } : {} })).statusCode;
 const PUBLIC: [string, string][] = [
   ['rankings day', '/api/v1/rankings?period=day'],
   ['rankings week', '/api/v1/rankings?period=week'],
@@ -120,11 +150,15 @@ const PUBLIC: [string, string][] = [
 const line = (name: string, t: number[]) => {
   t.sort((a, b) => a - b);
   const q = (p: number) => t[Math.min(t.length - 1, Math.floor(t.length * p))];
-  console.log(`${name.padEnd(44)} p50 ${q(0.5).toFixed(1).padStart(8)} ms  p95 ${q(0.95).toFixed(1).padStart(8)} ms  max ${q(1).toFixed(1).padStart(8)} ms  (${t.length} calls; p95 ${(q(0.95) / baseline).toFixed(1)}× baseline p50)`);
+  console.log(
+    `${name.padEnd(44)} p50 ${q(0.5).toFixed(1).padStart(8)} ms  p95 ${q(0.95).toFixed(1).padStart(8)} ms  max ${q(1).toFixed(1).padStart(8)} ms  (${t.length} calls; p95 ${(q(0.95) / baseline).toFixed(1)}× baseline p50)`,
+  );
   return { name, p50: q(0.5), p95: q(0.95) };
 };
 
-console.log(`queries  ${new Date().toISOString()}  ${ROWS.toLocaleString('en')} raw rows generated in ${genSeconds.toFixed(0)} s${values.settle ? `, aggregates settled in ${settleSeconds.toFixed(0)} s` : ', aggregates as inserted'}; public default views computed ahead in ${aheadSeconds.toFixed(0)} s`);
+console.log(
+  `queries  ${new Date().toISOString()}  ${ROWS.toLocaleString('en')} raw rows generated in ${genSeconds.toFixed(0)} s${values.settle ? `, aggregates settled in ${settleSeconds.toFixed(0)} s` : ', aggregates as inserted'}; public default views computed ahead in ${aheadSeconds.toFixed(0)} s`,
+);
 
 // Served: what callers get from a process as deployed, under a steady stream of callers spread over the
 // public views (open loop: a call every 1/rps seconds whatever the previous ones do), for long enough that
@@ -139,12 +173,14 @@ for (let i = 0; i < LOAD_S * LOAD_RPS; i++) {
   const wait = l0 + (i * 1000) / LOAD_RPS - performance.now();
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   const [name, url] = PUBLIC[i % PUBLIC.length];
-  calls.push((async () => {
-    const s0 = performance.now();
-    const status = await get(url)();
-    if (status !== 200) throw new Error(`${name}: status ${status}`);
-    served.get(name)!.push(performance.now() - s0);
-  })());
+  calls.push(
+    (async () => {
+      const s0 = performance.now();
+      const status = await get(url)();
+      if (status !== 200) throw new Error(`${name}: status ${status}`);
+      served.get(name)!.push(performance.now() - s0);
+    })(),
+  );
 }
 await Promise.all(calls);
 const results = [baselineRun, ...PUBLIC.map(([name]) => line(`${name} (served)`, served.get(name)!))];

@@ -9,7 +9,9 @@ import { keepAlivePool, mergeResults, openLoop, quantile, type LoadResult } from
 import { metric, routedTarget, startRouter, startUpstream } from './processes.ts';
 
 const text = (d: string) => ({ type: 'string' as const, default: d });
-const { values } = parseArgs({ options: { rps: text('2000'), seconds: text('5'), rounds: text('5'), 'a-env': text('{"BACKGROUND_NICE":"0"}'), 'b-env': text('{}'), 'a-args': text(''), 'b-args': text('') } });
+const { values } = parseArgs({
+  options: { rps: text('2000'), seconds: text('5'), rounds: text('5'), 'a-env': text('{"BACKGROUND_NICE":"0"}'), 'b-env': text('{}'), 'a-args': text(''), 'b-args': text('') },
+});
 const RPS = Number(values.rps);
 const SECONDS = Number(values.seconds);
 
@@ -18,10 +20,15 @@ const side = async (name: 'A' | 'B', env: string, args: string) => {
   console.log(`${name}: environment ${env}${args ? `, node ${args}` : ''}`);
   return { name, router: await startRouter(upstream.url, JSON.parse(env), args.split(' ').filter(Boolean)) };
 };
-const sides = [await side('A', values['a-env'], values['a-args']), await side('B', values['b-env'], values['b-args'])].map((s) => ({ ...s, target: routedTarget(s.router.url), results: [] as LoadResult[] }));
+const sides = [await side('A', values['a-env'], values['a-args']), await side('B', values['b-env'], values['b-args'])].map((s) => ({
+  ...s,
+  target: routedTarget(s.router.url),
+  results: [] as LoadResult[],
+}));
 const pools = sides.map((s) => keepAlivePool(s.target));
 
-const fmt = (r: Float64Array) => `p50 ${quantile(r, 0.5).toFixed(2)}  p90 ${quantile(r, 0.9).toFixed(2)}  p99 ${quantile(r, 0.99).toFixed(2)}  max ${r[r.length - 1].toFixed(1)} ms`;
+const fmt = (r: Float64Array) =>
+  `p50 ${quantile(r, 0.5).toFixed(2)}  p90 ${quantile(r, 0.9).toFixed(2)}  p99 ${quantile(r, 0.99).toFixed(2)}  max ${r[r.length - 1].toFixed(1)} ms`;
 try {
   for (const [i, s] of sides.entries()) await openLoop(s.target, RPS, 3, pools[i]); // warm: JIT, pools, chDB's first inserts
   for (let round = 0; round < Number(values.rounds); round++) {

@@ -9,7 +9,13 @@ const agent = new Agent({ keepAliveTimeout: 30_000, connections: 512, pipelining
 const app = Fastify({ logger: false });
 app.post('/v1/chat/completions', async (req, reply) => {
   const body = req.body as { model: string };
-  const res = await agent.request({ origin: upstream, path: '/openai/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, model: body.model.split('/')[1] }) });
+  const res = await agent.request({
+    origin: upstream,
+    path: '/openai/v1/chat/completions',
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...body, model: body.model.split('/')[1] }),
+  });
   const answer = await res.body.json();
   return reply.code(res.statusCode).send(answer);
 });

@@ -75,7 +75,14 @@ export function mergeResults(results: readonly LoadResult[]): LoadResult {
     at += r.bySchedule.length;
   }
   const sum = (f: (r: LoadResult) => number) => results.reduce((n, r) => n + f(r), 0);
-  return { sent: sum((r) => r.sent), ok: sum((r) => r.ok), errors: sum((r) => r.errors), latenciesMs: bySchedule.slice().sort(), bySchedule, achievedRps: sum((r) => r.achievedRps) / results.length };
+  return {
+    sent: sum((r) => r.sent),
+    ok: sum((r) => r.ok),
+    errors: sum((r) => r.errors),
+    latenciesMs: bySchedule.slice().sort(),
+    bySchedule,
+    achievedRps: sum((r) => r.achievedRps) / results.length,
+  };
 }
 
 /** Closed loop: `concurrency` workers send back to back for `seconds`; returns requests per second. */

@@ -39,14 +39,37 @@ export const startFloor = (upstreamUrl: string) => start(['bench/router-overhead
 export function startRouter(upstreamUrl: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Started> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-bench-'));
   writeFileSync(join(dir, 'providers.json'), JSON.stringify({ providers: [{ name: 'openai', baseUrl: `${upstreamUrl}/openai` }] }));
-  const defaults = { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, SWITCHBOARD_DEV_KEY: KEY, SWITCHBOARD_CONFIG: join(dir, 'providers.json'), LOG_LEVEL: 'info', RATE_LIMIT_PER_MINUTE: '10000000' };
+  const defaults = {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: dir,
+    SWITCHBOARD_DEV_KEY: KEY,
+    SWITCHBOARD_CONFIG: join(dir, 'providers.json'),
+    LOG_LEVEL: 'info',
+    RATE_LIMIT_PER_MINUTE: '10000000',
+  };
   return start([...nodeArgs, 'service/main.ts'], { ...defaults, ...env }, /"url":"(http:\/\/[^"]+)"/);
 }
 
 const body = (model: string) => JSON.stringify({ model, messages: [{ role: 'user', content: 'benchmark request' }], max_tokens: 16 });
-export const directTarget = (upstreamUrl: string): Target => ({ origin: upstreamUrl, path: '/openai/v1/chat/completions', headers: { 'content-type': 'application/json' }, body: body('gpt-4o-mini') });
-export const floorTarget = (floorUrl: string): Target => ({ origin: floorUrl, path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, body: body('openai/gpt-4o-mini') });
-export const routedTarget = (routerUrl: string): Target => ({ origin: routerUrl, path: '/v1/chat/completions', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body: body('openai/gpt-4o-mini') });
+export const directTarget = (upstreamUrl: string): Target => ({
+  origin: upstreamUrl,
+  path: '/openai/v1/chat/completions',
+  headers: { 'content-type': 'application/json' },
+  body: body('gpt-4o-mini'),
+});
+export const floorTarget = (floorUrl: string): Target => ({
+  origin: floorUrl,
+  path: '/v1/chat/completions',
+  headers: { 'content-type': 'application/json' },
+  body: body('openai/gpt-4o-mini'),
+});
+export const routedTarget = (routerUrl: string): Target => ({
+  origin: routerUrl,
+  path: '/v1/chat/completions',
+  headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+  body: body('openai/gpt-4o-mini'),
+});
 
 /** Figures from one read of a router's /metrics (one read: prom-client resets the event-loop histogram on each). */
 export async function metrics<N extends string>(routerUrl: string, ...names: N[]): Promise<Record<N, number>> {

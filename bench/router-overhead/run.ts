@@ -8,13 +8,23 @@ import { parseArgs } from 'node:util';
 import { keepAlivePool, mergeResults, openLoop, quantile, saturate, type LoadResult, type Target } from './load.ts';
 import { directTarget, floorTarget, mainThreadCpuMs, metric, metrics, routedTarget, startFloor, startRouter, startUpstream } from './processes.ts';
 
-const { values } = parseArgs({ options: { rps: { type: 'string', default: '2000' }, seconds: { type: 'string', default: '20' }, 'soak-seconds': { type: 'string', default: '0' } } });
+const { values } = parseArgs({
+  options: { rps: { type: 'string', default: '2000' }, seconds: { type: 'string', default: '20' }, 'soak-seconds': { type: 'string', default: '0' } },
+});
 const RPS = Number(values.rps);
 const SECONDS = Number(values.seconds);
 const SOAK = Number(values['soak-seconds']);
 
 function summary(name: string, r: LoadResult) {
-  return { name, p50: quantile(r.latenciesMs, 0.5), p90: quantile(r.latenciesMs, 0.9), p99: quantile(r.latenciesMs, 0.99), p999: quantile(r.latenciesMs, 0.999), errors: r.errors, rps: r.achievedRps };
+  return {
+    name,
+    p50: quantile(r.latenciesMs, 0.5),
+    p90: quantile(r.latenciesMs, 0.9),
+    p99: quantile(r.latenciesMs, 0.99),
+    p999: quantile(r.latenciesMs, 0.999),
+    errors: r.errors,
+    rps: r.achievedRps,
+  };
 }
 
 async function loopLag(routerUrl: string): Promise<string> {
@@ -26,7 +36,11 @@ async function loopLag(routerUrl: string): Promise<string> {
 const rssMb = async (routerUrl: string) => (await metric(routerUrl, 'process_resident_memory_bytes')) / 1048576;
 
 const upstream = await startUpstream();
-const router = await startRouter(upstream.url, process.env.BENCH_ROUTER_ENV ? JSON.parse(process.env.BENCH_ROUTER_ENV) : {}, process.env.BENCH_ROUTER_NODE_ARGS?.split(' ').filter(Boolean) ?? []);
+const router = await startRouter(
+  upstream.url,
+  process.env.BENCH_ROUTER_ENV ? JSON.parse(process.env.BENCH_ROUTER_ENV) : {},
+  process.env.BENCH_ROUTER_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
+);
 const floor = await startFloor(upstream.url);
 const routerUrl = router.url;
 const direct = directTarget(upstream.url);
@@ -87,8 +101,12 @@ try {
   console.log(`added    p50 ${f(R.p50 - D.p50)} ms  p99 ${f(R.p99 - D.p99)} ms   (ratio router/direct p50 ${(R.p50 / D.p50).toFixed(2)}, p99 ${(R.p99 / D.p99).toFixed(2)})`);
   console.log(`floor    p50 ${f(F.p50 - D.p50)} ms  p99 ${f(F.p99 - D.p99)} ms added by the stack alone (fastify + undici, no routing or telemetry)`);
   const perRequestUs = (side: 'floor' | 'router') => (cpuMs[side] * 1000) / (RPS * SECONDS);
-  console.log(`main-thread CPU per request: floor ${perRequestUs('floor').toFixed(0)} µs, router ${perRequestUs('router').toFixed(0)} µs (ratio ${(perRequestUs('router') / perRequestUs('floor')).toFixed(2)})`);
-  console.log(`saturation (64 concurrent, 5 s): direct ${satDirect.rps.toFixed(0)} req/s, floor ${satFloor.rps.toFixed(0)} req/s, router ${satRouter.rps.toFixed(0)} req/s (errors ${satRouter.errors}), ratio ${(satRouter.rps / satDirect.rps).toFixed(2)}`);
+  console.log(
+    `main-thread CPU per request: floor ${perRequestUs('floor').toFixed(0)} µs, router ${perRequestUs('router').toFixed(0)} µs (ratio ${(perRequestUs('router') / perRequestUs('floor')).toFixed(2)})`,
+  );
+  console.log(
+    `saturation (64 concurrent, 5 s): direct ${satDirect.rps.toFixed(0)} req/s, floor ${satFloor.rps.toFixed(0)} req/s, router ${satRouter.rps.toFixed(0)} req/s (errors ${satRouter.errors}), ratio ${(satRouter.rps / satDirect.rps).toFixed(2)}`,
+  );
   console.log(`telemetry dropped by the router: ${await metric(routerUrl, 'switchboard_telemetry_dropped_total')}`);
   console.log(`router RSS ${rssStart.toFixed(0)} MB after warm-up → ${rssEnd.toFixed(0)} MB at end`);
   if (soak) console.log(soak);

@@ -50,7 +50,11 @@ const othersBetween = (a: Sample, b: Sample) => [...b.others].map(([n, v]) => [n
 
 if (process.platform !== 'linux') throw new Error('timeline.ts reads /proc: Linux only');
 const upstream = await startUpstream();
-const router = await startRouter(upstream.url, process.env.BENCH_ROUTER_ENV ? JSON.parse(process.env.BENCH_ROUTER_ENV) : {}, process.env.BENCH_ROUTER_NODE_ARGS?.split(' ').filter(Boolean) ?? []);
+const router = await startRouter(
+  upstream.url,
+  process.env.BENCH_ROUTER_ENV ? JSON.parse(process.env.BENCH_ROUTER_ENV) : {},
+  process.env.BENCH_ROUTER_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
+);
 const pid = router.child.pid!;
 const target = routedTarget(router.url);
 const pool = keepAlivePool(target);
@@ -65,9 +69,16 @@ try {
   const n = r.latenciesMs.length;
   const perRequestUs = (nsTotal: number) => (nsTotal / 1e3 / n).toFixed(0);
   console.log(`timeline  ${new Date().toISOString()}  ${RPS} req/s for ${SECONDS} s, one embedded router, telemetry on`);
-  console.log(`latency p50 ${quantile(r.latenciesMs, 0.5).toFixed(2)} ms, p90 ${quantile(r.latenciesMs, 0.9).toFixed(2)} ms, p99 ${quantile(r.latenciesMs, 0.99).toFixed(2)} ms, errors ${r.errors}`);
+  console.log(
+    `latency p50 ${quantile(r.latenciesMs, 0.5).toFixed(2)} ms, p90 ${quantile(r.latenciesMs, 0.9).toFixed(2)} ms, p99 ${quantile(r.latenciesMs, 0.99).toFixed(2)} ms, errors ${r.errors}`,
+  );
   console.log(`serving thread: ${perRequestUs(last.mainRun - first.mainRun)} µs of CPU per request, waited for a core ${ms(last.mainWait - first.mainWait).toFixed(0)} ms in all`);
-  console.log(`other threads, µs of CPU per request: ${othersBetween(first, last).filter(([, v]) => v >= 1).map(([name, v]) => `${name} ${((v * 1e3) / n).toFixed(1)}`).join(', ')}`);
+  console.log(
+    `other threads, µs of CPU per request: ${othersBetween(first, last)
+      .filter(([, v]) => v >= 1)
+      .map(([name, v]) => `${name} ${((v * 1e3) / n).toFixed(1)}`)
+      .join(', ')}`,
+  );
   // Window w holds the requests scheduled in it; samples[w] and samples[w + 1] bound it (the sampler's
   // timer drifts a little against the schedule: the figures are for reading, not for summing).
   const perWindow = (RPS * WINDOW_MS) / 1000;
@@ -77,8 +88,13 @@ try {
     if (slowest < SLOW_MS) continue;
     slowWindows++;
     const [a, b] = [samples[w], samples[w + 1]];
-    const busy = othersBetween(a, b).filter(([, v]) => v >= 5).map(([name, v]) => `${name} ${v.toFixed(0)}`).join(' ');
-    console.log(`  at ${((w * WINDOW_MS) / 1000).toFixed(1)} s: slowest ${slowest.toFixed(1)} ms | serving thread ran ${ms(b.mainRun - a.mainRun).toFixed(0)}, waited ${ms(b.mainWait - a.mainWait).toFixed(0)} ms | others ran (ms) ${busy || '-'}`);
+    const busy = othersBetween(a, b)
+      .filter(([, v]) => v >= 5)
+      .map(([name, v]) => `${name} ${v.toFixed(0)}`)
+      .join(' ');
+    console.log(
+      `  at ${((w * WINDOW_MS) / 1000).toFixed(1)} s: slowest ${slowest.toFixed(1)} ms | serving thread ran ${ms(b.mainRun - a.mainRun).toFixed(0)}, waited ${ms(b.mainWait - a.mainWait).toFixed(0)} ms | others ran (ms) ${busy || '-'}`,
+    );
   }
   console.log(`${slowWindows} of ${Math.floor(r.bySchedule.length / perWindow)} windows of ${WINDOW_MS} ms had a request slower than ${SLOW_MS} ms`);
 } finally {

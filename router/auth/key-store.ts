@@ -165,7 +165,7 @@ export class KeyStore {
   private save(): void {
     mkdirSync(dirname(this.file), { recursive: true });
     const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ keys: this.records }, null, 2) + '\n', { mode: 0o600 });
+    writeFileSync(tmp, `${JSON.stringify({ keys: this.records }, null, 2)}\n`, { mode: 0o600 });
     renameSync(tmp, this.file);
     this.mtimeMs = statSync(this.file).mtimeMs;
     this.byHash = new Map(this.records.map((r) => [r.hash, r]));

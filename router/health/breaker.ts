@@ -81,7 +81,10 @@ export class CircuitBreaker {
       return;
     }
     if (this.stateValue === 'open') return;
-    if (this.consecutive >= this.opts.consecutiveFailures) return this.open(now);
+    if (this.consecutive >= this.opts.consecutiveFailures) {
+      this.open(now);
+      return;
+    }
     let total = 0;
     let failed = 0;
     const t = Math.floor(now / this.slotMs);

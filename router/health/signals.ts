@@ -37,7 +37,15 @@ export class SignalTable {
       this.map.set(s.endpoint_id, s);
       let h = this.past.get(s.endpoint_id);
       if (!h) this.past.set(s.endpoint_id, (h = []));
-      h.push({ t: s.computed_at, status: s.status, error_rate: s.error_rate, rate_limited_rate: s.rate_limited_rate, ttft_p50_ms: s.ttft_p50_ms, latency_p50_ms: s.latency_p50_ms, attempts_per_second: s.attempts_per_second });
+      h.push({
+        t: s.computed_at,
+        status: s.status,
+        error_rate: s.error_rate,
+        rate_limited_rate: s.rate_limited_rate,
+        ttft_p50_ms: s.ttft_p50_ms,
+        latency_p50_ms: s.latency_p50_ms,
+        attempts_per_second: s.attempts_per_second,
+      });
       if (h.length > HISTORY) h.splice(0, h.length - HISTORY);
       this.received++;
       this.onSignal?.(s, now);

@@ -28,7 +28,10 @@ export const ChatCompletionSchema = Type.Object(
       Type.Object(
         {
           index: Type.Integer(),
-          message: Type.Object({ role: Type.Literal('assistant'), content: Type.Union([Type.String(), Type.Null()]), tool_calls: Type.Optional(Type.Array(Type.Unknown())) }, { additionalProperties: true }),
+          message: Type.Object(
+            { role: Type.Literal('assistant'), content: Type.Union([Type.String(), Type.Null()]), tool_calls: Type.Optional(Type.Array(Type.Unknown())) },
+            { additionalProperties: true },
+          ),
           finish_reason: Type.String(),
           logprobs: Type.Null(),
         },
@@ -55,7 +58,9 @@ function applyRateLimit(deps: ChatRouteDeps, key: KeyRecord, reply: FastifyReply
   reply.header('x-ratelimit-remaining', String(d.remaining));
   reply.header('x-ratelimit-reset', String(d.resetSeconds));
   if (!d.allowed) {
-    throw new ApiError(429, 'rate_limit_error', 'rate_limit_exceeded', `rate limit of ${limit} requests per minute for this key exceeded; retry in ${d.retryAfterSeconds} s`, { retryAfterSeconds: d.retryAfterSeconds });
+    throw new ApiError(429, 'rate_limit_error', 'rate_limit_exceeded', `rate limit of ${limit} requests per minute for this key exceeded; retry in ${d.retryAfterSeconds} s`, {
+      retryAfterSeconds: d.retryAfterSeconds,
+    });
   }
 }
 
@@ -93,7 +98,8 @@ export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDeps): vo
       preValidation: limitBodyShape(),
       schema: {
         summary: 'Chat completion, routed to the best live provider endpoint',
-        description: 'OpenAI chat completions with OpenRouter routing extensions (`models`, `provider`, `:floor`, `:nitro`). `stream: true` answers with server-sent events ending in `data: [DONE]`.',
+        description:
+          'OpenAI chat completions with OpenRouter routing extensions (`models`, `provider`, `:floor`, `:nitro`). `stream: true` answers with server-sent events ending in `data: [DONE]`.',
         tags: ['router'],
         security: [{ bearer: [] }],
         body: ChatRequestSchema,
@@ -103,7 +109,13 @@ export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDeps): vo
     async (request, reply) => {
       const key = keyOf(request);
       applyRateLimit(deps, key, reply);
-      const caller = { accountId: key.account_id, keyId: key.id, spendLimitUsd: key.spend_limit_usd, app: appOf(request.headers), category: categoryOf(request.headers, request.body) };
+      const caller = {
+        accountId: key.account_id,
+        keyId: key.id,
+        spendLimitUsd: key.spend_limit_usd,
+        app: appOf(request.headers),
+        category: categoryOf(request.headers, request.body),
+      };
       return handleChat(deps.chat, request.body, caller, reply);
     },
   );

@@ -5,7 +5,6 @@ import { PRICES_COMPILED_ON } from '../../catalog/data.ts';
 import type { HealthRegistry } from '../health/registry.ts';
 import { Nullable } from '../../http/schemas.ts';
 
-
 const EndpointSchema = Type.Object({
   id: Type.String(),
   provider: Type.String(),

@@ -125,11 +125,7 @@ function weightedOrder<T extends { weight: number }>(items: T[], random: () => n
   return out;
 }
 
-export function planRoute(
-  n: RouteNeeds,
-  health: HealthRegistry,
-  opts: { now?: number; random?: () => number; weights?: RoutingWeights; signals?: SignalTable } = {},
-): RoutePlan {
+export function planRoute(n: RouteNeeds, health: HealthRegistry, opts: { now?: number; random?: () => number; weights?: RoutingWeights; signals?: SignalTable } = {}): RoutePlan {
   const now = opts.now ?? Date.now();
   const random = opts.random ?? Math.random;
   const w = opts.weights ?? DEFAULT_WEIGHTS;
@@ -170,9 +166,11 @@ export function planRoute(
       tps: s.tokens_per_second_p50 ?? e.tokensPerSecond,
       // A fresh signal says how it answers now; the 5-minute local uptime would keep punishing a recovered
       // endpoint for minutes after its ramp back is over.
-      uptime: sig ? 1 - sig.error_rate : s.uptime_5m ?? 1,
+      uptime: sig ? 1 - sig.error_rate : (s.uptime_5m ?? 1),
       // Without fleet signals there is no probe share to hold a slow endpoint at: it goes last, like a failure.
-      recent: (now - h.stats.lastFailureAt < RECENT_FAILURE_MS && !signalCovers(sig, h.stats.lastFailureAt, opts.signals?.policy.minRequests ?? 0)) || (slow !== undefined && !opts.signals),
+      recent:
+        (now - h.stats.lastFailureAt < RECENT_FAILURE_MS && !signalCovers(sig, h.stats.lastFailureAt, opts.signals?.policy.minRequests ?? 0)) ||
+        (slow !== undefined && !opts.signals),
       slow,
       sig,
       localCap,
@@ -204,7 +202,16 @@ export function planRoute(
 
   let ordered: typeof live;
   if (n.sort === undefined) {
-    ordered = [...weightedOrder(live.filter((c) => !c.recent), random), ...weightedOrder(live.filter((c) => c.recent), random)];
+    ordered = [
+      ...weightedOrder(
+        live.filter((c) => !c.recent),
+        random,
+      ),
+      ...weightedOrder(
+        live.filter((c) => c.recent),
+        random,
+      ),
+    ];
   } else {
     const by = n.sort;
     const sorted = [...live].sort((a, b) =>

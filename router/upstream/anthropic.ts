@@ -13,8 +13,7 @@ const STOP_REASONS: Record<string, string> = {
   refusal: 'content_filter',
 };
 
-const text = (content: ChatMessage['content']): string =>
-  typeof content === 'string' ? content : Array.isArray(content) ? content.map((p) => p.text ?? '').join('') : '';
+const text = (content: ChatMessage['content']): string => (typeof content === 'string' ? content : Array.isArray(content) ? content.map((p) => p.text ?? '').join('') : '');
 
 type AnthropicBlock = Record<string, unknown>;
 type AnthropicMessage = { role: 'user' | 'assistant'; content: AnthropicBlock[] };
@@ -75,7 +74,11 @@ export const anthropicAdapter: Adapter = {
     if (req.top_p !== undefined) body.top_p = req.top_p;
     if (req.stop !== undefined && req.stop !== null) body.stop_sequences = Array.isArray(req.stop) ? req.stop : [req.stop];
     if (req.tools) {
-      body.tools = req.tools.map((t) => ({ name: t.function.name, description: t.function.description, input_schema: t.function.parameters ?? { type: 'object', properties: {} } }));
+      body.tools = req.tools.map((t) => ({
+        name: t.function.name,
+        description: t.function.description,
+        input_schema: t.function.parameters ?? { type: 'object', properties: {} },
+      }));
     }
     if (req.user !== undefined) body.metadata = { user_id: req.user };
     return body;

@@ -18,7 +18,10 @@ export interface AnalyticsRun {
   halt(): void;
 }
 
-export function runAnalytics(a: Assembly, deps: { clickhouse: ClickHouseClient | undefined; catalog: Catalog; keys: KeyStore; simulator: Simulator | undefined; warmup: Warmup; url: string }): AnalyticsRun {
+export function runAnalytics(
+  a: Assembly,
+  deps: { clickhouse: ClickHouseClient | undefined; catalog: Catalog; keys: KeyStore; simulator: Simulator | undefined; warmup: Warmup; url: string },
+): AnalyticsRun {
   const { clickhouse, warmup } = deps;
   let demo: Demo | undefined;
   let backfilled: Promise<void> = Promise.resolve();

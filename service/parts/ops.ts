@@ -11,7 +11,16 @@ import type { Telemetry } from './telemetry.ts';
 
 const STATUS_VALUE = { healthy: 0, recovering: 1, degraded: 2, down: 3 } as const;
 
-export function opsOf(deps: { metrics: Metrics; routes: boolean; catalog: Catalog; health: HealthRegistry; signals: SignalParts; weights: () => RoutingWeights; telemetry: Telemetry; draining: () => boolean }): Omit<OpsDeps, 'metrics' | 'health'> {
+export function opsOf(deps: {
+  metrics: Metrics;
+  routes: boolean;
+  catalog: Catalog;
+  health: HealthRegistry;
+  signals: SignalParts;
+  weights: () => RoutingWeights;
+  telemetry: Telemetry;
+  draining: () => boolean;
+}): Omit<OpsDeps, 'metrics' | 'health'> {
   const { metrics, telemetry, health, catalog } = deps;
   const { signals, computer } = deps.signals;
   return {

@@ -54,20 +54,38 @@ export async function startUpstreams(a: Assembly, fullCatalog: Catalog): Promise
   return { catalog: fullCatalog, simulator };
 }
 
-export async function startRouterParts(a: Assembly, upstreams: { catalog: Catalog; simulator: Simulator | undefined }, clickhouse: ClickHouseClient | undefined): Promise<RouterParts> {
+export async function startRouterParts(
+  a: Assembly,
+  upstreams: { catalog: Catalog; simulator: Simulator | undefined },
+  clickhouse: ClickHouseClient | undefined,
+): Promise<RouterParts> {
   const { config, kafka } = a;
   // Spend: in cluster mode shared through the spend channel (every router's figures); embedded, this one
   // router's ledger is seeded from what ClickHouse holds.
   const spend = new SpendLedger();
   if (a.routes && kafka) {
-    const channel = new SpendChannel(kafka, spend, { topic: a.topics.spend, intervalMs: SPEND_PUBLISH_MS, reservationTtlMs: config.router.requestDeadlineMs + 10_000 }, a.logger.child({ part: 'spend' }));
+    const channel = new SpendChannel(
+      kafka,
+      spend,
+      { topic: a.topics.spend, intervalMs: SPEND_PUBLISH_MS, reservationTtlMs: config.router.requestDeadlineMs + 10_000 },
+      a.logger.child({ part: 'spend' }),
+    );
     await channel.start();
     a.onStop('produce', 'spend channel', () => channel.stop().catch(() => undefined));
   } else if (a.routes && clickhouse) {
     spend.seed(await spentByKey(clickhouse));
   }
   const r = config.router;
-  const health = new HealthRegistry({ consecutiveFailures: r.breakerConsecutiveFailures, failureRatio: r.breakerFailureRatio, minRequests: r.breakerMinRequests, windowMs: r.breakerWindowMs, cooldownMs: r.breakerCooldownMs }, config.signals.slowFactor);
+  const health = new HealthRegistry(
+    {
+      consecutiveFailures: r.breakerConsecutiveFailures,
+      failureRatio: r.breakerFailureRatio,
+      minRequests: r.breakerMinRequests,
+      windowMs: r.breakerWindowMs,
+      cooldownMs: r.breakerCooldownMs,
+    },
+    config.signals.slowFactor,
+  );
   const upstream = new UpstreamClient(r);
   a.onStop('release', 'upstream pools', () => upstream.close());
   return { ...upstreams, target: targets(config, upstreams.simulator), spend, health, upstream, stopping: new StopSignal() };

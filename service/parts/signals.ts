@@ -18,16 +18,24 @@ export function startSignals(a: Assembly, health: HealthRegistry, clickhouse: Cl
   const { kafka, logger } = a;
   const sc = a.config.signals;
   const routes = a.routes;
-  const signals = new SignalTable({ maxAgeMs: sc.maxAgeMs, probeShare: sc.probeShare, degradedShare: sc.degradedShare, recoverMs: sc.recoverS * 1000, minRequests: sc.minRequests }, (s) => {
-    if (routes && (s.status === 'recovering' || s.status === 'healthy')) health.get(s.endpoint_id).breaker.nudge(s.status_since);
-  });
+  const signals = new SignalTable(
+    { maxAgeMs: sc.maxAgeMs, probeShare: sc.probeShare, degradedShare: sc.degradedShare, recoverMs: sc.recoverS * 1000, minRequests: sc.minRequests },
+    (s) => {
+      if (routes && (s.status === 'recovering' || s.status === 'healthy')) health.get(s.endpoint_id).breaker.nudge(s.status_since);
+    },
+  );
   const log = logger.child({ part: 'signals' });
   if (a.analyzes && clickhouse) {
     const producer = kafka ? new SignalProducer(kafka, a.topics.signals, log) : undefined;
-    const computer = new SignalComputer(clickhouse, sc, async (list) => {
-      signals.update(list);
-      await producer?.publish(list);
-    }, log);
+    const computer = new SignalComputer(
+      clickhouse,
+      sc,
+      async (list) => {
+        signals.update(list);
+        await producer?.publish(list);
+      },
+      log,
+    );
     computer.start();
     a.onStop('produce', 'signal computer', () => computer.stop());
     if (producer) a.onStop('produce', 'signal producer', () => producer.stop().catch(() => undefined));

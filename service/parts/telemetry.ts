@@ -45,7 +45,18 @@ export async function startTelemetry(a: Assembly, clickhouse: ClickHouseClient |
   if (kafka) {
     // One spool per router host, so routers sharing a volume never replay each other's batches.
     const spoolDir = join(config.dataDir, 'spool', hostname());
-    const sink = new KafkaSink(kafka, { queueMax: config.telemetry.queueMax, batchMax: config.kafka.batchMax, lingerMs: config.kafka.lingerMs, spoolDir, spoolMaxBytes: config.kafka.spoolMaxBytes, topic: a.topics.requests }, logger.child({ part: 'telemetry' }));
+    const sink = new KafkaSink(
+      kafka,
+      {
+        queueMax: config.telemetry.queueMax,
+        batchMax: config.kafka.batchMax,
+        lingerMs: config.kafka.lingerMs,
+        spoolDir,
+        spoolMaxBytes: config.kafka.spoolMaxBytes,
+        topic: a.topics.requests,
+      },
+      logger.child({ part: 'telemetry' }),
+    );
     kafkaSink = sink;
     bus = sink.bus;
     if (a.routes) sink.start();
@@ -57,10 +68,13 @@ export async function startTelemetry(a: Assembly, clickhouse: ClickHouseClient |
     const log = new LocalLogSink(writer);
     localLog = log;
     bus = log;
-    const worker = new WorkerIngest({ clickhouseUrl: config.clickhouseUrl, dataDir: config.dataDir, ...config.telemetry, logLevel: config.logLevel }, {
-      ...insertObserver(a),
-      onInvalid: (reason, events) => metrics.telemetryInvalid.inc({ reason: reasonLabel(reason) }, events),
-    });
+    const worker = new WorkerIngest(
+      { clickhouseUrl: config.clickhouseUrl, dataDir: config.dataDir, ...config.telemetry, logLevel: config.logLevel },
+      {
+        ...insertObserver(a),
+        onInvalid: (reason, events) => metrics.telemetryInvalid.inc({ reason: reasonLabel(reason) }, events),
+      },
+    );
     ingest = worker;
     await worker.start();
     a.onStop('send', 'local log', async () => log.close()); // the last lines, then the file
@@ -68,13 +82,27 @@ export async function startTelemetry(a: Assembly, clickhouse: ClickHouseClient |
   }
   if (kafka && a.ingests && clickhouse) {
     const k = config.kafka;
-    const c = new IngestConsumer(kafka, clickhouse, { groupId: k.groupId, sessionTimeoutMs: k.sessionTimeoutMs, commitDelayMs: k.commitDelayMs, topics: a.topics, lingerMs: k.ingestLingerMs, maxRows: k.ingestMaxRows, partitions: k.partitions }, logger.child({ part: 'ingest' }), {
-      ...insertObserver(a),
-      onBatch: (_partition, messages) => metrics.consumedBatch.observe(messages),
-      onLag: (partition, lag) => metrics.consumerLag.set({ partition: String(partition) }, lag),
-      onDeadLetter: (reason) => metrics.deadLetters.inc({ reason: reasonLabel(reason) }),
-      onDuplicate: (n) => metrics.duplicatesSkipped.inc(n),
-    });
+    const c = new IngestConsumer(
+      kafka,
+      clickhouse,
+      {
+        groupId: k.groupId,
+        sessionTimeoutMs: k.sessionTimeoutMs,
+        commitDelayMs: k.commitDelayMs,
+        topics: a.topics,
+        lingerMs: k.ingestLingerMs,
+        maxRows: k.ingestMaxRows,
+        partitions: k.partitions,
+      },
+      logger.child({ part: 'ingest' }),
+      {
+        ...insertObserver(a),
+        onBatch: (_partition, messages) => metrics.consumedBatch.observe(messages),
+        onLag: (partition, lag) => metrics.consumerLag.set({ partition: String(partition) }, lag),
+        onDeadLetter: (reason) => metrics.deadLetters.inc({ reason: reasonLabel(reason) }),
+        onDuplicate: (n) => metrics.duplicatesSkipped.inc(n),
+      },
+    );
     consumer = c;
     await c.start();
     a.onStop('write', 'ingest consumer', () => c.stop()); // finishes its batches, commits

@@ -39,7 +39,11 @@ describe('a killed service', () => {
         }
       }
     });
-    await eventually(async () => answered.length, (n) => n >= 200, 60_000);
+    await eventually(
+      async () => answered.length,
+      (n) => n >= 200,
+      60_000,
+    );
     await stopProcess(service, 'SIGKILL');
     running = false;
     await Promise.all(workers);
@@ -48,7 +52,8 @@ describe('a killed service', () => {
     service = await startServiceProcess(undefined, env);
     // The restarted service reads the killed one's log from where ClickHouse held it.
     await eventually(
-      async () => (await Promise.all(answered.slice(-20).map(async (id) => (await fetch(`${service!.url}/api/v1/generation?id=${id}`, { headers })).status))).every((s) => s === 200),
+      async () =>
+        (await Promise.all(answered.slice(-20).map(async (id) => (await fetch(`${service!.url}/api/v1/generation?id=${id}`, { headers })).status))).every((s) => s === 200),
       (ok) => ok,
       60_000,
     );
@@ -59,7 +64,9 @@ describe('a killed service', () => {
 
     const ch = await openClickHouse({ url: undefined, dataDir });
     try {
-      const rows = await queryRows<{ id: string; n: string }>(ch, 'SELECT generation_id AS id, count() AS n FROM requests WHERE generation_id IN {ids:Array(String)} GROUP BY id', { ids: answered });
+      const rows = await queryRows<{ id: string; n: string }>(ch, 'SELECT generation_id AS id, count() AS n FROM requests WHERE generation_id IN {ids:Array(String)} GROUP BY id', {
+        ids: answered,
+      });
       console.log(`answered before the kill: ${answered.length} of ${sent} sent; recorded: ${rows.length}`);
       expect(rows.length).toBe(answered.length);
       expect(rows.filter((r) => Number(r.n) !== 1)).toEqual([]);

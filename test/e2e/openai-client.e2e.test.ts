@@ -13,7 +13,13 @@ let baseUrl: string;
 const log = () => service.log();
 
 beforeAll(async () => {
-  service = await startServiceProcess(undefined, { DATA_DIR: mkdtempSync(join(tmpdir(), 'switchboard-e2e-')), SWITCHBOARD_DEV_KEY: KEY, SIMULATOR_LATENCY_SCALE: '0.05', TELEMETRY_FLUSH_MS: '200', DEMO: 'off' });
+  service = await startServiceProcess(undefined, {
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'switchboard-e2e-')),
+    SWITCHBOARD_DEV_KEY: KEY,
+    SIMULATOR_LATENCY_SCALE: '0.05',
+    TELEMETRY_FLUSH_MS: '200',
+    DEMO: 'off',
+  });
   baseUrl = service.url;
 });
 
@@ -72,7 +78,10 @@ describe('the running service with the official openai client', () => {
 
   it('surfaces errors through the client as OpenAI errors', async () => {
     const client = new OpenAI({ baseURL: `${baseUrl}/v1`, apiKey: KEY, maxRetries: 0 });
-    await expect(client.chat.completions.create({ model: 'nobody/nothing', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ status: 404, code: 'model_not_found' });
+    await expect(client.chat.completions.create({ model: 'nobody/nothing', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({
+      status: 404,
+      code: 'model_not_found',
+    });
     const bad = new OpenAI({ baseURL: `${baseUrl}/v1`, apiKey: 'wrong-key', maxRetries: 0 });
     await expect(bad.chat.completions.create({ model: 'openai/gpt-4o', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ status: 401 });
   });
@@ -90,8 +99,16 @@ describe('the running service with the official openai client', () => {
     // enough to be in flight at the SIGTERM (first token ≈ 6 s × 0.05 × 7 ≈ 2 s), and bounded well inside the
     // service's 30-s drain: at ×20 (≈ 6 s) the simulator's heavy tail (2% of draws 3-8× slower) went past
     // 30 s about once in a hundred runs, and the forced exit then closed the request (a CI run saw it).
-    await fetch(`${simulator}/admin/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ provider: 'xai', mode: 'latency', multiplier: 7 }) });
-    const inflight = fetch(`${baseUrl}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'x-ai/grok-4', messages: [{ role: 'user', content: 'slow one' }], max_tokens: 5 }) });
+    await fetch(`${simulator}/admin/faults`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ provider: 'xai', mode: 'latency', multiplier: 7 }),
+    });
+    const inflight = fetch(`${baseUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'x-ai/grok-4', messages: [{ role: 'user', content: 'slow one' }], max_tokens: 5 }),
+    });
     await new Promise((r) => setTimeout(r, 150));
     const exited = stopProcess(service);
     const res = await inflight;

@@ -33,17 +33,40 @@ beforeAll(async () => {
   if (skip) return;
   const outDir = mkdtempSync(join(tmpdir(), 'switchboard-web-'));
   await build({ configFile: join(import.meta.dirname, '..', '..', 'web', 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
-  s = await startTestService({ LOG_LEVEL: 'warn', WEB_DIR: outDir, DEMO: 'auto', DEMO_DAYS: '21', DEMO_ACCOUNTS: '300', DEMO_LIVE_RPS: '2', APP_MIN_USERS: '1', PUBLIC_REFRESH_S: '1', RATE_LIMIT_PER_MINUTE: '1000000', SIMULATOR_LATENCY_SCALE: '0.05' });
+  s = await startTestService({
+    LOG_LEVEL: 'warn',
+    WEB_DIR: outDir,
+    DEMO: 'auto',
+    DEMO_DAYS: '21',
+    DEMO_ACCOUNTS: '300',
+    DEMO_LIVE_RPS: '2',
+    APP_MIN_USERS: '1',
+    PUBLIC_REFRESH_S: '1',
+    RATE_LIMIT_PER_MINUTE: '1000000',
+    SIMULATOR_LATENCY_SCALE: '0.05',
+  });
   // The population backfill is done when the leaderboard has models.
-  await eventually(() => fetch(`${s.url}/api/v1/rankings?period=month`).then((r) => r.json() as Promise<{ models?: unknown[] }>), (b) => (b.models?.length ?? 0) >= 5, 90_000);
+  await eventually(
+    () => fetch(`${s.url}/api/v1/rankings?period=month`).then((r) => r.json() as Promise<{ models?: unknown[] }>),
+    (b) => (b.models?.length ?? 0) >= 5,
+    90_000,
+  );
   // An app with a hostile name (one user is enough with APP_MIN_USERS=1), busy enough to make today's top apps.
   const longPrompt = [{ role: 'user', content: 'Summarise this report. '.repeat(2000) }];
   for (let i = 0; i < 10; i++) {
-    const res = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { ...auth(), 'x-title': XSS }, body: JSON.stringify(chatBody(MODEL, { messages: longPrompt })) });
+    const res = await fetch(`${s.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { ...auth(), 'x-title': XSS },
+      body: JSON.stringify(chatBody(MODEL, { messages: longPrompt })),
+    });
     expect(res.status).toBe(200);
     await res.arrayBuffer();
   }
-  await eventually(() => fetch(`${s.url}/api/v1/rankings?period=day`).then((r) => r.json() as Promise<{ apps?: { app: string }[] }>), (b) => b.apps?.some((a) => a.app === XSS) ?? false, 20_000);
+  await eventually(
+    () => fetch(`${s.url}/api/v1/rankings?period=day`).then((r) => r.json() as Promise<{ apps?: { app: string }[] }>),
+    (b) => b.apps?.some((a) => a.app === XSS) ?? false,
+    20_000,
+  );
   mkdirSync(SHOTS, { recursive: true });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -64,10 +87,14 @@ afterAll(async () => {
 /** Open a page and wait until every chart on it has left its loading state. */
 async function open(hash: string, charts: number): Promise<void> {
   await page.goto(`${s.url}/#/${hash}`);
-  await page.waitForFunction((n) => {
-    const bodies = [...document.querySelectorAll('.chart-body')];
-    return bodies.length >= n && bodies.every((b) => (b as HTMLElement).dataset.state && (b as HTMLElement).dataset.state !== 'loading');
-  }, charts, { timeout: 20_000 });
+  await page.waitForFunction(
+    (n) => {
+      const bodies = [...document.querySelectorAll('.chart-body')];
+      return bodies.length >= n && bodies.every((b) => (b as HTMLElement).dataset.state && (b as HTMLElement).dataset.state !== 'loading');
+    },
+    charts,
+    { timeout: 20_000 },
+  );
 }
 
 const chartStates = () => page.$$eval('.chart-body', (els) => els.map((e) => (e as HTMLElement).dataset.state));
@@ -124,7 +151,10 @@ describe.skipIf(skip !== '')('public web pages in chromium', () => {
     // its own, and in a fleet of one that can leave the signal too few attempts to judge (a CI run: 0 in the
     // window, "healthy"). This page test needs the fault to reach the signal; that gap is the router's.
     const traffic = (async () => {
-      while (!stop) await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: auth(), body: JSON.stringify(chatBody(MODEL, { provider: { order: ['lambda'] } })) }).then((r) => r.arrayBuffer());
+      while (!stop)
+        await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: auth(), body: JSON.stringify(chatBody(MODEL, { provider: { order: ['lambda'] } })) }).then((r) =>
+          r.arrayBuffer(),
+        );
     })();
     try {
       await page.goto(`${s.url}/#/status`);
@@ -132,12 +162,15 @@ describe.skipIf(skip !== '')('public web pages in chromium', () => {
       await tile.waitFor({ timeout: 20_000 });
       expect(await tile.getAttribute('data-status')).toBe('healthy');
       s.simulator!.faults.set({ provider: 'lambda', model: MODEL, mode: 'error', status: 500 });
-      await expect.poll(() => tile.getAttribute('data-status'), { timeout: 30_000, interval: 500 }).toMatch(/down|degraded/).catch(async (err: Error) => {
-        // What the API said, to tell a page that stopped refreshing from signals that stopped coming.
-        const api = (await (await fetch(`${s.url}/api/v1/providers/status`)).json()) as { now: number; last_signal_at: number; endpoints: { endpoint_id: string }[] };
-        const row = api.endpoints.find((e) => e.endpoint_id === `lambda:${MODEL}`);
-        throw new Error(`${err.message}; the status API at ${api.now} (last signal ${api.last_signal_at}) says ${JSON.stringify(row)}`);
-      });
+      await expect
+        .poll(() => tile.getAttribute('data-status'), { timeout: 30_000, interval: 500 })
+        .toMatch(/down|degraded/)
+        .catch(async (err: Error) => {
+          // What the API said, to tell a page that stopped refreshing from signals that stopped coming.
+          const api = (await (await fetch(`${s.url}/api/v1/providers/status`)).json()) as { now: number; last_signal_at: number; endpoints: { endpoint_id: string }[] };
+          const row = api.endpoints.find((e) => e.endpoint_id === `lambda:${MODEL}`);
+          throw new Error(`${err.message}; the status API at ${api.now} (last signal ${api.last_signal_at}) says ${JSON.stringify(row)}`);
+        });
       await shot('status-fault');
       s.simulator!.faults.clear();
     } finally {

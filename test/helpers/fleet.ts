@@ -104,8 +104,13 @@ export class SteadyLoad {
   private windowFailures = 0;
   private readonly endpointIds: string[];
 
-  constructor(private readonly fleet: Fleet, private readonly o: LoadOptions) {
-    this.endpointIds = loadCatalog().model(o.model)!.endpoints.map((e) => e.id);
+  constructor(
+    private readonly fleet: Fleet,
+    private readonly o: LoadOptions,
+  ) {
+    this.endpointIds = loadCatalog()
+      .model(o.model)!
+      .endpoints.map((e) => e.id);
   }
 
   start(): void {

@@ -9,17 +9,20 @@ export const DEV_KEY = 'test-dev-key-0123456789abcdef';
 
 /** The embedded service on a loopback port, with its own data directory and a fast simulator. */
 export async function startTestService(env: Record<string, string> = {}, random?: () => number, role?: string): Promise<Service> {
-  const config = loadConfig({
-    DATA_DIR: mkdtempSync(join(tmpdir(), 'switchboard-test-')),
-    HOST: '127.0.0.1',
-    PORT: '0',
-    SWITCHBOARD_DEV_KEY: DEV_KEY,
-    LOG_LEVEL: 'silent',
-    SIMULATOR_LATENCY_SCALE: '0.01',
-    TELEMETRY_FLUSH_MS: '100',
-    DEMO: 'off',
-    ...env,
-  }, role ? [role] : []);
+  const config = loadConfig(
+    {
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'switchboard-test-')),
+      HOST: '127.0.0.1',
+      PORT: '0',
+      SWITCHBOARD_DEV_KEY: DEV_KEY,
+      LOG_LEVEL: 'silent',
+      SIMULATOR_LATENCY_SCALE: '0.01',
+      TELEMETRY_FLUSH_MS: '100',
+      DEMO: 'off',
+      ...env,
+    },
+    role ? [role] : [],
+  );
   return startService(config, { logger: createLogger(env.LOG_LEVEL ?? 'silent'), random });
 }
 
@@ -46,7 +49,13 @@ export async function flushTelemetry(s: Service): Promise<void> {
 export function sseData(text: string): string[] {
   return text
     .split('\n\n')
-    .map((block) => block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n'))
+    .map((block) =>
+      block
+        .split('\n')
+        .filter((l) => l.startsWith('data: '))
+        .map((l) => l.slice(6))
+        .join('\n'),
+    )
     .filter((d) => d !== '');
 }
 

@@ -34,7 +34,11 @@ beforeAll(async () => {
   await new Promise((r) => setTimeout(r, 1100)); // the service re-reads the key file once a second
   s.simulator!.faults.set({ provider: 'xai', model: 'x-ai/grok-4', mode: 'error', status: 500 });
   const send = (key: string, model: string, category: string, i: number) =>
-    fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { ...auth(key), 'x-switchboard-category': category }, body: JSON.stringify(chatBody(model, { max_tokens: 5 + i })) }).then((r) => r.arrayBuffer());
+    fetch(`${s.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { ...auth(key), 'x-switchboard-category': category },
+      body: JSON.stringify(chatBody(model, { max_tokens: 5 + i })),
+    }).then((r) => r.arrayBuffer());
   const jobs: Promise<unknown>[] = [];
   for (const [model, category, n] of TRAFFIC) for (let i = 0; i < n; i++) jobs.push(send(keys.a.secret, model, category, i));
   for (let i = 0; i < 6; i++) jobs.push(send(keys.b.secret, 'openai/gpt-4o', 'general', i));
@@ -42,7 +46,9 @@ beforeAll(async () => {
   const appUsers = Array.from({ length: 5 }, (_, i) => store.create({ name: `app-user-${i}`, accountId: `acct_app_${i}` }).secret);
   await new Promise((r) => setTimeout(r, 1100));
   const withApp = (key: string, app: string) =>
-    fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { ...auth(key), 'x-title': app }, body: JSON.stringify(chatBody('google/gemini-2.5-flash')) }).then((r) => r.arrayBuffer());
+    fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { ...auth(key), 'x-title': app }, body: JSON.stringify(chatBody('google/gemini-2.5-flash')) }).then((r) =>
+      r.arrayBuffer(),
+    );
   for (const key of appUsers) jobs.push(withApp(key, 'popular-app'), withApp(key, 'popular-app'));
   for (const key of appUsers.slice(0, 3)) jobs.push(withApp(key, 'niche-app'));
   await Promise.all(jobs);
@@ -75,7 +81,15 @@ describe('usage API', () => {
         { a: keys.a.account },
       );
       expect(body.data).toEqual(
-        raw.map((r) => ({ group: r.g, requests: Number(r.requests), errors: Number(r.errors), tokens_prompt: Number(r.tp), tokens_completion: Number(r.tc), cost_usd: Number(r.cost) / 1e9, platform_fee_usd: Number(r.fee) / 1e9 })),
+        raw.map((r) => ({
+          group: r.g,
+          requests: Number(r.requests),
+          errors: Number(r.errors),
+          tokens_prompt: Number(r.tp),
+          tokens_completion: Number(r.tc),
+          cost_usd: Number(r.cost) / 1e9,
+          platform_fee_usd: Number(r.fee) / 1e9,
+        })),
       );
       expect(body.totals.requests).toBe(TRAFFIC.reduce((n, t) => n + t[2], 0));
     });
@@ -103,13 +117,19 @@ describe('usage API', () => {
          FROM requests WHERE account_id = {a:String} AND toDate(ts) >= today() - 29 GROUP BY d, m, p ORDER BY d DESC, m, p`,
       { a: keys.a.account },
     );
-    expect(body.data.map((r: any) => [r.date, r.model, r.provider, r.requests, r.tokens_completion, r.cost_usd])).toEqual(raw.map((r) => [r.d, r.m, r.p, Number(r.n), Number(r.tc), Number(r.cost) / 1e9]));
+    expect(body.data.map((r: any) => [r.date, r.model, r.provider, r.requests, r.tokens_completion, r.cost_usd])).toEqual(
+      raw.map((r) => [r.d, r.m, r.p, Number(r.n), Number(r.tc), Number(r.cost) / 1e9]),
+    );
     expect(body.data.find((r: any) => r.model === 'openai/gpt-4o-mini').endpoint_id).toMatch(/^(openai|azure):openai\/gpt-4o-mini$/);
   });
 
   it('GET /api/v1/key reports the calling key and what it spent', async () => {
     const { body } = await api('/api/v1/key', keys.b.secret);
-    const [raw] = await queryRows<{ spent: string }>(s.clickhouse!, 'SELECT sum(toUInt64(round(cost_usd * 1e9)) + toUInt64(round(fee_usd * 1e9))) AS spent FROM requests WHERE account_id = {a:String}', { a: keys.b.account });
+    const [raw] = await queryRows<{ spent: string }>(
+      s.clickhouse!,
+      'SELECT sum(toUInt64(round(cost_usd * 1e9)) + toUInt64(round(fee_usd * 1e9))) AS spent FROM requests WHERE account_id = {a:String}',
+      { a: keys.b.account },
+    );
     expect(body.data).toMatchObject({ account_id: keys.b.account, name: 'analytics-b', usage_usd: Number(raw.spent) / 1e9, spend_limit_usd: null });
   });
 });
@@ -179,7 +199,15 @@ describe('rankings against the previous period', () => {
       [
         { model: 'anthropic/claude-haiku-4.5', tokens: 5000 },
         { model: 'openai/gpt-4o-mini', tokens: 1000 },
-      ].map(({ model, tokens }) => ({ generation_id: `gen-yesterday-${model}`, account_id: 'acct_history', ts: yesterday, served_model: model, requested_model: model, tokens_prompt: tokens, tokens_completion: 0 })),
+      ].map(({ model, tokens }) => ({
+        generation_id: `gen-yesterday-${model}`,
+        account_id: 'acct_history',
+        ts: yesterday,
+        served_model: model,
+        requested_model: model,
+        tokens_prompt: tokens,
+        tokens_completion: 0,
+      })),
     );
 
     const { body } = await api('/api/v1/rankings?period=day');
@@ -199,11 +227,20 @@ describe('rankings over weeks and months', () => {
     const m = periodWindow('month');
     const H = 3_600_000;
     // Older than two days, so the day leaderboard and its previous day stay as the other tests left them.
-    const at = [m.from.getTime(), m.from.getTime() + H / 2, m.from.getTime() - 1000, m.from.getTime() - 3 * H, 10 * 24 * H, 5 * 24 * H + 17 * H, 3 * 24 * H - 1000]
-      .map((t, i) => (i < 4 ? t : m.to.getTime() - t));
+    const at = [m.from.getTime(), m.from.getTime() + H / 2, m.from.getTime() - 1000, m.from.getTime() - 3 * H, 10 * 24 * H, 5 * 24 * H + 17 * H, 3 * 24 * H - 1000].map((t, i) =>
+      i < 4 ? t : m.to.getTime() - t,
+    );
     const events = at.flatMap((ts, i) =>
       ['deepseek/deepseek-chat', 'qwen/qwen3-coder', 'openai/gpt-4o'].slice(0, 1 + (i % 3)).map((model, j) => ({
-        generation_id: `gen-days-${i}-${j}`, account_id: `acct_days_${(3 * i + j) % 6}`, app: 'edge-app', category: 'roleplay', ts, served_model: model, requested_model: model, tokens_prompt: 1000 * (i + 1) + j, tokens_completion: 7 * j,
+        generation_id: `gen-days-${i}-${j}`,
+        account_id: `acct_days_${(3 * i + j) % 6}`,
+        app: 'edge-app',
+        category: 'roleplay',
+        ts,
+        served_model: model,
+        requested_model: model,
+        tokens_prompt: 1000 * (i + 1) + j,
+        tokens_completion: 7 * j,
       })),
     );
     await insertRequests(s.clickhouse!, events);
@@ -211,7 +248,11 @@ describe('rankings over weeks and months', () => {
       const w = periodWindow(period);
       const p = { from: dateTime64(w.from.getTime()), to: dateTime64(w.to.getTime()), prev: dateTime64(w.prevFrom.getTime()) };
       const raw = (from: string, to: string) =>
-        queryRows<{ m: string; t: string }>(s.clickhouse!, `SELECT if(served_model = '', requested_model, served_model) AS m, sum(tokens_prompt + tokens_completion) AS t FROM requests WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} GROUP BY m HAVING m != '' ORDER BY t DESC, m`, { from, to });
+        queryRows<{ m: string; t: string }>(
+          s.clickhouse!,
+          `SELECT if(served_model = '', requested_model, served_model) AS m, sum(tokens_prompt + tokens_completion) AS t FROM requests WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} GROUP BY m HAVING m != '' ORDER BY t DESC, m`,
+          { from, to },
+        );
       const { body } = await api(`/api/v1/rankings?period=${period}&limit=100`);
       const now = await raw(p.from, p.to);
       expect(body.models.map((x: any) => [x.model, x.tokens])).toEqual(now.map((r) => [r.m, Number(r.t)]));
@@ -302,9 +343,15 @@ describe('catalog history', () => {
     const { recordCatalog } = await import('../../analytics/catalog-history.ts');
     const { loadCatalog } = await import('../../catalog/catalog.ts');
     expect(await recordCatalog(s.clickhouse!, loadCatalog())).toBe(0); // nothing changed
-    const cheaper = loadCatalog().extend([{ id: 'openai/gpt-4o', endpoints: [{ provider: 'azure', contextLength: 128_000, maxCompletionTokens: 16_384, pricePrompt: 1.25, priceCompletion: 5 }] }], []);
+    const cheaper = loadCatalog().extend(
+      [{ id: 'openai/gpt-4o', endpoints: [{ provider: 'azure', contextLength: 128_000, maxCompletionTokens: 16_384, pricePrompt: 1.25, priceCompletion: 5 }] }],
+      [],
+    );
     expect(await recordCatalog(s.clickhouse!, cheaper, Date.now() + 1000)).toBe(1);
-    const [row] = await queryRows<{ change: string; price_prompt: number }>(s.clickhouse!, "SELECT change, price_prompt FROM catalog_history WHERE endpoint_id = 'azure:openai/gpt-4o' ORDER BY ts DESC LIMIT 1");
+    const [row] = await queryRows<{ change: string; price_prompt: number }>(
+      s.clickhouse!,
+      "SELECT change, price_prompt FROM catalog_history WHERE endpoint_id = 'azure:openai/gpt-4o' ORDER BY ts DESC LIMIT 1",
+    );
     expect(row).toEqual({ change: 'price', price_prompt: 1.25 });
   });
 });
@@ -315,14 +362,37 @@ describe('aggregate repair after a crash', () => {
     // What a kill between the raw part and the view parts leaves: raw rows the views never saw.
     const views = ['usage_daily_account_mv', 'usage_hourly_mv', 'usage_daily_model_mv'];
     for (const mv of views) await s.clickhouse!.command({ query: `DETACH TABLE ${mv}` });
-    await insertRequests(s.clickhouse!, Array.from({ length: 3 }, (_, i) => ({ generation_id: `gen-lost-${i}`, account_id: 'acct_lost', ts: Date.now() - i * 1000, served_model: 'openai/gpt-4o', tokens_prompt: 100 + i, cost_usd: 0.001 * (i + 1) })));
+    await insertRequests(
+      s.clickhouse!,
+      Array.from({ length: 3 }, (_, i) => ({
+        generation_id: `gen-lost-${i}`,
+        account_id: 'acct_lost',
+        ts: Date.now() - i * 1000,
+        served_model: 'openai/gpt-4o',
+        tokens_prompt: 100 + i,
+        cost_usd: 0.001 * (i + 1),
+      })),
+    );
     for (const mv of views) await s.clickhouse!.command({ query: `ATTACH TABLE ${mv}` });
-    const agg = async () => (await queryRows<Record<string, string>>(s.clickhouse!, "SELECT sum(requests) AS n, sum(tokens_prompt) AS p, sum(cost_nusd) AS c FROM usage_daily_account WHERE account_id = 'acct_lost'"))[0];
+    const agg = async () =>
+      (
+        await queryRows<Record<string, string>>(
+          s.clickhouse!,
+          "SELECT sum(requests) AS n, sum(tokens_prompt) AS p, sum(cost_nusd) AS c FROM usage_daily_account WHERE account_id = 'acct_lost'",
+        )
+      )[0];
     expect(Number((await agg()).n)).toBe(0);
     const hourlyBefore = Number((await queryRows<{ n: string }>(s.clickhouse!, 'SELECT sum(requests) AS n FROM usage_hourly'))[0].n);
     const dailyBefore = Number((await queryRows<{ n: string }>(s.clickhouse!, 'SELECT sum(requests) AS n FROM usage_daily_model'))[0].n);
     expect(await reconcileUsage(s.clickhouse!, Date.now() - 86_400_000)).toBeGreaterThan(0);
-    expect(await agg()).toEqual((await queryRows<Record<string, string>>(s.clickhouse!, "SELECT count() AS n, sum(tokens_prompt) AS p, sum(toUInt64(round(cost_usd * 1e9))) AS c FROM requests WHERE account_id = 'acct_lost'"))[0]);
+    expect(await agg()).toEqual(
+      (
+        await queryRows<Record<string, string>>(
+          s.clickhouse!,
+          "SELECT count() AS n, sum(tokens_prompt) AS p, sum(toUInt64(round(cost_usd * 1e9))) AS c FROM requests WHERE account_id = 'acct_lost'",
+        )
+      )[0],
+    );
     expect(Number((await queryRows<{ n: string }>(s.clickhouse!, 'SELECT sum(requests) AS n FROM usage_hourly'))[0].n)).toBe(hourlyBefore + 3);
     expect(Number((await queryRows<{ n: string }>(s.clickhouse!, 'SELECT sum(requests) AS n FROM usage_daily_model'))[0].n)).toBe(dailyBefore + 3);
     expect(await reconcileUsage(s.clickhouse!, Date.now() - 86_400_000)).toBe(0); // nothing left to add
@@ -346,7 +416,13 @@ describe('parameter validation', () => {
       expect(status, path).toBe(400);
       expect(body.error.type).toBe('invalid_request_error');
     }
-    for (const path of ['/api/v1/usage?group_by=account_id', '/api/v1/usage?from=2026-02-30', '/api/v1/usage?from=2026-03-01&to=2026-02-01', '/api/v1/usage?from=2020-01-01&to=2026-01-01', `/api/v1/usage?to=${encodeURIComponent("2026-01-01' OR '1'='1")}`]) {
+    for (const path of [
+      '/api/v1/usage?group_by=account_id',
+      '/api/v1/usage?from=2026-02-30',
+      '/api/v1/usage?from=2026-03-01&to=2026-02-01',
+      '/api/v1/usage?from=2020-01-01&to=2026-01-01',
+      `/api/v1/usage?to=${encodeURIComponent("2026-01-01' OR '1'='1")}`,
+    ]) {
       expect((await api(path, keys.a.secret)).status, path).toBe(400);
     }
     expect(await queryRows<{ n: string }>(s.clickhouse!, 'SELECT count() AS n FROM requests')).toEqual(before);

@@ -86,7 +86,7 @@ describe('generation records', () => {
   });
 
   it('reject ids that are not generation ids, including injection attempts, with 400', async () => {
-    for (const bad of ["gen-x' OR 1=1 --", '', 'abc', 'gen-' + 'a'.repeat(200)]) {
+    for (const bad of ["gen-x' OR 1=1 --", '', 'abc', `gen-${'a'.repeat(200)}`]) {
       const res = await fetch(`${s.url}/api/v1/generation?id=${encodeURIComponent(bad)}`, { headers: auth() });
       expect(res.status).toBe(400);
     }

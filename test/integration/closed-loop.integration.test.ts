@@ -35,7 +35,11 @@ const statusOf = async (provider: string) => {
 
 describe('closed loop, embedded', () => {
   it('publishes a fresh signal for every endpoint with traffic, with uptimes, latency and history', async () => {
-    const e = await eventually(() => statusOf('lambda'), (x) => x.signal !== null && x.signal.requests >= 5 && x.signal.uptime_5m !== null && x.history.length >= 2, 30_000);
+    const e = await eventually(
+      () => statusOf('lambda'),
+      (x) => x.signal !== null && x.signal.requests >= 5 && x.signal.uptime_5m !== null && x.history.length >= 2,
+      30_000,
+    );
     expect(e.stale).toBe(false);
     expect(e.status).toBe('healthy');
     expect(e.signal.ttft_p50_ms).toBeGreaterThan(0);
@@ -46,7 +50,11 @@ describe('closed loop, embedded', () => {
 
   it('a failing endpoint turns down on the status API, explanations carry the signal, metrics the weights', async () => {
     s.simulator!.faults.set({ provider: 'lambda', model: MODEL, mode: 'error', status: 500 });
-    const down = await eventually(() => statusOf('lambda'), (x) => x.status === 'down', 30_000);
+    const down = await eventually(
+      () => statusOf('lambda'),
+      (x) => x.status === 'down',
+      30_000,
+    );
     expect(down.signal.reason).toMatch(/failed/);
     expect(down.signal.errors_by_class.upstream_5xx).toBeGreaterThan(0);
 
@@ -68,7 +76,11 @@ describe('closed loop, embedded', () => {
     expect(metrics).toMatch(/switchboard_signal_ticks_total [1-9]/);
 
     s.simulator!.faults.clear();
-    await eventually(() => statusOf('lambda'), (x) => x.status === 'recovering' || x.status === 'healthy', 40_000);
+    await eventually(
+      () => statusOf('lambda'),
+      (x) => x.status === 'recovering' || x.status === 'healthy',
+      40_000,
+    );
     // Failover hid the fault from clients.
     expect(outcomes.filter((c) => c !== 200)).toEqual([]);
   });

@@ -18,8 +18,12 @@ beforeAll(async () => {
   const first = await startTestService({ DATA_DIR });
   expect(await first.computedAhead).toBe(false);
   const pop = simulatePopulation({
-    catalog: first.catalog, models: ['openai/gpt-4o-mini', 'deepseek/deepseek-chat', 'moonshotai/kimi-k2', 'qwen/qwen3-235b-a22b'],
-    seed: 3, accounts: 200, days: 21, endMs: Date.now() - 3_600_000,
+    catalog: first.catalog,
+    models: ['openai/gpt-4o-mini', 'deepseek/deepseek-chat', 'moonshotai/kimi-k2', 'qwen/qwen3-235b-a22b'],
+    seed: 3,
+    accounts: 200,
+    days: 21,
+    endMs: Date.now() - 3_600_000,
   });
   await insertEvents(first.clickhouse!, pop.events);
   await first.close();
@@ -33,7 +37,10 @@ describe('public figures computed ahead at start', () => {
     const paths = [
       '/api/v1/rankings',
       ...(['day', 'week', 'month'] as const).flatMap((p) => [`/api/v1/rankings?period=${p}&limit=7`, ...CATEGORIES.map((c) => `/api/v1/rankings?period=${p}&category=${c}`)]),
-      ...(['month', 'quarter', 'year'] as const).flatMap((p) => [`/api/v1/rankings/preference?period=${p}`, ...CATEGORIES.map((c) => `/api/v1/rankings/preference?period=${p}&category=${c}`)]),
+      ...(['month', 'quarter', 'year'] as const).flatMap((p) => [
+        `/api/v1/rankings/preference?period=${p}`,
+        ...CATEGORIES.map((c) => `/api/v1/rankings/preference?period=${p}&category=${c}`),
+      ]),
       '/api/v1/models/deepseek/deepseek-chat/stats',
       '/api/v1/models/anthropic/claude-sonnet-4.5/stats',
     ];

@@ -16,14 +16,24 @@ const count = async (where: string) => Number((await queryRows<{ n: string }>(s.
 describe('demo data', () => {
   it('backfills weeks of simulated history, then live requests from the same accounts arrive', async () => {
     const started = new Date().toISOString().slice(0, 23).replace('T', ' ');
-    await eventually(() => count("account_id LIKE 'pop_%'"), (n) => n > 1000);
+    await eventually(
+      () => count("account_id LIKE 'pop_%'"),
+      (n) => n > 1000,
+    );
     const days = Number((await queryRows<{ d: string }>(s.clickhouse!, "SELECT uniqExact(toDate(ts)) AS d FROM requests WHERE account_id LIKE 'pop_%'"))[0].d);
     expect(days).toBeGreaterThanOrEqual(20);
     const rankings = (await (await fetch(`${s.url}/api/v1/rankings?period=month`)).json()) as { models: unknown[]; apps: unknown[] };
     expect(rankings.models.length).toBeGreaterThan(5);
     // Live: real requests through the router, recorded like any other.
-    await eventually(() => count(`account_id LIKE 'pop_%' AND ts >= '${started}' AND attempts > 0`), (n) => n >= 20, 30_000);
-    const [live] = await queryRows<{ ok: string }>(s.clickhouse!, `SELECT countIf(status = 200) AS ok FROM requests WHERE account_id LIKE 'pop_%' AND ts >= '${started}' AND attempts > 0`);
+    await eventually(
+      () => count(`account_id LIKE 'pop_%' AND ts >= '${started}' AND attempts > 0`),
+      (n) => n >= 20,
+      30_000,
+    );
+    const [live] = await queryRows<{ ok: string }>(
+      s.clickhouse!,
+      `SELECT countIf(status = 200) AS ok FROM requests WHERE account_id LIKE 'pop_%' AND ts >= '${started}' AND attempts > 0`,
+    );
     expect(Number(live.ok)).toBeGreaterThan(0);
   });
 });

@@ -193,11 +193,13 @@ describe('streaming', () => {
     expect(g).toMatchObject({ status: 502, error_class: 'stream_cut', provider: 'together', streamed: true });
   });
 
-  it('after a cut, this router reads that endpoint\'s streams whole first, so the next cut fails over unseen', async () => {
+  it("after a cut, this router reads that endpoint's streams whole first, so the next cut fails over unseen", async () => {
     streamFault({ provider: 'together', mode: 'cut_stream' });
     const { res, text } = await chat(chatBody(STREAM_MODEL, { stream: true, max_tokens: 64, provider: { order: ['together'] } }));
     expect(res.status).toBe(200);
-    const chunks = sseData(text).slice(0, -1).map((d) => JSON.parse(d));
+    const chunks = sseData(text)
+      .slice(0, -1)
+      .map((d) => JSON.parse(d));
     expect(chunks.find((c) => c.choices[0]?.finish_reason === 'error')).toBeUndefined();
     expect(res.headers.get('x-switchboard-provider')).not.toBe('together');
     expect(chunks.filter((c) => c.choices[0]?.delta?.content).length).toBeGreaterThan(0);
@@ -206,7 +208,9 @@ describe('streaming', () => {
   it('malformed data mid-stream ends the stream with an error chunk', async () => {
     streamFault({ provider: 'deepinfra', mode: 'malformed_json' });
     const { text } = await chat(chatBody(STREAM_MODEL, { stream: true, max_tokens: 64, provider: { order: ['deepinfra'] } }));
-    const chunks = sseData(text).slice(0, -1).map((d) => JSON.parse(d));
+    const chunks = sseData(text)
+      .slice(0, -1)
+      .map((d) => JSON.parse(d));
     expect(chunks.find((c) => c.choices[0]?.finish_reason === 'error').error.code).toBe('malformed_response');
   });
 
@@ -224,7 +228,9 @@ describe('streaming', () => {
   it('a stream that stalls longer than the idle timeout ends with an error chunk (timeout_idle)', async () => {
     fault({ provider: 'novita', mode: 'slow_stream', multiplier: 5000 }); // seconds between tokens
     const { text } = await chat(chatBody(MODEL, { stream: true, provider: { order: ['novita'] } }));
-    const chunks = sseData(text).slice(0, -1).map((d) => JSON.parse(d));
+    const chunks = sseData(text)
+      .slice(0, -1)
+      .map((d) => JSON.parse(d));
     expect(chunks[0].choices[0].delta.role).toBe('assistant');
     expect(chunks.find((c) => c.choices[0]?.finish_reason === 'error').error).toMatchObject({ code: 'timeout_idle', provider: 'novita' });
     const g = await generation(chunks[0].id);

@@ -19,14 +19,37 @@ function rng(seed: number) {
 
 const random = rng(20261121);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
-const WEIRD = [null, true, false, 0, -1, 1e308, -0.5, NaN, '', ' ', 'x'.repeat(70_000), '\u0000', '😀', '<script>', '__proto__', [], {}, [null], { __proto__: { admin: true } }, 'openai/gpt-4o-mini:floor', 'a/b:nitro'];
+const WEIRD = [
+  null,
+  true,
+  false,
+  0,
+  -1,
+  1e308,
+  -0.5,
+  NaN,
+  '',
+  ' ',
+  'x'.repeat(70_000),
+  '\u0000',
+  '😀',
+  '<script>',
+  '__proto__',
+  [],
+  {},
+  [null],
+  { __proto__: { admin: true } },
+  'openai/gpt-4o-mini:floor',
+  'a/b:nitro',
+];
 
 function randomValue(depth = 0): unknown {
   const r = random();
   if (depth > 3 || r < 0.4) return pick(WEIRD);
   if (r < 0.6) return Array.from({ length: Math.floor(random() * 4) }, () => randomValue(depth + 1));
   const o: Record<string, unknown> = {};
-  for (let i = 0; i < Math.floor(random() * 5); i++) o[pick(['model', 'messages', 'role', 'content', 'stream', 'provider', 'max_tokens', 'order', 'sort', 'x'])] = randomValue(depth + 1);
+  for (let i = 0; i < Math.floor(random() * 5); i++)
+    o[pick(['model', 'messages', 'role', 'content', 'stream', 'provider', 'max_tokens', 'order', 'sort', 'x'])] = randomValue(depth + 1);
   return o;
 }
 
@@ -61,7 +84,12 @@ describe('fuzzing POST /v1/chat/completions', () => {
     const statuses = new Map<number, number>();
     for (let i = 0; i < 3000; i++) {
       const payload = rawPayload();
-      const res = await s.app.inject({ method: 'POST', url: '/v1/chat/completions', headers: { ...auth(), 'content-type': random() < 0.97 ? 'application/json' : pick(['text/plain', 'application/xml']) }, payload });
+      const res = await s.app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        headers: { ...auth(), 'content-type': random() < 0.97 ? 'application/json' : pick(['text/plain', 'application/xml']) },
+        payload,
+      });
       statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
       if (res.statusCode >= 500) throw new Error(`${res.statusCode} for payload ${payload.slice(0, 300)}: ${res.body.slice(0, 300)}`);
       if (res.statusCode !== 200) {
@@ -79,7 +107,12 @@ describe('fuzzing POST /v1/chat/completions', () => {
   });
 
   it('a body over the limit is a 413', async () => {
-    const res = await s.app.inject({ method: 'POST', url: '/v1/chat/completions', headers: auth(), payload: JSON.stringify(chatBody('openai/gpt-4o-mini', { messages: [{ role: 'user', content: 'x'.repeat(70_000) }] })) });
+    const res = await s.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      headers: auth(),
+      payload: JSON.stringify(chatBody('openai/gpt-4o-mini', { messages: [{ role: 'user', content: 'x'.repeat(70_000) }] })),
+    });
     expect(res.statusCode).toBe(413);
     expect(res.json()).toMatchObject({ error: { code: 'payload_too_large' } });
   });

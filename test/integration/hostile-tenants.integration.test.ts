@@ -80,7 +80,8 @@ describe('spend limits', () => {
   const MAX_TOKENS = 64;
   const body = chatBody('openai/gpt-4o-mini', { max_tokens: MAX_TOKENS });
   // The most one admitted request can cost: its prompt and max_tokens on the dearest endpoint, with the fee.
-  const worstCase = () => Math.max(...s.catalog.model('openai/gpt-4o-mini')!.endpoints.map((e) => costOf(e, promptTokens(body.messages), MAX_TOKENS))) * (1 + s.config.platformFeeRate);
+  const worstCase = () =>
+    Math.max(...s.catalog.model('openai/gpt-4o-mini')!.endpoints.map((e) => costOf(e, promptTokens(body.messages), MAX_TOKENS))) * (1 + s.config.platformFeeRate);
   const spentOf = async (keyId: string) => {
     await flushTelemetry(s);
     const [r] = await queryRows<{ usd: number }>(s.clickhouse!, 'SELECT sum(cost_usd + fee_usd) AS usd FROM requests WHERE key_id = {k:String}', { k: keyId });

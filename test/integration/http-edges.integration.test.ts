@@ -43,7 +43,10 @@ const errorOf = (text: string) => JSON.parse(text.slice(text.indexOf('\r\n\r\n')
 
 describe('slow and broken clients', () => {
   it('a body dripped one byte a second is cut at the request timeout with a 408', async () => {
-    const { text } = await raw(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${auth().authorization.slice(7)}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{`, { drip: true, limitMs: 60_000 });
+    const { text } = await raw(
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${auth().authorization.slice(7)}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{`,
+      { drip: true, limitMs: 60_000 },
+    );
     expect(text).toMatch(/^HTTP\/1\.1 408 /);
     expect(errorOf(text).error).toMatchObject({ code: 'request_timeout', type: 'invalid_request_error' });
   });
@@ -54,7 +57,10 @@ describe('slow and broken clients', () => {
   });
 
   it('a 401 given before the body arrived closes the connection instead of reading on', async () => {
-    const { text } = await raw('POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nope\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{"model":', { drip: true, limitMs: 30_000 });
+    const { text } = await raw(
+      'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nope\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{"model":',
+      { drip: true, limitMs: 30_000 },
+    );
     expect(text).toMatch(/^HTTP\/1\.1 401 /);
     expect(text.toLowerCase()).toContain('connection: close');
     expect(errorOf(text).error.type).toBe('authentication_error');

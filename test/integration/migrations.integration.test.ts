@@ -15,8 +15,25 @@ import { ERROR_CLASSES, PROVIDER_FAILURES, type AttemptEvent } from '../../telem
 import { insertRequests } from '../fixtures/events.ts';
 
 const sampleAttempt: AttemptEvent = {
-  kind: 'attempt', v: 1, event_id: '', generation_id: '', ts: Date.now() - 60_000, account_id: 'acct_9', key_id: 'key_9', provider: '', endpoint_id: '',
-  status: 200, error_class: 'none', latency_ms: 10, ttft_ms: 5, tokens_prompt: 1, tokens_completion: 1, cost_usd: 0, streamed: false, attempt: 0, model: '',
+  kind: 'attempt',
+  v: 1,
+  event_id: '',
+  generation_id: '',
+  ts: Date.now() - 60_000,
+  account_id: 'acct_9',
+  key_id: 'key_9',
+  provider: '',
+  endpoint_id: '',
+  status: 200,
+  error_class: 'none',
+  latency_ms: 10,
+  ttft_ms: 5,
+  tokens_prompt: 1,
+  tokens_completion: 1,
+  cost_usd: 0,
+  streamed: false,
+  attempt: 0,
+  model: '',
 };
 
 let ch: ClickHouseClient;
@@ -46,18 +63,30 @@ async function insert(accounts: number, tag: string) {
 }
 
 const apps = () =>
-  queryRows<Record<string, string>>(ch, 'SELECT app, uniqCombined64Merge(users_approx) AS users, sum(requests) AS requests, sum(tokens) AS tokens FROM app_daily GROUP BY app ORDER BY app');
+  queryRows<Record<string, string>>(
+    ch,
+    'SELECT app, uniqCombined64Merge(users_approx) AS users, sum(requests) AS requests, sum(tokens) AS tokens FROM app_daily GROUP BY app ORDER BY app',
+  );
 const rawApps = () =>
-  queryRows<Record<string, string>>(ch, "SELECT app, uniqExact(account_id) AS users, count() AS requests, sum(tokens_prompt + tokens_completion) AS tokens FROM requests WHERE app != '' GROUP BY app ORDER BY app");
+  queryRows<Record<string, string>>(
+    ch,
+    "SELECT app, uniqExact(account_id) AS users, count() AS requests, sum(tokens_prompt + tokens_completion) AS tokens FROM requests WHERE app != '' GROUP BY app ORDER BY app",
+  );
 const hourlyApps = () =>
-  queryRows<Record<string, string>>(ch, 'SELECT hour, app, category, uniqCombined64Merge(users_approx) AS users, sum(requests) AS requests, sum(tokens) AS tokens FROM app_hourly GROUP BY hour, app, category ORDER BY hour, app, category');
+  queryRows<Record<string, string>>(
+    ch,
+    'SELECT hour, app, category, uniqCombined64Merge(users_approx) AS users, sum(requests) AS requests, sum(tokens) AS tokens FROM app_hourly GROUP BY hour, app, category ORDER BY hour, app, category',
+  );
 const rawHourlyApps = () =>
   queryRows<Record<string, string>>(
     ch,
     "SELECT toStartOfHour(ts) AS hour, app, category, uniqExact(account_id) AS users, count() AS requests, sum(tokens_prompt + tokens_completion) AS tokens FROM requests WHERE app != '' GROUP BY hour, app, category ORDER BY hour, app, category",
   );
 const daily = () =>
-  queryRows<Record<string, string>>(ch, 'SELECT day, model, category, sum(requests) AS requests, sum(tokens_prompt) AS p, sum(tokens_completion) AS c FROM usage_daily_model GROUP BY day, model, category ORDER BY day, model, category');
+  queryRows<Record<string, string>>(
+    ch,
+    'SELECT day, model, category, sum(requests) AS requests, sum(tokens_prompt) AS p, sum(tokens_completion) AS c FROM usage_daily_model GROUP BY day, model, category ORDER BY day, model, category',
+  );
 const rawDaily = () =>
   queryRows<Record<string, string>>(
     ch,
@@ -101,9 +130,21 @@ describe('migrations over existing rows', () => {
     expect(await migrate(ch, 400, upTo(9))).toEqual([9]);
     const classes = [...ERROR_CLASSES];
     const base = { ...sampleAttempt, model: 'm9/x', endpoint_id: 'p9:m9/x', provider: 'p9' };
-    await insertEvents(ch, classes.map((c, i) => ({ ...base, event_id: randomUUID(), generation_id: `gen-m9-${i}`, error_class: c, status: c === 'none' ? 200 : 500 })));
-    const [m] = await queryRows<Record<string, string>>(ch, "SELECT sum(attempts) AS attempts, sum(successes) AS ok, sum(failures) AS failures, sum(rate_limited) AS limited, sum(client_errors) AS client FROM endpoint_minute WHERE model = 'm9/x'");
-    expect(Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Number(v)]))).toEqual({ attempts: classes.length, ok: 1, failures: PROVIDER_FAILURES.length, limited: 1, client: 1 });
+    await insertEvents(
+      ch,
+      classes.map((c, i) => ({ ...base, event_id: randomUUID(), generation_id: `gen-m9-${i}`, error_class: c, status: c === 'none' ? 200 : 500 })),
+    );
+    const [m] = await queryRows<Record<string, string>>(
+      ch,
+      "SELECT sum(attempts) AS attempts, sum(successes) AS ok, sum(failures) AS failures, sum(rate_limited) AS limited, sum(client_errors) AS client FROM endpoint_minute WHERE model = 'm9/x'",
+    );
+    expect(Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Number(v)]))).toEqual({
+      attempts: classes.length,
+      ok: 1,
+      failures: PROVIDER_FAILURES.length,
+      limited: 1,
+      client: 1,
+    });
   });
 
   it('rows inserted afterwards flow through the new views', async () => {

@@ -21,7 +21,16 @@ describe('operations', () => {
     const res = await fetch(`${s.url}/metrics`);
     expect(res.headers.get('content-type')).toMatch(/text\/plain/);
     const text = await res.text();
-    for (const name of ['switchboard_http_requests_total', 'switchboard_chat_request_duration_seconds_bucket', 'switchboard_upstream_attempts_total', 'switchboard_upstream_ttft_seconds', 'switchboard_breaker_state', 'switchboard_telemetry_queue_depth', 'switchboard_telemetry_dropped_total', 'process_resident_memory_bytes']) {
+    for (const name of [
+      'switchboard_http_requests_total',
+      'switchboard_chat_request_duration_seconds_bucket',
+      'switchboard_upstream_attempts_total',
+      'switchboard_upstream_ttft_seconds',
+      'switchboard_breaker_state',
+      'switchboard_telemetry_queue_depth',
+      'switchboard_telemetry_dropped_total',
+      'process_resident_memory_bytes',
+    ]) {
       expect(text).toContain(name);
     }
   });
@@ -29,7 +38,19 @@ describe('operations', () => {
   it('openapi.json is generated from the route schemas and covers every route with request and response schemas', async () => {
     const doc = (await (await fetch(`${s.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, any>> };
     expect(doc.openapi).toMatch(/^3\./);
-    for (const path of ['/v1/chat/completions', '/v1/models', '/api/v1/generation', '/api/v1/usage', '/api/v1/key', '/api/v1/rankings', '/api/v1/models/{author}/{slug}/stats', '/healthz', '/readyz', '/metrics']) expect(Object.keys(doc.paths)).toContain(path);
+    for (const path of [
+      '/v1/chat/completions',
+      '/v1/models',
+      '/api/v1/generation',
+      '/api/v1/usage',
+      '/api/v1/key',
+      '/api/v1/rankings',
+      '/api/v1/models/{author}/{slug}/stats',
+      '/healthz',
+      '/readyz',
+      '/metrics',
+    ])
+      expect(Object.keys(doc.paths)).toContain(path);
     const chat = doc.paths['/v1/chat/completions'].post;
     expect(chat.requestBody.content['application/json'].schema.required).toEqual(expect.arrayContaining(['model', 'messages']));
     expect(Object.keys(chat.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '402', '404', '413', '429', '502', '503']));
@@ -53,7 +74,7 @@ describe('catalog', () => {
     const popular = body.data.filter((m) => m.endpoints.length >= 3);
     expect(popular.length).toBeGreaterThanOrEqual(10);
     // Real list prices: Claude costs the same on every host, most open-weight models do not.
-    const priced = popular.filter((m) => new Set(m.endpoints.map((e: any) => e.pricing.prompt + '/' + e.pricing.completion)).size > 1);
+    const priced = popular.filter((m) => new Set(m.endpoints.map((e: any) => `${e.pricing.prompt}/${e.pricing.completion}`)).size > 1);
     expect(priced.length).toBeGreaterThanOrEqual(15);
     for (const m of popular) {
       const variants = new Set(m.endpoints.map((e: any) => `${e.pricing.prompt}/${e.pricing.completion}/${e.context_length}`));
@@ -72,7 +93,11 @@ describe('circuit breaker, seen from outside', () => {
     const model = 'meta-llama/llama-3.1-8b-instruct';
     s.simulator!.faults.set({ provider: 'groq', model, mode: 'error', status: 500 });
     const send = async () => {
-      const res = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: auth(), body: JSON.stringify(chatBody(model, { provider: { order: ['groq'] }, switchboard: { explain: true } })) });
+      const res = await fetch(`${s.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: auth(),
+        body: JSON.stringify(chatBody(model, { provider: { order: ['groq'] }, switchboard: { explain: true } })),
+      });
       expect(res.status).toBe(200);
       return (await res.json()) as { routing: { plans: { excluded: { provider: string; reason: string }[] }[] }; provider: string };
     };

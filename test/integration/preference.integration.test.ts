@@ -9,8 +9,16 @@ import { startTestService } from '../helpers/service.ts';
 import { addWeeks, flows, mondayOf, outcomes, retention, weeklyMains } from '../helpers/revealed-oracle.ts';
 
 const MODELS = [
-  'openai/gpt-4o-mini', 'anthropic/claude-sonnet-4.5', 'google/gemini-2.5-flash', 'deepseek/deepseek-chat', 'meta-llama/llama-3.3-70b-instruct',
-  'mistralai/mistral-small-3.2-24b-instruct', 'qwen/qwen3-235b-a22b', 'x-ai/grok-4-fast', 'moonshotai/kimi-k2', 'z-ai/glm-4.6',
+  'openai/gpt-4o-mini',
+  'anthropic/claude-sonnet-4.5',
+  'google/gemini-2.5-flash',
+  'deepseek/deepseek-chat',
+  'meta-llama/llama-3.3-70b-instruct',
+  'mistralai/mistral-small-3.2-24b-instruct',
+  'qwen/qwen3-235b-a22b',
+  'x-ai/grok-4-fast',
+  'moonshotai/kimi-k2',
+  'z-ai/glm-4.6',
 ];
 const CUT = 'moonshotai/kimi-k2';
 // 600 accounts per category: at 300, one category's bottom models (few comparisons each) swapped often
@@ -23,15 +31,33 @@ let pop: Population;
 beforeAll(async () => {
   s = await startTestService();
   pop = simulatePopulation({
-    catalog: s.catalog, models: MODELS, seed: 42, accounts: ACCOUNTS, days: 56, endMs: Date.now() - 3_600_000,
-    launches: [{ model: 'z-ai/glm-4.6', day: 14 }], priceChanges: [{ model: CUT, day: 42, factor: 0.3 }],
+    catalog: s.catalog,
+    models: MODELS,
+    seed: 42,
+    accounts: ACCOUNTS,
+    days: 56,
+    endMs: Date.now() - 3_600_000,
+    launches: [{ model: 'z-ai/glm-4.6', day: 14 }],
+    priceChanges: [{ model: CUT, day: 42, factor: 0.3 }],
   });
   await insertEvents(s.clickhouse!, pop.events, 100_000);
   const cut = pop.priceChanges[0];
   const endpoint = [...s.catalog.model(CUT)!.endpoints].sort((a, b) => a.pricePrompt + a.priceCompletion - (b.pricePrompt + b.priceCompletion))[0];
   await s.clickhouse!.insert({
     table: 'catalog_history',
-    values: [{ ts: new Date(cut.ts).toISOString().slice(0, 23).replace('T', ' '), endpoint_id: endpoint.id, provider: endpoint.provider, model: CUT, price_prompt: endpoint.pricePrompt * 0.3, price_completion: endpoint.priceCompletion * 0.3, context_length: endpoint.contextLength, available: true, change: 'price' }],
+    values: [
+      {
+        ts: new Date(cut.ts).toISOString().slice(0, 23).replace('T', ' '),
+        endpoint_id: endpoint.id,
+        provider: endpoint.provider,
+        model: CUT,
+        price_prompt: endpoint.pricePrompt * 0.3,
+        price_completion: endpoint.priceCompletion * 0.3,
+        context_length: endpoint.contextLength,
+        available: true,
+        change: 'price',
+      },
+    ],
     format: 'JSONEachRow',
   });
 }, 600_000);
@@ -72,7 +98,11 @@ describe('revealed preference against known truth', () => {
     });
   }
 
-  for (const [period, category] of [['quarter', null], ['month', 'programming'], ['quarter', 'roleplay']] as const) {
+  for (const [period, category] of [
+    ['quarter', null],
+    ['month', 'programming'],
+    ['quarter', 'roleplay'],
+  ] as const) {
     it(`${period}${category ? ` ${category}` : ''}: retention, switching, outcomes and scores equal the plain computation over the events`, async () => {
       const body = await get(`/api/v1/rankings/preference?period=${period}${category ? `&category=${category}` : ''}`);
       const [from, to] = [Date.parse(body.from), Date.parse(body.to) + 1];
@@ -93,7 +123,9 @@ describe('revealed preference against known truth', () => {
       expect(body.switching).toEqual(flows(mains));
       expect(body.pairwise.outcomes).toBe(pairs.length);
       const expected = scores(tally(pairs), { resamples: 100, seed: 7 });
-      expect(body.pairwise.scores.map(({ tied_with: _, ...x }: { tied_with: string[] }) => x)).toEqual(expected.map((x) => ({ model: x.item, score: x.score, low: x.low, high: x.high, comparisons: x.comparisons })));
+      expect(body.pairwise.scores.map(({ tied_with: _, ...x }: { tied_with: string[] }) => x)).toEqual(
+        expected.map((x) => ({ model: x.item, score: x.score, low: x.low, high: x.high, comparisons: x.comparisons })),
+      );
     });
   }
 

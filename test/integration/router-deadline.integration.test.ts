@@ -19,7 +19,9 @@ describe("the router's own deadline", () => {
       }
       for (const e of local.catalog.model(slow)!.endpoints) expect(local.health.get(e).breaker.state()).toBe('closed');
       await flushTelemetry(local);
-      const rows = await queryRows<{ c: string; n: string }>(local.clickhouse!, `SELECT error_class AS c, count() AS n FROM attempts WHERE model = {m:String} GROUP BY c`, { m: slow });
+      const rows = await queryRows<{ c: string; n: string }>(local.clickhouse!, `SELECT error_class AS c, count() AS n FROM attempts WHERE model = {m:String} GROUP BY c`, {
+        m: slow,
+      });
       expect(rows.map((r) => r.c)).toEqual(['deadline']);
       const [minute] = await queryRows<{ failures: string }>(local.clickhouse!, 'SELECT sum(failures) AS failures FROM endpoint_minute WHERE model = {m:String}', { m: slow });
       expect(Number(minute.failures)).toBe(0);

@@ -34,7 +34,18 @@ async function readBack(table: string, id: string): Promise<Record<string, unkno
 describe('events as TabSeparated rows', () => {
   it('every request field reads back as the event had it, whatever its text', async () => {
     const events = AWKWARD.map((s, i) =>
-      requestEvent({ app: s, category: s, account_id: `acct ${s}`, generation_id: `gen-${i}-${s}`, ts: 1_795_000_000_000 + i * 1001 + 7, cost_usd: 1.5e-9 * (i + 1), fee_usd: 123456.789, latency_ms: 0.25, streamed: i % 2 === 0, tokens_prompt: 99_999_999 }),
+      requestEvent({
+        app: s,
+        category: s,
+        account_id: `acct ${s}`,
+        generation_id: `gen-${i}-${s}`,
+        ts: 1_795_000_000_000 + i * 1001 + 7,
+        cost_usd: 1.5e-9 * (i + 1),
+        fee_usd: 123456.789,
+        latency_ms: 0.25,
+        streamed: i % 2 === 0,
+        tokens_prompt: 99_999_999,
+      }),
     );
     await insertEvents(ch, events);
     for (const e of events) {
@@ -46,8 +57,25 @@ describe('events as TabSeparated rows', () => {
 
   it('attempts carry their Kafka origin as partition and next offset', async () => {
     const attempt: AttemptEvent = {
-      v: EVENT_VERSION, kind: 'attempt', event_id: '00000000-0000-4000-8000-00000000000a', generation_id: 'gen-a', ts: 1_795_000_000_999, account_id: 'acct', key_id: 'key',
-      provider: 'p\tq', endpoint_id: 'p:m', status: 429, error_class: 'rate_limited', latency_ms: 12.5, ttft_ms: 0, tokens_prompt: 1, tokens_completion: 0, cost_usd: 0, streamed: true, attempt: 2, model: 'm\nn',
+      v: EVENT_VERSION,
+      kind: 'attempt',
+      event_id: '00000000-0000-4000-8000-00000000000a',
+      generation_id: 'gen-a',
+      ts: 1_795_000_000_999,
+      account_id: 'acct',
+      key_id: 'key',
+      provider: 'p\tq',
+      endpoint_id: 'p:m',
+      status: 429,
+      error_class: 'rate_limited',
+      latency_ms: 12.5,
+      ttft_ms: 0,
+      tokens_prompt: 1,
+      tokens_completion: 0,
+      cost_usd: 0,
+      streamed: true,
+      attempt: 2,
+      model: 'm\nn',
     };
     const rows = toRows([attempt], [{ partition: 3, offset: 41 }]);
     expect(rows.requests).toEqual([]);
@@ -58,8 +86,16 @@ describe('events as TabSeparated rows', () => {
 
   it('lines name every column of the raw tables but the defaults', async () => {
     for (const table of ['requests', 'attempts'] as const) {
-      const all = await queryRows<{ name: string }>(ch, `SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {table:String} AND default_kind = ''`, { table });
-      expect([...columns[table]].sort()).toEqual(all.map((c) => c.name).filter((n) => n !== 'kafka_partition' && n !== 'kafka_offset_next').concat(['kafka_partition', 'kafka_offset_next']).sort());
+      const all = await queryRows<{ name: string }>(ch, `SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {table:String} AND default_kind = ''`, {
+        table,
+      });
+      expect([...columns[table]].sort()).toEqual(
+        all
+          .map((c) => c.name)
+          .filter((n) => n !== 'kafka_partition' && n !== 'kafka_offset_next')
+          .concat(['kafka_partition', 'kafka_offset_next'])
+          .sort(),
+      );
     }
   });
 });

@@ -25,7 +25,13 @@ let ch: ClickHouseClient;
 async function attempts(e: Endpoint, list: [secondsAgo: number, cls: ErrorClass][]): Promise<void> {
   const events = list.map(([ago, cls], i) =>
     attemptEvent({ generationId: `gen-${e.provider}-${ago}-${i}`, accountId: 'acct', keyId: 'key', streamed: false }, 0, NOW - ago * 1000, e, {
-      status: cls === 'none' ? 200 : 500, errorClass: cls, latencyMs: 100, ttftMs: cls === 'none' ? 50 : 0, tokensPrompt: 10, tokensCompletion: cls === 'none' ? 5 : 0, costUsd: 0,
+      status: cls === 'none' ? 200 : 500,
+      errorClass: cls,
+      latencyMs: 100,
+      ttftMs: cls === 'none' ? 50 : 0,
+      tokensPrompt: 10,
+      tokensCompletion: cls === 'none' ? 5 : 0,
+      costUsd: 0,
     }),
   );
   await insertEvents(ch, events);
@@ -35,14 +41,44 @@ beforeAll(async () => {
   ch = await openClickHouse({ url: undefined, dataDir: mkdtempSync(join(tmpdir(), 'signal-window-')) });
   await migrate(ch, 400);
   // Held down at its probe share: failures, then one success every ~12 s since the fault ended.
-  await attempts(probed, [[55, 'upstream_5xx'], [50, 'upstream_5xx'], [45, 'upstream_5xx'], [32, 'none'], [20, 'none'], [4, 'none']]);
+  await attempts(probed, [
+    [55, 'upstream_5xx'],
+    [50, 'upstream_5xx'],
+    [45, 'upstream_5xx'],
+    [32, 'none'],
+    [20, 'none'],
+    [4, 'none'],
+  ]);
   // Nothing in the window at all: a failure, then two successes, all older than the window.
-  await attempts(quiet, [[40, 'upstream_5xx'], [30, 'none'], [15, 'none']]);
+  await attempts(quiet, [
+    [40, 'upstream_5xx'],
+    [30, 'none'],
+    [15, 'none'],
+  ]);
   // Busy: a failure in the window two attempts ago, and attempts older than the lookback that do not count.
-  await attempts(busy, [[STREAK_LOOKBACK_S + 5, 'upstream_5xx'], [STREAK_LOOKBACK_S + 2, 'none'], [8, 'none'], [6, 'upstream_5xx'], [3, 'none'], [1, 'none']]);
+  await attempts(busy, [
+    [STREAK_LOOKBACK_S + 5, 'upstream_5xx'],
+    [STREAK_LOOKBACK_S + 2, 'none'],
+    [8, 'none'],
+    [6, 'upstream_5xx'],
+    [3, 'none'],
+    [1, 'none'],
+  ]);
   // Accepted and refused within the same second twice (at 5 and 4 s ago), refused only at 3 s ago; a busier
   // second 20 s ago is past the window and counts for nothing but the streak.
-  await attempts(capped, [[20.1, 'none'], [20.2, 'none'], [20.3, 'none'], [20.4, 'rate_limited'], [5.1, 'none'], [5.2, 'none'], [5.3, 'rate_limited'], [4.1, 'none'], [4.2, 'rate_limited'], [3.1, 'rate_limited'], [2.1, 'none']]);
+  await attempts(capped, [
+    [20.1, 'none'],
+    [20.2, 'none'],
+    [20.3, 'none'],
+    [20.4, 'rate_limited'],
+    [5.1, 'none'],
+    [5.2, 'none'],
+    [5.3, 'rate_limited'],
+    [4.1, 'none'],
+    [4.2, 'rate_limited'],
+    [3.1, 'rate_limited'],
+    [2.1, 'none'],
+  ]);
 }, 60_000);
 afterAll(async () => {
   if (ch) await closeClickHouse(ch, true);

@@ -26,7 +26,11 @@ describe('spooling while the broker is away', () => {
   it('writes one batch at a time and lets timers and I/O run between batches', async () => {
     const log = createLogger('silent');
     const batch = 200;
-    sink = new KafkaSink(createKafka([`127.0.0.1:${await closedPort()}`], 'spool-yield-test', log), { queueMax: 1_000_000, batchMax: batch, lingerMs: 5, spoolDir: mkdtempSync(join(tmpdir(), 'switchboard-spool-yield-')), spoolMaxBytes: 1e9, topic: 't' }, log);
+    sink = new KafkaSink(
+      createKafka([`127.0.0.1:${await closedPort()}`], 'spool-yield-test', log),
+      { queueMax: 1_000_000, batchMax: batch, lingerMs: 5, spoolDir: mkdtempSync(join(tmpdir(), 'switchboard-spool-yield-')), spoolMaxBytes: 1e9, topic: 't' },
+      log,
+    );
     for (let i = 0; i < batch * 20; i++) sink.emit(requestEvent());
     const seen = new Promise<{ depth: number; spooled: number }>((resolve) => setImmediate(() => resolve({ depth: sink!.bus.depth, spooled: sink!.spooled })));
     sink.start();

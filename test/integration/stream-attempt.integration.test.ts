@@ -45,7 +45,10 @@ describe('a streaming attempt to an endpoint that cuts its streams', () => {
     const { result, askedAfterMs } = await run(undefined);
     expect(result).toMatchObject({ ok: true, kind: 'stream' });
     expect(askedAfterMs).toHaveLength(1);
-    if (result.ok && result.kind === 'stream') await expect(async () => { for await (const _ of result.rest); }).rejects.toThrow();
+    if (result.ok && result.kind === 'stream')
+      await expect(async () => {
+        for await (const _ of result.rest);
+      }).rejects.toThrow();
   });
 
   it('reads the stream whole when the endpoint turned suspect before its first token, so the cut is a failure to fail over', async () => {

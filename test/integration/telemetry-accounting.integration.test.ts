@@ -47,10 +47,18 @@ describe('telemetry accounting', () => {
       expect(r.fee_usd).toBe(c.fee);
       expect(r.app).toBe('accounting-test');
     }
-    const [attempts] = await queryRows<{ n: string; distinct_gen: string }>(s.clickhouse!, 'SELECT count() AS n, uniqExact(generation_id) AS distinct_gen FROM attempts WHERE generation_id IN {ids:Array(String)}', { ids });
+    const [attempts] = await queryRows<{ n: string; distinct_gen: string }>(
+      s.clickhouse!,
+      'SELECT count() AS n, uniqExact(generation_id) AS distinct_gen FROM attempts WHERE generation_id IN {ids:Array(String)}',
+      { ids },
+    );
     expect(Number(attempts.n)).toBe(60);
     expect(Number(attempts.distinct_gen)).toBe(60);
-    const [sums] = await queryRows<{ cost: number; completion: string }>(s.clickhouse!, 'SELECT sum(cost_usd) AS cost, sum(tokens_completion) AS completion FROM requests WHERE generation_id IN {ids:Array(String)}', { ids });
+    const [sums] = await queryRows<{ cost: number; completion: string }>(
+      s.clickhouse!,
+      'SELECT sum(cost_usd) AS cost, sum(tokens_completion) AS completion FROM requests WHERE generation_id IN {ids:Array(String)}',
+      { ids },
+    );
     const clientCost = [...seen.values()].reduce((a, c) => a + c.cost, 0);
     expect(sums.cost).toBeCloseTo(clientCost, 12);
     expect(Number(sums.completion)).toBe([...seen.values()].reduce((a, c) => a + c.completion, 0));
@@ -58,7 +66,11 @@ describe('telemetry accounting', () => {
 
   it('stores no prompt or completion text anywhere', async () => {
     for (const table of ['requests', 'attempts']) {
-      const [hit] = await queryRows<{ n: string }>(s.clickhouse!, `SELECT count() AS n FROM ${table} WHERE position(toString(tuple(*)), {needle:String}) > 0 OR position(toString(tuple(*)), 'Sure') > 0`, { needle: SECRET });
+      const [hit] = await queryRows<{ n: string }>(
+        s.clickhouse!,
+        `SELECT count() AS n FROM ${table} WHERE position(toString(tuple(*)), {needle:String}) > 0 OR position(toString(tuple(*)), 'Sure') > 0`,
+        { needle: SECRET },
+      );
       expect(Number(hit.n)).toBe(0);
     }
     const columns = await queryRows<{ name: string }>(s.clickhouse!, "SELECT name FROM system.columns WHERE database = currentDatabase() AND table IN ('requests','attempts')");
@@ -72,7 +84,11 @@ describe('telemetry accounting', () => {
     expect(res.status).toBe(502);
     const id = res.headers.get('x-switchboard-generation-id')!;
     await flushTelemetry(s);
-    const [row] = await queryRows<{ status: number; error_class: string; cost_usd: number; attempts: number }>(s.clickhouse!, 'SELECT status, error_class, cost_usd, attempts FROM requests WHERE generation_id = {id:String}', { id });
+    const [row] = await queryRows<{ status: number; error_class: string; cost_usd: number; attempts: number }>(
+      s.clickhouse!,
+      'SELECT status, error_class, cost_usd, attempts FROM requests WHERE generation_id = {id:String}',
+      { id },
+    );
     expect(row).toEqual({ status: 502, error_class: 'upstream_5xx', cost_usd: 0, attempts: 2 });
     s.simulator!.faults.clear();
   });

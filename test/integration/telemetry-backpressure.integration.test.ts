@@ -27,7 +27,11 @@ describe('telemetry back-pressure', () => {
     const lines = segmentsOf(writerDir(s.config.dataDir, 0)).reduce((n, seg) => n + readFileSync(seg.path, 'utf8').split('\n').filter(Boolean).length, 0);
     expect(lines).toBe(160); // two events (attempt + request) per request
     s.ingest!.poll();
-    await eventually(async () => s.ingest!.written, (n) => n === 160, 30_000);
+    await eventually(
+      async () => s.ingest!.written,
+      (n) => n === 160,
+      30_000,
+    );
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
     expect(metrics).toMatch(/^switchboard_telemetry_dropped_total 0$/m);
   });

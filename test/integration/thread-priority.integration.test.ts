@@ -34,7 +34,13 @@ afterEach(async () => {
 });
 
 const start = (nice: string) =>
-  startServiceProcess(undefined, { DATA_DIR: mkdtempSync(join(tmpdir(), 'switchboard-nice-')), SWITCHBOARD_DEV_KEY: DEV_KEY, SIMULATOR_LATENCY_SCALE: '0', DEMO: 'off', BACKGROUND_NICE: nice });
+  startServiceProcess(undefined, {
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'switchboard-nice-')),
+    SWITCHBOARD_DEV_KEY: DEV_KEY,
+    SIMULATOR_LATENCY_SCALE: '0',
+    DEMO: 'off',
+    BACKGROUND_NICE: nice,
+  });
 
 describe.skipIf(!linux)('background thread priority', () => {
   it("lowers every thread but the main one, chDB's and node's alike, with traffic running", async () => {
@@ -43,7 +49,11 @@ describe.skipIf(!linux)('background thread priority', () => {
     // Traffic makes chDB insert and the pools grow after boot; the sweep must catch those threads too.
     for (let i = 0; i < 20; i++) await fetch(`${child.url}/v1/chat/completions`, { method: 'POST', headers: auth(), body: JSON.stringify(chatBody('mistralai/mistral-nemo')) });
     const lowered = (t: { nice: number }) => t.nice === 7 || t.nice < 0;
-    const seen = await eventually(async () => threads(pid), (ts) => ts.filter((t) => t.tid !== pid).every(lowered), 10_000);
+    const seen = await eventually(
+      async () => threads(pid),
+      (ts) => ts.filter((t) => t.tid !== pid).every(lowered),
+      10_000,
+    );
     expect(seen.find((t) => t.tid === pid)!.nice).toBe(0);
     expect(seen.length).toBeGreaterThan(5);
     // chDB names its threads (ThreadPool, MergeMutate, …); node's are "node": both kinds were lowered.

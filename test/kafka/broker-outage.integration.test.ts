@@ -32,7 +32,14 @@ describe.skipIf(!brokers)('broker outage', () => {
     // A broker of this test's own: stopping the shared one would disturb the other suites.
     const own = /KAFKA_BROKERS=(\S+)/.exec(kafka('start', String(19_700 + (process.pid % 200))))![1];
     const prefix = testPrefix('outage');
-    const env = { KAFKA_BROKERS: own, KAFKA_TOPIC_PREFIX: prefix, INGEST_GROUP_ID: `${prefix}ingest`, INGEST_LINGER_MS: '50', RATE_LIMIT_PER_MINUTE: '1000000', SIMULATOR_LATENCY_SCALE: '0' };
+    const env = {
+      KAFKA_BROKERS: own,
+      KAFKA_TOPIC_PREFIX: prefix,
+      INGEST_GROUP_ID: `${prefix}ingest`,
+      INGEST_LINGER_MS: '50',
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      SIMULATOR_LATENCY_SCALE: '0',
+    };
     ingest = await startTestService(env, undefined, 'ingest');
     router = await startTestService(env, undefined, 'router');
 
@@ -58,20 +65,32 @@ describe.skipIf(!brokers)('broker outage', () => {
     })();
 
     const ready = async (s: Service) => (await fetch(`${s.url}/readyz`)).status;
-    await eventually(() => ready(ingest!), (status) => status === 200, 60_000);
+    await eventually(
+      () => ready(ingest!),
+      (status) => status === 200,
+      60_000,
+    );
     await sleep(3000);
     phase.name = 'outage';
     kafka('stop');
     const stoppedAt = Date.now();
     // The consumer loses the broker: ingest says so instead of claiming to be ready.
-    await eventually(() => ready(ingest!), (status) => status === 503, 60_000);
+    await eventually(
+      () => ready(ingest!),
+      (status) => status === 503,
+      60_000,
+    );
     await sleep(Math.max(0, 20_000 - (Date.now() - stoppedAt)));
     expect(router.kafkaSink!.spool.bytes).toBeGreaterThan(0); // the spool is holding the outage's events
     const spooledDuringOutage = router.kafkaSink!.spooled;
     kafka('restart');
     phase.name = 'after';
     // No manual action: the consumer comes back by itself (restarted with backoff if kafkajs gave up).
-    await eventually(() => ready(ingest!), (status) => status === 200, 90_000);
+    await eventually(
+      () => ready(ingest!),
+      (status) => status === 200,
+      90_000,
+    );
     await sleep(4000);
     running = false;
     await load;
@@ -82,17 +101,30 @@ describe.skipIf(!brokers)('broker outage', () => {
     expect(p99(latencies.outage)).toBeLessThan(p99(latencies.before) * 3 + 25);
     expect(spooledDuringOutage).toBeGreaterThan(0);
 
-    await eventually(async () => router!.kafkaSink!.spool.bytes, (b) => b === 0, 60_000);
+    await eventually(
+      async () => router!.kafkaSink!.spool.bytes,
+      (b) => b === 0,
+      60_000,
+    );
     expect(router.kafkaSink!.replayed).toBe(router.kafkaSink!.spooled);
     expect(router.kafkaSink!.dropped).toBe(0);
     const attemptsEmitted = router.bus.accepted - ids.length;
-    const count = async (table: string) => Number((await queryRows<{ n: string }>(ingest!.clickhouse!, `SELECT count() AS n FROM ${table} WHERE generation_id IN {ids:Array(String)}`, { ids }))[0].n);
-    await eventually(() => count('requests'), (n) => n >= ids.length, 60_000);
+    const count = async (table: string) =>
+      Number((await queryRows<{ n: string }>(ingest!.clickhouse!, `SELECT count() AS n FROM ${table} WHERE generation_id IN {ids:Array(String)}`, { ids }))[0].n);
+    await eventually(
+      () => count('requests'),
+      (n) => n >= ids.length,
+      60_000,
+    );
     await sleep(1500);
     expect(await count('requests')).toBe(ids.length);
     expect(await count('attempts')).toBe(attemptsEmitted);
     // Lag is the broker's figure (end of each partition minus the group's committed offset): it drains to 0.
-    await eventually(async () => [...(ingest!.consumer!.lag?.values() ?? [1])], (lags) => lags.every((n) => n === 0), 60_000);
+    await eventually(
+      async () => [...(ingest!.consumer!.lag?.values() ?? [1])],
+      (lags) => lags.every((n) => n === 0),
+      60_000,
+    );
     const metrics = await (await fetch(`${router.url}/metrics`)).text();
     expect(metrics).toMatch(/^switchboard_telemetry_spooled_total [1-9]\d*$/m);
     expect(metrics).toMatch(/^switchboard_telemetry_spool_bytes 0$/m);

@@ -15,7 +15,9 @@ import { eventually } from '../helpers/service.ts';
 const { brokers } = kafkaOrSkip();
 const MODEL = 'meta-llama/llama-3.3-70b-instruct';
 const WATCH = 'lambda';
-const watch = loadCatalog().model(MODEL)!.endpoints.find((e) => e.provider === WATCH)!;
+const watch = loadCatalog()
+  .model(MODEL)!
+  .endpoints.find((e) => e.provider === WATCH)!;
 const cfg = loadConfig({}).signals;
 const INTERVAL_MS = 1000;
 const RPS = 40;
@@ -31,7 +33,13 @@ let normalShare = 0;
 const status = async (url: string) => {
   const res = await fetch(`${url}/api/v1/providers/status?model=${encodeURIComponent(MODEL)}&provider=${WATCH}`);
   expect(res.status).toBe(200);
-  return ((await res.json()) as { endpoints: unknown[] }).endpoints[0] as { status: string; stale: boolean; share: number; effect: string; signal: { cap_rps: number | null; reason: string } | null };
+  return ((await res.json()) as { endpoints: unknown[] }).endpoints[0] as {
+    status: string;
+    stale: boolean;
+    share: number;
+    effect: string;
+    signal: { cap_rps: number | null; reason: string } | null;
+  };
 };
 
 beforeAll(async () => {
@@ -85,7 +93,11 @@ async function drill(fault: Fault, stream: boolean, expectStatus: string[]) {
     await new Promise((r) => setTimeout(r, 3000));
     const t0 = Date.now();
     fleet.simulator.faults.set(fault);
-    await eventually(() => heldEverywhere(expectStatus), (held) => held, STATE_WAIT_MS).catch(async (err) => {
+    await eventually(
+      () => heldEverywhere(expectStatus),
+      (held) => held,
+      STATE_WAIT_MS,
+    ).catch(async (err) => {
       throw new Error(`${(err as Error).message}; status now: ${await statuses()}`);
     });
     const heldAfterS = (Date.now() - t0) / 1000;
@@ -103,7 +115,9 @@ async function drill(fault: Fault, stream: boolean, expectStatus: string[]) {
     ).catch(async (err) => {
       throw new Error(`share never returned to 70% of ${normalShare}: ${(err as Error).message}; status now: ${await statuses()}`);
     });
-    console.log(`${fault.mode} on ${WATCH}: held everywhere after ${heldAfterS.toFixed(1)} s, share while held ${(shareOf(faultRows) * 100).toFixed(2)}%, failures ${load.failures.length}/${load.requests}, back after ${((Date.now() - t1) / 1000).toFixed(1)} s (${back.length} intervals)`);
+    console.log(
+      `${fault.mode} on ${WATCH}: held everywhere after ${heldAfterS.toFixed(1)} s, share while held ${(shareOf(faultRows) * 100).toFixed(2)}%, failures ${load.failures.length}/${load.requests}, back after ${((Date.now() - t1) / 1000).toFixed(1)} s (${back.length} intervals)`,
+    );
     // Traffic left: while held, the endpoint keeps at most its probe share (plus noise).
     expect(shareOf(faultRows)).toBeLessThanOrEqual(0.05);
   } finally {
@@ -115,13 +129,29 @@ async function drill(fault: Fault, stream: boolean, expectStatus: string[]) {
 }
 
 describe.skipIf(!brokers)('closed-loop drills (3 routers, real Kafka, signals from ClickHouse)', () => {
-  it('an endpoint failing every request: down, traffic leaves, failover hides it, traffic returns', () => drill({ provider: WATCH, model: MODEL, mode: 'error', status: 500 }, false, ['down', 'degraded']), 400_000);
+  it(
+    'an endpoint failing every request: down, traffic leaves, failover hides it, traffic returns',
+    () => drill({ provider: WATCH, model: MODEL, mode: 'error', status: 500 }, false, ['down', 'degraded']),
+    400_000,
+  );
 
-  it('an endpoint at 10× latency: degraded against its own normal and its peers, traffic leaves and returns', () => drill({ provider: WATCH, model: MODEL, mode: 'latency', multiplier: 10 }, false, ['degraded']), 400_000);
+  it(
+    'an endpoint at 10× latency: degraded against its own normal and its peers, traffic leaves and returns',
+    () => drill({ provider: WATCH, model: MODEL, mode: 'latency', multiplier: 10 }, false, ['degraded']),
+    400_000,
+  );
 
-  it('an endpoint answering a 429 storm: degraded, traffic leaves, no client sees a 429, traffic returns', () => drill({ provider: WATCH, model: MODEL, mode: 'rate_limit', retryAfterSeconds: 1 }, false, ['degraded']), 400_000);
+  it(
+    'an endpoint answering a 429 storm: degraded, traffic leaves, no client sees a 429, traffic returns',
+    () => drill({ provider: WATCH, model: MODEL, mode: 'rate_limit', retryAfterSeconds: 1 }, false, ['degraded']),
+    400_000,
+  );
 
-  it('an endpoint cutting streams mid-way: suspect streams are read whole so cuts fail over unseen', () => drill({ provider: WATCH, model: MODEL, mode: 'cut_stream' }, true, ['down', 'degraded']), 400_000);
+  it(
+    'an endpoint cutting streams mid-way: suspect streams are read whole so cuts fail over unseen',
+    () => drill({ provider: WATCH, model: MODEL, mode: 'cut_stream' }, true, ['down', 'degraded']),
+    400_000,
+  );
 
   it('an endpoint with a capacity: the fleet learns a traffic cap below it and keeps using it without a 429 storm', async () => {
     const capacity = 4;
@@ -129,7 +159,11 @@ describe.skipIf(!brokers)('closed-loop drills (3 routers, real Kafka, signals fr
     load.start();
     fleet.simulator.faults.set({ provider: WATCH, model: MODEL, mode: 'rate_limit', retryAfterSeconds: 0, maxRps: capacity });
     // (A cap left from an earlier drill is only ever lowered by new 429s, so this waits for the new one.)
-    const learned = await eventually(() => status(fleet.analytics.url), (s) => s.signal?.cap_rps != null && s.signal.cap_rps <= capacity, STATE_WAIT_MS);
+    const learned = await eventually(
+      () => status(fleet.analytics.url),
+      (s) => s.signal?.cap_rps != null && s.signal.cap_rps <= capacity,
+      STATE_WAIT_MS,
+    );
     // Then the 15 s that follow, under the cap.
     await new Promise((r) => setTimeout(r, 5_000));
     const from = Date.now();
@@ -143,7 +177,9 @@ describe.skipIf(!brokers)('closed-loop drills (3 routers, real Kafka, signals fr
     );
     const n = Number(a.n);
     const accepted = (n - Number(a.limited)) / 15;
-    console.log(`capacity ${capacity}/s: cap ${learned.signal!.cap_rps}, over the last 15 s ${accepted.toFixed(2)} accepted/s, ${a.limited}/${n} answered 429; client failures ${load.failures.length}/${load.requests}`);
+    console.log(
+      `capacity ${capacity}/s: cap ${learned.signal!.cap_rps}, over the last 15 s ${accepted.toFixed(2)} accepted/s, ${a.limited}/${n} answered 429; client failures ${load.failures.length}/${load.requests}`,
+    );
     // Without the cap, the routers would offer it ~${normalShare * RPS}/s and most would bounce.
     expect(Number(a.limited) / n).toBeLessThan(0.35);
     expect(accepted).toBeGreaterThanOrEqual(capacity * 0.4);
@@ -153,7 +189,11 @@ describe.skipIf(!brokers)('closed-loop drills (3 routers, real Kafka, signals fr
   it('a stalled analytics role: signals go stale, routers keep routing on their own breakers and statistics', async () => {
     await fleet.analytics.signalComputer!.stop();
     try {
-      await eventually(() => status(fleet.routers[0].url), (s) => s.stale, STATE_WAIT_MS);
+      await eventually(
+        () => status(fleet.routers[0].url),
+        (s) => s.stale,
+        STATE_WAIT_MS,
+      );
       for (const r of fleet.routers) expect((await status(r.url)).effect).toMatch(/local knowledge|not routed/);
       const load = new SteadyLoad(fleet, { model: MODEL, rps: RPS, stream: false, maxTokens: 24, watch, intervalMs: INTERVAL_MS });
       load.start();
@@ -161,7 +201,11 @@ describe.skipIf(!brokers)('closed-loop drills (3 routers, real Kafka, signals fr
       const startRow = load.rows.length;
       fleet.simulator.faults.set({ provider: WATCH, model: MODEL, mode: 'error', status: 503 });
       // The local breakers react on their own: wait for the share to drop in one interval, then measure ten.
-      await eventually(async () => load.rows.slice(startRow + 1), (rows) => rows.length > 0 && shareOf(rows.slice(-1)) <= 0.05, STATE_WAIT_MS);
+      await eventually(
+        async () => load.rows.slice(startRow + 1),
+        (rows) => rows.length > 0 && shareOf(rows.slice(-1)) <= 0.05,
+        STATE_WAIT_MS,
+      );
       const heldRow = load.rows.length;
       await new Promise((r) => setTimeout(r, 10_000));
       fleet.simulator.faults.clear();
@@ -175,6 +219,10 @@ describe.skipIf(!brokers)('closed-loop drills (3 routers, real Kafka, signals fr
     } finally {
       fleet.analytics.signalComputer!.start();
     }
-    await eventually(() => status(fleet.routers[0].url), (s) => !s.stale && s.signal !== null, STATE_WAIT_MS);
+    await eventually(
+      () => status(fleet.routers[0].url),
+      (s) => !s.stale && s.signal !== null,
+      STATE_WAIT_MS,
+    );
   }, 400_000);
 });

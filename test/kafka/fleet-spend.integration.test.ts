@@ -42,7 +42,11 @@ describe.skipIf(!brokers)('spend shared by the fleet', () => {
     expect(spentOnA).toBeGreaterThanOrEqual(LIMIT);
 
     // B never served this key, yet refuses it once A's figures arrive.
-    await eventually(async () => b.spend.spent(keyId), (usd) => usd >= spentOnA - 1e-12, 15_000);
+    await eventually(
+      async () => b.spend.spent(keyId),
+      (usd) => usd >= spentOnA - 1e-12,
+      15_000,
+    );
     expect(b.spend.own(keyId).settled).toBe(0);
     expect(await status(b)).toBe(402);
 

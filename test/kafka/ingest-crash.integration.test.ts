@@ -12,7 +12,15 @@ import { auth, chatBody, startTestService } from '../helpers/service.ts';
 
 const { brokers } = kafkaOrSkip();
 const prefix = testPrefix('crash');
-const kafkaEnv = { KAFKA_BROKERS: brokers, KAFKA_TOPIC_PREFIX: prefix, INGEST_GROUP_ID: `${prefix}ingest`, INGEST_LINGER_MS: '50', LOG_LEVEL: 'info', RATE_LIMIT_PER_MINUTE: '1000000', INGEST_SESSION_TIMEOUT_MS: '6000' };
+const kafkaEnv = {
+  KAFKA_BROKERS: brokers,
+  KAFKA_TOPIC_PREFIX: prefix,
+  INGEST_GROUP_ID: `${prefix}ingest`,
+  INGEST_LINGER_MS: '50',
+  LOG_LEVEL: 'info',
+  RATE_LIMIT_PER_MINUTE: '1000000',
+  INGEST_SESSION_TIMEOUT_MS: '6000',
+};
 // Half of each second sits between an insert and its commit, so the kills land there: exactly the replays
 // the high-water marks must absorb.
 const ingestEnv = { ...kafkaEnv, INGEST_COMMIT_DELAY_MS: '500' };
@@ -41,7 +49,11 @@ describe.skipIf(!brokers)('ingest crashes', () => {
       while (streaming) {
         const batch = await Promise.all(
           Array.from({ length: 10 }, async () => {
-            const res = await fetch(`${router!.url}/v1/chat/completions`, { method: 'POST', headers: auth(), body: JSON.stringify(chatBody('openai/gpt-4o-mini', { provider: { order: ['openai'] } })) });
+            const res = await fetch(`${router!.url}/v1/chat/completions`, {
+              method: 'POST',
+              headers: auth(),
+              body: JSON.stringify(chatBody('openai/gpt-4o-mini', { provider: { order: ['openai'] } })),
+            });
             await res.arrayBuffer();
             expect(res.status).toBe(200);
             return res.headers.get('x-switchboard-generation-id')!;
@@ -74,11 +86,18 @@ describe.skipIf(!brokers)('ingest crashes', () => {
       expect(await stopProcess(ingest)).toBe(0);
       const ch = await openClickHouse({ url: undefined, dataDir: ingestDir });
       const params = { ids };
-      const [r] = await queryRows<{ n: string; e: string; g: string }>(ch, 'SELECT count() AS n, uniqExact(event_id) AS e, uniqExact(generation_id) AS g FROM requests WHERE generation_id IN {ids:Array(String)}', params);
+      const [r] = await queryRows<{ n: string; e: string; g: string }>(
+        ch,
+        'SELECT count() AS n, uniqExact(event_id) AS e, uniqExact(generation_id) AS g FROM requests WHERE generation_id IN {ids:Array(String)}',
+        params,
+      );
       const [a] = await queryRows<{ n: string; e: string }>(ch, 'SELECT count() AS n, uniqExact(event_id) AS e FROM attempts WHERE generation_id IN {ids:Array(String)}', params);
       // The materialized views fed by those inserts must hold exactly the same sums as the raw rows.
       const sums = 'sum(requests) AS n, sum(tokens_prompt) AS p, sum(tokens_completion) AS c, sum(cost_nusd) AS cost';
-      const [raw] = await queryRows(ch, "SELECT count() AS n, sum(tokens_prompt) AS p, sum(tokens_completion) AS c, sum(toUInt64(round(cost_usd * 1e9))) AS cost FROM requests WHERE account_id = 'acct_dev'");
+      const [raw] = await queryRows(
+        ch,
+        "SELECT count() AS n, sum(tokens_prompt) AS p, sum(tokens_completion) AS c, sum(toUInt64(round(cost_usd * 1e9))) AS cost FROM requests WHERE account_id = 'acct_dev'",
+      );
       const [daily] = await queryRows(ch, `SELECT ${sums} FROM usage_daily_account WHERE account_id = 'acct_dev'`);
       const [hourly] = await queryRows(ch, `SELECT ${sums} FROM usage_hourly`);
       const numbers = (r: unknown) => JSON.stringify(Object.values(r as Record<string, unknown>).map(Number));

@@ -43,7 +43,8 @@ describe.skipIf(!brokers)('ingest started before its broker', () => {
       expect(res.status).toBe(200);
       ids.push(res.headers.get('x-switchboard-generation-id')!);
     }
-    const count = async () => Number((await queryRows<{ n: string }>(ingest!.clickhouse!, 'SELECT count() AS n FROM requests WHERE generation_id IN {ids:Array(String)}', { ids }))[0].n);
+    const count = async () =>
+      Number((await queryRows<{ n: string }>(ingest!.clickhouse!, 'SELECT count() AS n FROM requests WHERE generation_id IN {ids:Array(String)}', { ids }))[0].n);
     await eventually(count, (n) => n >= ids.length, 60_000);
     expect(await count()).toBe(ids.length);
     expect(ingest.consumer!.restarts).toBeGreaterThan(0);

@@ -63,7 +63,11 @@ async function readTopic(topic: string, expected: number): Promise<{ id: string;
     },
   });
   try {
-    await eventually(async () => out.length, (n) => n >= expected, 60_000);
+    await eventually(
+      async () => out.length,
+      (n) => n >= expected,
+      60_000,
+    );
     await new Promise((r) => setTimeout(r, 500)); // a copy too many would arrive now
   } finally {
     await consumer.disconnect();
@@ -106,7 +110,11 @@ describe.skipIf(!brokers)('spool replay under a deep live queue', () => {
     })();
     await new Promise((r) => setTimeout(r, 5));
     sink.start();
-    await eventually(async () => sink.spool.batches, (n) => n === 0, 60_000);
+    await eventually(
+      async () => sink.spool.batches,
+      (n) => n === 0,
+      60_000,
+    );
     loading = false;
     await load;
     // The precondition of the old stall held throughout: once the broker was reached, the queue never fell

@@ -91,7 +91,13 @@ describe('Anthropic Messages adapter', () => {
     expect(body.messages).toEqual([
       { role: 'user', content: [{ type: 'text', text: 'Weather in SF?' }] },
       { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { location: 'SF' } }] },
-      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: '18C and foggy' }, { type: 'text', text: 'And tomorrow?' }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'tool_result', tool_use_id: 'toolu_1', content: '18C and foggy' },
+          { type: 'text', text: 'And tomorrow?' },
+        ],
+      },
     ]);
   });
 
@@ -107,7 +113,9 @@ describe('Anthropic Messages adapter', () => {
     expect(c.usage).toEqual({ prompt: 2095, completion: 503 });
     const t = anthropicAdapter.parseResponse(anthropicToolUse);
     expect(t.finishReason).toBe('tool_calls');
-    expect(t.message.tool_calls).toEqual([{ id: 'toolu_01A09q90qw90lq917835lq9', type: 'function', function: { name: 'get_weather', arguments: '{"location":"San Francisco, CA","unit":"celsius"}' } }]);
+    expect(t.message.tool_calls).toEqual([
+      { id: 'toolu_01A09q90qw90lq917835lq9', type: 'function', function: { name: 'get_weather', arguments: '{"location":"San Francisco, CA","unit":"celsius"}' } },
+    ]);
   });
 
   it('decodes a recorded stream with text and a tool call', () => {
@@ -132,7 +140,10 @@ describe('SSE parser', () => {
   it('handles CRLF, comments, multi-line data and events split across chunks', () => {
     const p = new SseParser();
     expect(p.push(': keep-alive\r\n\r\nevent: a\r\ndata: 1\r\nda')).toEqual([]);
-    expect(p.push('ta: 2\r\n\r\ndata: x\n\n')).toEqual([{ event: 'a', data: '1\n2' }, { event: undefined, data: 'x' }]);
+    expect(p.push('ta: 2\r\n\r\ndata: x\n\n')).toEqual([
+      { event: 'a', data: '1\n2' },
+      { event: undefined, data: 'x' },
+    ]);
     expect(p.pending).toBe('');
   });
 });

@@ -19,6 +19,7 @@ function simulate(strengths: Record<string, number>, games: number, seed: number
 describe('Bradley–Terry', () => {
   it('recovers the order and the log-strength gaps of known strengths', () => {
     const truth = { a: 8, b: 4, c: 2, d: 1 };
+    // biome-ignore lint/suspicious/noFocusedTests: `fit` is the Bradley–Terry fit, not a focused test
     const s = fit(tally(simulate(truth, 6000, 3)), ['a', 'b', 'c', 'd']);
     expect([...s].sort((x, y) => y[1] - x[1]).map(([k]) => k)).toEqual(['a', 'b', 'c', 'd']);
     expect(s.get('a')! - s.get('d')!).toBeCloseTo(Math.log(8), 0); // within ±0.5 in log-strength

@@ -90,7 +90,12 @@ describe('telemetry event contract', () => {
     expect(validateEvent(attempt)).toMatchObject({ ok: true });
     expect(validateEvent(request)).toMatchObject({ ok: true });
     expect(attempt.cost_usd).toBe(0.00000985); // (10 × $0.59 + 5 × $0.79) per million, to the nano-dollar
-    const failed = requestEvent(id, Date.now(), { app: '', category: 'general', requestedModel: 'm', endpoint: undefined, attempts: 0, fallbackDepth: 0, feeUsd: 0 }, { ...outcome, status: 503, errorClass: 'circuit_open' });
+    const failed = requestEvent(
+      id,
+      Date.now(),
+      { app: '', category: 'general', requestedModel: 'm', endpoint: undefined, attempts: 0, fallbackDepth: 0, feeUsd: 0 },
+      { ...outcome, status: 503, errorClass: 'circuit_open' },
+    );
     expect(validateEvent(failed)).toMatchObject({ ok: true });
     expect(failed.provider).toBe('');
   });
@@ -110,7 +115,7 @@ describe('telemetry event contract', () => {
   it('a Kafka message carries events as NDJSON; a bad line is reported alone, a single line keeps its bytes', () => {
     const a = { ...sample, event_id: 'a' };
     const b = { ...sample, event_id: 'b' };
-    const lines = decodeMessage(Buffer.from(encodeEvents([a, b]) + '\n{"v":1}'));
+    const lines = decodeMessage(Buffer.from(`${encodeEvents([a, b])}\n{"v":1}`));
     expect(lines.map((l) => l.result.ok)).toEqual([true, true, false]);
     expect(lines[2].line).toBe('{"v":1}');
     const binary = Buffer.from([0xff, 0xfe, 0x00]);

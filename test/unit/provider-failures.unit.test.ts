@@ -5,7 +5,7 @@ import { MIGRATIONS } from '../../store/migrations.ts';
 import { loadCatalog } from '../../catalog/catalog.ts';
 import { attempt } from '../../router/attempt.ts';
 import type { ChatRequest } from '../../router/chat-schema.ts';
-import { UpstreamClient } from '../../router/upstream/client.ts';
+import type { UpstreamClient } from '../../router/upstream/client.ts';
 import { shapeProblem } from '../../http/body-shape.ts';
 import { ERROR_CLASSES, isProviderFailure, NOT_ABOUT_PROVIDER, PROVIDER_FAILURES } from '../../telemetry/event.ts';
 
@@ -39,7 +39,7 @@ describe('body shape', () => {
   it('bounds depth and width, naming the path, without recursing', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 100_000; i++) deep = [deep];
-    expect(shapeProblem({ a: { b: deep } })).toEqual({ path: 'a.b' + '.0'.repeat(62), message: 'nests deeper than 64 levels' });
+    expect(shapeProblem({ a: { b: deep } })).toEqual({ path: `a.b${'.0'.repeat(62)}`, message: 'nests deeper than 64 levels' });
     expect(shapeProblem({ xs: Array.from({ length: 10_001 }, () => 0) })).toEqual({ path: 'xs', message: 'has 10001 items; at most 10000 are accepted' });
     expect(shapeProblem({ messages: [{ role: 'user', content: [{ type: 'text', text: 'x' }] }], tools: [{ function: { parameters: { a: { b: { c: 1 } } } } }] })).toBeUndefined();
   });

@@ -89,11 +89,16 @@ describe('computing ahead', () => {
   it('computes each key once, in order, so later calls are served from memory; a failing key is logged and the rest go on', async () => {
     const l = log();
     const computed: number[] = [];
-    const get = refreshing(60_000, async (n: number) => {
-      computed.push(n);
-      if (n === 2) throw new Error('boom');
-      return n * 10;
-    }, l, 'squares');
+    const get = refreshing(
+      60_000,
+      async (n: number) => {
+        computed.push(n);
+        if (n === 2) throw new Error('boom');
+        return n * 10;
+      },
+      l,
+      'squares',
+    );
     const warmup = new Warmup();
     warmup.add((stopped) => get.warm([1, 2, 3], stopped));
     expect(await warmup.run()).toBe(true);
@@ -106,11 +111,16 @@ describe('computing ahead', () => {
   it('stops between keys once stopped, and computes nothing ahead when nothing is cached (ttl 0)', async () => {
     const computed: number[] = [];
     const warmup = new Warmup();
-    const get = refreshing(60_000, async (n: number) => {
-      computed.push(n);
-      if (n === 1) warmup.stop();
-      return n;
-    }, log(), 'numbers');
+    const get = refreshing(
+      60_000,
+      async (n: number) => {
+        computed.push(n);
+        if (n === 1) warmup.stop();
+        return n;
+      },
+      log(),
+      'numbers',
+    );
     const uncached = refreshing(0, async (n: number) => (computed.push(100 + n), n), log(), 'uncached');
     warmup.add((stopped) => uncached.warm([1, 2], stopped));
     warmup.add((stopped) => get.warm([1, 2, 3], stopped));

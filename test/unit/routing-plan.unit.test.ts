@@ -7,7 +7,16 @@ import { parseModelRef } from '../../router/routing/model-ref.ts';
 const catalog = loadCatalog();
 const llama = catalog.model('meta-llama/llama-3.3-70b-instruct') as Model;
 const breaker = { consecutiveFailures: 3, failureRatio: 0.5, minRequests: 10, windowMs: 30_000, cooldownMs: 5_000 };
-const needs = (over: Partial<RouteNeeds> = {}): RouteNeeds => ({ model: llama, sort: undefined, prefs: undefined, promptTokens: 100, maxTokens: undefined, needsTools: false, needsResponseFormat: false, ...over });
+const needs = (over: Partial<RouteNeeds> = {}): RouteNeeds => ({
+  model: llama,
+  sort: undefined,
+  prefs: undefined,
+  promptTokens: 100,
+  maxTokens: undefined,
+  needsTools: false,
+  needsResponseFormat: false,
+  ...over,
+});
 
 /** Deterministic pseudo-random numbers (mulberry32) so statistical assertions are repeatable. */
 function seeded(seed: number): () => number {
@@ -50,7 +59,11 @@ describe('candidate filtering', () => {
   });
 
   it('honours only, ignore, quantizations and max_price', () => {
-    expect(planRoute(needs({ prefs: { only: ['groq', 'together'] } }), health()).order.map((e) => e.provider).sort()).toEqual(['groq', 'together']);
+    expect(
+      planRoute(needs({ prefs: { only: ['groq', 'together'] } }), health())
+        .order.map((e) => e.provider)
+        .sort(),
+    ).toEqual(['groq', 'together']);
     expect(planRoute(needs({ prefs: { ignore: ['groq'] } }), health()).order.map((e) => e.provider)).not.toContain('groq');
     expect(planRoute(needs({ prefs: { quantizations: ['bf16'] } }), health()).order.every((e) => e.quantization === 'bf16')).toBe(true);
     const cheap = planRoute(needs({ prefs: { max_price: { prompt: 0.2, completion: 0.5 } } }), health()).order;
@@ -72,10 +85,13 @@ describe('ordering', () => {
 
   it('among endpoints alike but for price, weight follows the inverse square of price', () => {
     const base = llama.endpoints[0];
-    const twin: Model = { ...llama, endpoints: [
-      { ...base, id: 'a', provider: 'a', pricePrompt: 1, priceCompletion: 1 },
-      { ...base, id: 'b', provider: 'b', pricePrompt: 2, priceCompletion: 2 },
-    ] };
+    const twin: Model = {
+      ...llama,
+      endpoints: [
+        { ...base, id: 'a', provider: 'a', pricePrompt: 1, priceCompletion: 1 },
+        { ...base, id: 'b', provider: 'b', pricePrompt: 2, priceCompletion: 2 },
+      ],
+    };
     const plan = planRoute(needs({ model: twin }), new HealthRegistry(breaker));
     const [a, b] = plan.candidates;
     expect(a.weight / b.weight).toBeCloseTo(4, 9);

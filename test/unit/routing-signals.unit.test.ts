@@ -11,16 +11,47 @@ import { SIGNAL_VERSION, decodeSignal, type EndpointSignal } from '../../telemet
 const catalog = loadCatalog();
 const llama = catalog.model('meta-llama/llama-3.3-70b-instruct') as Model;
 const breaker = { consecutiveFailures: 3, failureRatio: 0.5, minRequests: 10, windowMs: 30_000, cooldownMs: 5_000 };
-const needs = (over: Partial<RouteNeeds> = {}): RouteNeeds => ({ model: llama, sort: undefined, prefs: undefined, promptTokens: 100, maxTokens: undefined, needsTools: false, needsResponseFormat: false, ...over });
+const needs = (over: Partial<RouteNeeds> = {}): RouteNeeds => ({
+  model: llama,
+  sort: undefined,
+  prefs: undefined,
+  promptTokens: 100,
+  maxTokens: undefined,
+  needsTools: false,
+  needsResponseFormat: false,
+  ...over,
+});
 const policy = { maxAgeMs: 10_000, probeShare: 0.01, degradedShare: 0.02, recoverMs: 15_000, minRequests: 5 };
 const T = 1_700_000_000_000;
 const endpointOf = (provider: string) => llama.endpoints.find((e) => e.provider === provider)!;
 
 const signal = (provider: string, over: Partial<EndpointSignal> = {}): EndpointSignal => ({
-  v: SIGNAL_VERSION, endpoint_id: endpointOf(provider).id, provider, model: llama.id, computed_at: T, status: 'healthy', status_since: T - 60_000,
-  reason: 'test', window_s: 10, requests: 50, attempts_per_second: 10, error_rate: 0, rate_limited_rate: 0, errors_by_class: {},
-  latency_p50_ms: 400, latency_p95_ms: 500, ttft_p50_ms: 200, ttft_p95_ms: 300, tokens_per_second: 80, uptime_5m: 1, uptime_30m: 1, uptime_1d: 1,
-  baseline_ttft_p50_ms: 200, peer_ttft_p50_ms: 210, cap_rps: null, ...over,
+  v: SIGNAL_VERSION,
+  endpoint_id: endpointOf(provider).id,
+  provider,
+  model: llama.id,
+  computed_at: T,
+  status: 'healthy',
+  status_since: T - 60_000,
+  reason: 'test',
+  window_s: 10,
+  requests: 50,
+  attempts_per_second: 10,
+  error_rate: 0,
+  rate_limited_rate: 0,
+  errors_by_class: {},
+  latency_p50_ms: 400,
+  latency_p95_ms: 500,
+  ttft_p50_ms: 200,
+  ttft_p95_ms: 300,
+  tokens_per_second: 80,
+  uptime_5m: 1,
+  uptime_30m: 1,
+  uptime_1d: 1,
+  baseline_ttft_p50_ms: 200,
+  peer_ttft_p50_ms: 210,
+  cap_rps: null,
+  ...over,
 });
 const prob = (plan: ReturnType<typeof planRoute>, provider: string) => plan.candidates.find((c) => c.provider === provider)!.probability;
 
@@ -96,7 +127,10 @@ describe('routing with fleet signals', () => {
 
   it('every candidate held: steering is pointless, the plain weights stand', () => {
     const table = new SignalTable(policy);
-    table.update(llama.endpoints.map((e) => signal(e.provider, { status: 'down' })), T);
+    table.update(
+      llama.endpoints.map((e) => signal(e.provider, { status: 'down' })),
+      T,
+    );
     const plain = planRoute(needs(), new HealthRegistry(breaker), { now: T });
     const plan = planRoute(needs(), new HealthRegistry(breaker), { now: T, signals: table });
     expect(prob(plan, 'lambda')).toBeCloseTo(prob(plain, 'lambda'), 9);
@@ -194,13 +228,13 @@ describe('slowness this router sees before the fleet does', () => {
     const done = [p.begin(T, 1000), p.begin(T, 1000)];
     expect(p.slow(T + 2999)).toBeUndefined();
     expect(p.slow(T + 3001)).toBeDefined();
-    done.forEach((d) => d());
+    for (const d of done) d();
     expect(p.size).toBe(0);
     expect(p.slow(T + 3001 + SLOW_HOLD_MS - 1)).toBeDefined();
     expect(p.slow(T + 3001 + SLOW_HOLD_MS)).toBeUndefined();
   });
 
-  it('never calls a wait overdue within 3× 250 ms: shorter expected waits are the router\'s own jitter', () => {
+  it("never calls a wait overdue within 3× 250 ms: shorter expected waits are the router's own jitter", () => {
     const p = new PendingAttempts(3);
     p.begin(T, 10);
     p.begin(T, 10);
@@ -230,7 +264,7 @@ describe('slowness this router sees before the fleet does', () => {
     const p = new PendingAttempts(3);
     const done = [p.begin(T, 1000), p.begin(T, 1000)];
     expect(p.slow(T + 3001)).toBeDefined();
-    done.forEach((d) => d());
+    for (const d of done) d();
     p.begin(T + 5_000, 1000); // a probe, slow as well
     expect(p.slow(T + 8_001)).toBeDefined();
     expect(p.slow(T + 3001 + SLOW_HOLD_MS)).toBeDefined();

@@ -24,6 +24,7 @@ describe('a shutdown step', () => {
 
   it('with a limit it did not reach, ends when the step does, and a failure still fails the stop', async () => {
     const { lines, logger } = recorder();
+    // biome-ignore lint/suspicious/noDuplicateTestHooks: `after` is this file's delayed-promise helper, not a test hook
     await waitingFor('ClickHouse', after(10, true), logger, 5_000);
     expect(lines).toEqual([]);
     await expect(waitingFor('telemetry producer', Promise.reject(new Error('spool full')), logger, 5_000)).rejects.toThrow('spool full');

@@ -9,9 +9,26 @@ const T = 1_700_000_000_000;
 
 const win = (over: Partial<WindowStats> = {}): WindowStats => {
   const w: WindowStats = {
-    endpoint_id: 'e', provider: 'p', model: 'm', requests: 50, streak: 50, ok: 50, failed: 0, limited: 0, by_class: {},
-    latency_p50_ms: 400, latency_p95_ms: 600, ttft_p50_ms: 200, ttft_p95_ms: 300, tokens_per_second: 80,
-    peak_accepted_per_s: 9, limited_recent: 0, recent: 10, attempts_window: 100, limited_window: 0, ...over,
+    endpoint_id: 'e',
+    provider: 'p',
+    model: 'm',
+    requests: 50,
+    streak: 50,
+    ok: 50,
+    failed: 0,
+    limited: 0,
+    by_class: {},
+    latency_p50_ms: 400,
+    latency_p95_ms: 600,
+    ttft_p50_ms: 200,
+    ttft_p95_ms: 300,
+    tokens_per_second: 80,
+    peak_accepted_per_s: 9,
+    limited_recent: 0,
+    recent: 10,
+    attempts_window: 100,
+    limited_window: 0,
+    ...over,
   };
   // Unless told, the latest failure is the newest attempt when there are any.
   if (over.streak === undefined) w.streak = w.failed > 0 ? 0 : w.requests;
@@ -28,7 +45,7 @@ describe('endpoint status judgement', () => {
     expect(j.error_rate).toBeCloseTo(0.48, 9);
   });
 
-  it('an error rate its peers share too is the model\'s problem, not this endpoint\'s', () => {
+  it("an error rate its peers share too is the model's problem, not this endpoint's", () => {
     const w = win({ ok: 44, failed: 6 }); // 12%
     expect(judge(w, NO_LONG, { ...NO_PEERS, error_rate: 0.11 }, state(), cfg, T).status).toBe('healthy');
     expect(judge(w, NO_LONG, { ...NO_PEERS, error_rate: 0 }, state(), cfg, T).status).toBe('degraded');
@@ -113,19 +130,40 @@ describe('learned traffic cap', () => {
     // The storm's onset: the window still holds answers from before, so a cap was learned from them.
     const onset = judge(win({ attempts_window: 100, limited_window: 40, requests: 50, limited: 20, ok: 30, limited_recent: 5, recent: 10 }), NO_LONG, NO_PEERS, state(), cfg, T);
     expect(onset).toMatchObject({ status: 'healthy', cap: 9 * cfg.capMargin });
-    const storm = judge(win({ attempts_window: 100, limited_window: 95, requests: 50, limited: 48, ok: 2, limited_recent: 10, recent: 10 }), NO_LONG, NO_PEERS, onset, cfg, T + 1000);
+    const storm = judge(
+      win({ attempts_window: 100, limited_window: 95, requests: 50, limited: 48, ok: 2, limited_recent: 10, recent: 10 }),
+      NO_LONG,
+      NO_PEERS,
+      onset,
+      cfg,
+      T + 1000,
+    );
     expect(storm).toMatchObject({ status: 'degraded', cause: 'rate_limited', cap: null });
     // The sample still holds the answers from before the storm, but its latest seconds refuse everything:
     // a storm now, not a capacity being found, and it need not wait for the sample to pass 90%.
-    const early = judge(win({ attempts_window: 100, limited_window: 50, requests: 50, limited: 25, ok: 25, limited_recent: 10, recent: 10 }), NO_LONG, NO_PEERS, state({ cap: 3 }), cfg, T);
+    const early = judge(
+      win({ attempts_window: 100, limited_window: 50, requests: 50, limited: 25, ok: 25, limited_recent: 10, recent: 10 }),
+      NO_LONG,
+      NO_PEERS,
+      state({ cap: 3 }),
+      cfg,
+      T,
+    );
     expect(early).toMatchObject({ status: 'degraded', cause: 'rate_limited', cap: null });
     expect(early.reason).toBe('all of its 10 latest attempts answered 429');
     // At its capacity some latest attempts are still accepted: the cap moves, not the status.
-    expect(judge(win({ attempts_window: 100, limited_window: 50, requests: 50, limited: 25, ok: 25, limited_recent: 19, recent: 20 }), NO_LONG, NO_PEERS, state({ cap: 3 }), cfg, T)).toMatchObject({ status: 'healthy' });
+    expect(
+      judge(win({ attempts_window: 100, limited_window: 50, requests: 50, limited: 25, ok: 25, limited_recent: 19, recent: 20 }), NO_LONG, NO_PEERS, state({ cap: 3 }), cfg, T),
+    ).toMatchObject({ status: 'healthy' });
     // Too few latest attempts to call it a storm: under the cap, the 429s move the cap.
-    expect(judge(win({ attempts_window: 100, limited_window: 50, requests: 50, limited: 25, ok: 25, limited_recent: 3, recent: 3 }), NO_LONG, NO_PEERS, state({ cap: 3 }), cfg, T)).toMatchObject({ status: 'healthy', cap: 3 });
+    expect(
+      judge(win({ attempts_window: 100, limited_window: 50, requests: 50, limited: 25, ok: 25, limited_recent: 3, recent: 3 }), NO_LONG, NO_PEERS, state({ cap: 3 }), cfg, T),
+    ).toMatchObject({ status: 'healthy', cap: 3 });
     // Errors and slowness say nothing against its capacity: a cap stays through them.
-    expect(judge(win({ attempts_window: 100, limited_window: 1, requests: 50, limited: 1, ok: 24, failed: 25 }), NO_LONG, NO_PEERS, state({ cap: 3 }), cfg, T)).toMatchObject({ status: 'down', cap: 3 });
+    expect(judge(win({ attempts_window: 100, limited_window: 1, requests: 50, limited: 1, ok: 24, failed: 25 }), NO_LONG, NO_PEERS, state({ cap: 3 }), cfg, T)).toMatchObject({
+      status: 'down',
+      cap: 3,
+    });
   });
 
   it('learns nothing from a storm that refuses nearly everything: that is an outage, and the status says so', () => {
@@ -133,6 +171,8 @@ describe('learned traffic cap', () => {
     expect(storm.cap).toBeNull();
     expect(storm.status).toBe('degraded');
     // Its onset: the window still holds the successes from before, but the last seconds are all 429.
-    expect(judge(win({ attempts_window: 100, limited_window: 40, requests: 50, limited: 30, ok: 20, limited_recent: 10, recent: 10 }), NO_LONG, NO_PEERS, state(), cfg, T).cap).toBeNull();
+    expect(
+      judge(win({ attempts_window: 100, limited_window: 40, requests: 50, limited: 30, ok: 20, limited_recent: 10, recent: 10 }), NO_LONG, NO_PEERS, state(), cfg, T).cap,
+    ).toBeNull();
   });
 });

@@ -1,6 +1,9 @@
 // Fetching the service's JSON API; errors carry the API's own message (OpenAI error shape).
 export class ApiFailure extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -64,7 +64,24 @@ export function chartCard(title: string, opts: { height?: number; note?: string;
 }
 
 /** Stable colours per name, so a model keeps its colour across charts. */
-const PALETTE = ['#4f46e5', '#0ea5e9', '#10b981', '#f59e0b', '#ef4444', '#8b5cf6', '#14b8a6', '#f97316', '#84cc16', '#ec4899', '#6366f1', '#22c55e', '#eab308', '#06b6d4', '#a855f7', '#64748b'];
+const PALETTE = [
+  '#4f46e5',
+  '#0ea5e9',
+  '#10b981',
+  '#f59e0b',
+  '#ef4444',
+  '#8b5cf6',
+  '#14b8a6',
+  '#f97316',
+  '#84cc16',
+  '#ec4899',
+  '#6366f1',
+  '#22c55e',
+  '#eab308',
+  '#06b6d4',
+  '#a855f7',
+  '#64748b',
+];
 export function colorOf(name: string): string {
   let x = 0;
   for (let i = 0; i < name.length; i++) x = (x * 31 + name.charCodeAt(i)) >>> 0;

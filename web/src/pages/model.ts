@@ -4,12 +4,28 @@ import { chartCard, colorOf } from '../charts.ts';
 import { fmt, h } from '../dom.ts';
 import { card, message, modelLink, pageHead, table } from '../ui.ts';
 
-interface Quantiles { p50: number; p90: number; p99: number }
+interface Quantiles {
+  p50: number;
+  p90: number;
+  p99: number;
+}
 interface ModelStats {
   model: string;
   name: string;
   author: string;
-  endpoints: { endpoint: string; provider: string; provider_name: string; pricing: { prompt: number; completion: number }; context_length: number; requests_1d: number; rate_limited_1d: number; latency_ms: Quantiles | null; ttft_ms: Quantiles | null; tokens_per_second: number | null; uptime: { m5: number | null; m30: number | null; d1: number | null } }[];
+  endpoints: {
+    endpoint: string;
+    provider: string;
+    provider_name: string;
+    pricing: { prompt: number; completion: number };
+    context_length: number;
+    requests_1d: number;
+    rate_limited_1d: number;
+    latency_ms: Quantiles | null;
+    ttft_ms: Quantiles | null;
+    tokens_per_second: number | null;
+    uptime: { m5: number | null; m30: number | null; d1: number | null };
+  }[];
   daily_tokens: { day: string; provider: string; tokens: number }[];
   series: { t: string; provider: string; ttft_p50_ms: number | null; latency_p50_ms: number | null; uptime: number | null }[];
   apps: { app: string; users: number; requests: number; tokens: number }[];
@@ -22,33 +38,70 @@ export function modelPage(root: HTMLElement, id: string): void {
   const uptime = chartCard('Uptime by hour', { height: 300 });
   const daily = chartCard('Daily tokens by provider', { wide: true, height: 300 });
   const head = pageHead(id, 'Loading…');
-  root.append(head, h('div', { class: 'grid' }, card('Providers side by side', providersBox, { wide: true, note: 'Prices in USD per million tokens; figures over the last day.' }), ttft.el, uptime.el, daily.el, card('Apps using it', appsBox, { note: 'Apps shown once enough distinct users use them.' })));
+  root.append(
+    head,
+    h(
+      'div',
+      { class: 'grid' },
+      card('Providers side by side', providersBox, { wide: true, note: 'Prices in USD per million tokens; figures over the last day.' }),
+      ttft.el,
+      uptime.el,
+      daily.el,
+      card('Apps using it', appsBox, { note: 'Apps shown once enough distinct users use them.' }),
+    ),
+  );
   for (const c of [ttft, uptime, daily]) c.loading();
   getJson<ModelStats>(`/api/v1/models/${id.split('/').map(encodeURIComponent).join('/')}/stats`)
     .then((m) => {
       head.replaceWith(pageHead(m.name, `${m.model} by ${m.author}, served by ${m.endpoints.length} provider endpoint${m.endpoints.length === 1 ? '' : 's'}.`));
-      providersBox.replaceChildren(table('Providers', [
-        { title: 'Provider', cell: (e) => e.provider_name },
-        { title: 'Input', cell: (e) => fmt.price(e.pricing.prompt), numeric: true },
-        { title: 'Output', cell: (e) => fmt.price(e.pricing.completion), numeric: true },
-        { title: 'Context', cell: (e) => fmt.tokens(e.context_length), numeric: true },
-        { title: 'Latency p50', cell: (e) => fmt.ms(e.latency_ms?.p50), numeric: true },
-        { title: 'TTFT p50', cell: (e) => fmt.ms(e.ttft_ms?.p50), numeric: true },
-        { title: 'Tokens/s', cell: (e) => (e.tokens_per_second === null ? '—' : e.tokens_per_second.toFixed(0)), numeric: true },
-        { title: 'Uptime 5m / 30m / 1d', cell: (e) => `${fmt.pct(e.uptime.m5)} / ${fmt.pct(e.uptime.m30)} / ${fmt.pct(e.uptime.d1)}`, numeric: true },
-        { title: 'Requests 1d', cell: (e) => fmt.int(e.requests_1d), numeric: true },
-      ], m.endpoints));
-      appsBox.replaceChildren(table('Apps', [
-        { title: 'App', cell: (a) => a.app },
-        { title: 'Users', cell: (a) => fmt.int(a.users), numeric: true },
-        { title: 'Tokens', cell: (a) => fmt.tokens(a.tokens), numeric: true },
-      ], m.apps, 'No app with enough distinct users uses it yet.'));
+      providersBox.replaceChildren(
+        table(
+          'Providers',
+          [
+            { title: 'Provider', cell: (e) => e.provider_name },
+            { title: 'Input', cell: (e) => fmt.price(e.pricing.prompt), numeric: true },
+            { title: 'Output', cell: (e) => fmt.price(e.pricing.completion), numeric: true },
+            { title: 'Context', cell: (e) => fmt.tokens(e.context_length), numeric: true },
+            { title: 'Latency p50', cell: (e) => fmt.ms(e.latency_ms?.p50), numeric: true },
+            { title: 'TTFT p50', cell: (e) => fmt.ms(e.ttft_ms?.p50), numeric: true },
+            { title: 'Tokens/s', cell: (e) => (e.tokens_per_second === null ? '—' : e.tokens_per_second.toFixed(0)), numeric: true },
+            { title: 'Uptime 5m / 30m / 1d', cell: (e) => `${fmt.pct(e.uptime.m5)} / ${fmt.pct(e.uptime.m30)} / ${fmt.pct(e.uptime.d1)}`, numeric: true },
+            { title: 'Requests 1d', cell: (e) => fmt.int(e.requests_1d), numeric: true },
+          ],
+          m.endpoints,
+        ),
+      );
+      appsBox.replaceChildren(
+        table(
+          'Apps',
+          [
+            { title: 'App', cell: (a) => a.app },
+            { title: 'Users', cell: (a) => fmt.int(a.users), numeric: true },
+            { title: 'Tokens', cell: (a) => fmt.tokens(a.tokens), numeric: true },
+          ],
+          m.apps,
+          'No app with enough distinct users uses it yet.',
+        ),
+      );
       const hours = [...new Set(m.series.map((s) => s.t))].sort();
       const providers = [...new Set(m.series.map((s) => s.provider))];
       const at = new Map(m.series.map((s) => [`${s.t}|${s.provider}`, s]));
       const lines = (pick: (s: ModelStats['series'][number]) => number | null) =>
-        providers.map((p) => ({ name: p, type: 'line', color: colorOf(p), connectNulls: true, symbol: 'circle', symbolSize: 4, data: hours.map((t) => pick(at.get(`${t}|${p}`) ?? { t, provider: p, ttft_p50_ms: null, latency_p50_ms: null, uptime: null })) }));
-      const axes = { tooltip: { trigger: 'axis' }, legend: { type: 'scroll', bottom: 0 }, grid: { left: 56, right: 16, top: 16, bottom: 48 }, xAxis: { type: 'category', data: hours.map((t) => t.slice(11, 16)) } };
+        providers.map((p) => ({
+          name: p,
+          type: 'line',
+          color: colorOf(p),
+          connectNulls: true,
+          symbol: 'circle',
+          symbolSize: 4,
+          data: hours.map((t) => pick(at.get(`${t}|${p}`) ?? { t, provider: p, ttft_p50_ms: null, latency_p50_ms: null, uptime: null })),
+        }));
+      const axes = {
+        tooltip: { trigger: 'axis' },
+        legend: { type: 'scroll', bottom: 0 },
+        grid: { left: 56, right: 16, top: 16, bottom: 48 },
+        xAxis: { type: 'category', data: hours.map((t) => t.slice(11, 16)) },
+      };
       if (hours.length === 0) {
         ttft.empty('No traffic in the last day.');
         uptime.empty('No traffic in the last day.');
@@ -78,7 +131,9 @@ export function modelPage(root: HTMLElement, id: string): void {
     });
 }
 
-interface RankedModels { models: { model: string; author: string; tokens: number; share: number }[] }
+interface RankedModels {
+  models: { model: string; author: string; tokens: number; share: number }[];
+}
 
 /** The index: every model with traffic this month, filterable. */
 export function modelsIndex(root: HTMLElement): void {
@@ -89,12 +144,19 @@ export function modelsIndex(root: HTMLElement): void {
     .then((r) => {
       const show = () => {
         const q = filter.value.trim().toLowerCase();
-        box.replaceChildren(table('Models', [
-          { title: 'Model', cell: (m) => modelLink(m.model) },
-          { title: 'Author', cell: (m) => m.author },
-          { title: 'Tokens', cell: (m) => fmt.tokens(m.tokens), numeric: true },
-          { title: 'Share', cell: (m) => fmt.pct(m.share), numeric: true },
-        ], r.models.filter((m) => m.model.toLowerCase().includes(q)), 'No model matches.'));
+        box.replaceChildren(
+          table(
+            'Models',
+            [
+              { title: 'Model', cell: (m) => modelLink(m.model) },
+              { title: 'Author', cell: (m) => m.author },
+              { title: 'Tokens', cell: (m) => fmt.tokens(m.tokens), numeric: true },
+              { title: 'Share', cell: (m) => fmt.pct(m.share), numeric: true },
+            ],
+            r.models.filter((m) => m.model.toLowerCase().includes(q)),
+            'No model matches.',
+          ),
+        );
       };
       filter.addEventListener('input', show);
       show();

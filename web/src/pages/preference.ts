@@ -9,7 +9,15 @@ interface Preference {
   retention: { model: string; cohort_users: number; retention: { w1: number | null; w2: number | null; w4: number | null } }[];
   switching: { from: string; to: string; accounts: number }[];
   pairwise: { outcomes: number; scores: { model: string; score: number; low: number; high: number; comparisons: number; tied_with: string[] }[] };
-  price_events: { model: string; endpoint: string; at: string; price_prompt: number; price_completion: number; share: { before: number; after: number }; peers: { model: string; share: { before: number; after: number } }[] }[];
+  price_events: {
+    model: string;
+    endpoint: string;
+    at: string;
+    price_prompt: number;
+    price_completion: number;
+    share: { before: number; after: number };
+    peers: { model: string; share: { before: number; after: number } }[];
+  }[];
 }
 
 const PERIODS = [
@@ -26,14 +34,25 @@ const label = (node: string) => node.slice(node.indexOf('\u0000') + 1);
 export function preferencePage(root: HTMLElement, params: URLSearchParams, go: (p: Record<string, string>) => void): void {
   const period = params.get('period') ?? 'quarter';
   const category = params.get('category') ?? '';
-  const flows = chartCard('Where developers move', { wide: true, height: 420, note: 'Each account\'s main model one week (left) and the next (right), when it changed.' });
-  const retention = chartCard('Who keeps its users', { height: 340, note: 'Share of a week\'s users still using the model 1, 2 and 4 weeks later.' });
+  const flows = chartCard('Where developers move', { wide: true, height: 420, note: "Each account's main model one week (left) and the next (right), when it changed." });
+  const retention = chartCard('Who keeps its users', { height: 340, note: "Share of a week's users still using the model 1, 2 and 4 weeks later." });
   const scores = chartCard('Pairwise preference', { height: 380, note: 'Bradley–Terry scores from switches that stuck, with bootstrap 95% intervals.' });
   const eventsBox = h('div', {}, message('loading', 'Loading…'));
   root.append(
-    pageHead('Revealed preference', 'Not what people say they prefer: what their traffic does when they switch, and whether they stay.', switcher('Period', PERIODS, period, (v) => go({ period: v, category }))),
+    pageHead(
+      'Revealed preference',
+      'Not what people say they prefer: what their traffic does when they switch, and whether they stay.',
+      switcher('Period', PERIODS, period, (v) => go({ period: v, category })),
+    ),
     categorySwitcher(category, (v) => go({ period, category: v })),
-    h('div', { class: 'grid' }, flows.el, retention.el, scores.el, card('Price changes and what followed', eventsBox, { wide: true, note: "A model's share in the 48 hours before and after each price change, beside its peers." })),
+    h(
+      'div',
+      { class: 'grid' },
+      flows.el,
+      retention.el,
+      scores.el,
+      card('Price changes and what followed', eventsBox, { wide: true, note: "A model's share in the 48 hours before and after each price change, beside its peers." }),
+    ),
   );
   for (const c of [flows, retention, scores]) c.loading();
   getJson<Preference>(`/api/v1/rankings/preference${qs({ period, category })}`)
@@ -47,17 +66,26 @@ export function preferencePage(root: HTMLElement, params: URLSearchParams, go: (
           nodes.add(TO + m.to);
         }
         flows.render({
-          tooltip: { trigger: 'item', formatter: (x: { dataType: string; data: { source: string; target: string; value: number }; name: string }) => (x.dataType === 'edge' ? `${label(x.data.source)} → ${label(x.data.target)}: ${x.data.value} accounts` : label(x.name)) },
-          series: [{
-            type: 'sankey',
-            left: 8, right: 160, top: 8, bottom: 8,
-            nodeGap: 10,
-            emphasis: { focus: 'adjacency' },
-            label: { formatter: (x: { name: string }) => label(x.name) },
-            lineStyle: { color: 'gradient', opacity: 0.35 },
-            data: [...nodes].map((n) => ({ name: n, itemStyle: { color: colorOf(label(n)) } })),
-            links: moves.map((m) => ({ source: FROM + m.from, target: TO + m.to, value: m.accounts })),
-          }],
+          tooltip: {
+            trigger: 'item',
+            formatter: (x: { dataType: string; data: { source: string; target: string; value: number }; name: string }) =>
+              x.dataType === 'edge' ? `${label(x.data.source)} → ${label(x.data.target)}: ${x.data.value} accounts` : label(x.name),
+          },
+          series: [
+            {
+              type: 'sankey',
+              left: 8,
+              right: 160,
+              top: 8,
+              bottom: 8,
+              nodeGap: 10,
+              emphasis: { focus: 'adjacency' },
+              label: { formatter: (x: { name: string }) => label(x.name) },
+              lineStyle: { color: 'gradient', opacity: 0.35 },
+              data: [...nodes].map((n) => ({ name: n, itemStyle: { color: colorOf(label(n)) } })),
+              links: moves.map((m) => ({ source: FROM + m.from, target: TO + m.to, value: m.accounts })),
+            },
+          ],
         });
       }
       const ret = p.retention.filter((r) => r.retention.w1 !== null).slice(0, 8);
@@ -86,14 +114,25 @@ export function preferencePage(root: HTMLElement, params: URLSearchParams, go: (
             { type: 'scatter', name: 'score', symbolSize: 12, data: sc.map((s) => ({ value: s.score, itemStyle: { color: colorOf(s.model) } })) },
           ],
         });
-      eventsBox.replaceChildren(table('Price changes', [
-        { title: 'Model', cell: (e) => modelLink(e.model) },
-        { title: 'Endpoint', cell: (e) => e.endpoint },
-        { title: 'When', cell: (e) => e.at.slice(0, 16).replace('T', ' ') },
-        { title: 'New price (in/out per M)', cell: (e) => `${fmt.price(e.price_prompt)} / ${fmt.price(e.price_completion)}`, numeric: true },
-        { title: 'Share before → after', cell: (e) => `${fmt.pct(e.share.before)} → ${fmt.pct(e.share.after)}`, numeric: true },
-        { title: 'Peers (avg) before → after', cell: (e) => (e.peers.length === 0 ? '—' : `${fmt.pct(avg(e.peers.map((x) => x.share.before)))} → ${fmt.pct(avg(e.peers.map((x) => x.share.after)))}`), numeric: true },
-      ], p.price_events, 'No price changes in this period.'));
+      eventsBox.replaceChildren(
+        table(
+          'Price changes',
+          [
+            { title: 'Model', cell: (e) => modelLink(e.model) },
+            { title: 'Endpoint', cell: (e) => e.endpoint },
+            { title: 'When', cell: (e) => e.at.slice(0, 16).replace('T', ' ') },
+            { title: 'New price (in/out per M)', cell: (e) => `${fmt.price(e.price_prompt)} / ${fmt.price(e.price_completion)}`, numeric: true },
+            { title: 'Share before → after', cell: (e) => `${fmt.pct(e.share.before)} → ${fmt.pct(e.share.after)}`, numeric: true },
+            {
+              title: 'Peers (avg) before → after',
+              cell: (e) => (e.peers.length === 0 ? '—' : `${fmt.pct(avg(e.peers.map((x) => x.share.before)))} → ${fmt.pct(avg(e.peers.map((x) => x.share.after)))}`),
+              numeric: true,
+            },
+          ],
+          p.price_events,
+          'No price changes in this period.',
+        ),
+      );
     })
     .catch((err: Error) => {
       for (const c of [flows, retention, scores]) c.error(err.message);

@@ -36,33 +36,69 @@ export function rankingsPage(root: HTMLElement, params: URLSearchParams, go: (p:
       switcher('Period', PERIODS, period, (v) => go({ period: v, category })),
     ),
     categorySwitcher(category, (v) => go({ period, category: v })),
-    h('div', { class: 'grid' }, share.el, card('Top models', topBox, { wide: true }), authors.el, card('Trending', trendBox, { note: 'Growth against the previous period.' }), card('Top apps', appsBox, { note: 'Apps shown once enough distinct users use them.' })),
+    h(
+      'div',
+      { class: 'grid' },
+      share.el,
+      card('Top models', topBox, { wide: true }),
+      authors.el,
+      card('Trending', trendBox, { note: 'Growth against the previous period.' }),
+      card('Top apps', appsBox, { note: 'Apps shown once enough distinct users use them.' }),
+    ),
   );
   share.loading();
   authors.loading();
   getJson<Rankings>(`/api/v1/rankings${qs({ period, category, limit: '15' })}`)
     .then((r) => {
       topBox.replaceChildren(
-        table('Top models', [
-          { title: '#', cell: (m) => m.rank, numeric: true },
-          { title: 'Model', cell: (m) => modelLink(m.model) },
-          { title: 'Change', cell: (m) => (m.rank_change === null ? h('span', { class: 'badge new' }, 'new') : m.rank_change === 0 ? '–' : h('span', { class: m.rank_change > 0 ? 'up' : 'down' }, `${m.rank_change > 0 ? '▲' : '▼'} ${Math.abs(m.rank_change)}`)), numeric: true },
-          { title: 'Tokens', cell: (m) => fmt.tokens(m.tokens), numeric: true },
-          { title: 'Share', cell: (m) => fmt.pct(m.share), numeric: true },
-          { title: 'Growth', cell: (m) => fmt.growth(m.growth), numeric: true },
-        ], r.models, 'No traffic in this period yet.'),
+        table(
+          'Top models',
+          [
+            { title: '#', cell: (m) => m.rank, numeric: true },
+            { title: 'Model', cell: (m) => modelLink(m.model) },
+            {
+              title: 'Change',
+              cell: (m) =>
+                m.rank_change === null
+                  ? h('span', { class: 'badge new' }, 'new')
+                  : m.rank_change === 0
+                    ? '–'
+                    : h('span', { class: m.rank_change > 0 ? 'up' : 'down' }, `${m.rank_change > 0 ? '▲' : '▼'} ${Math.abs(m.rank_change)}`),
+              numeric: true,
+            },
+            { title: 'Tokens', cell: (m) => fmt.tokens(m.tokens), numeric: true },
+            { title: 'Share', cell: (m) => fmt.pct(m.share), numeric: true },
+            { title: 'Growth', cell: (m) => fmt.growth(m.growth), numeric: true },
+          ],
+          r.models,
+          'No traffic in this period yet.',
+        ),
         ...(r.other.models > 0 ? [h('p', { class: 'note' }, `Other: ${r.other.models} models, ${fmt.tokens(r.other.tokens)} tokens (${fmt.pct(r.other.share)})`)] : []),
       );
-      appsBox.replaceChildren(table('Top apps', [
-        { title: 'App', cell: (a) => a.app },
-        { title: 'Users', cell: (a) => fmt.int(a.users), numeric: true },
-        { title: 'Tokens', cell: (a) => fmt.tokens(a.tokens), numeric: true },
-      ], r.apps, 'No app has enough distinct users yet.'));
-      trendBox.replaceChildren(table('Trending', [
-        { title: 'Model', cell: (m) => modelLink(m.model) },
-        { title: 'Tokens', cell: (m) => fmt.tokens(m.tokens), numeric: true },
-        { title: 'Growth', cell: (m) => fmt.growth(m.growth), numeric: true },
-      ], r.trending, 'Nothing trending yet.'));
+      appsBox.replaceChildren(
+        table(
+          'Top apps',
+          [
+            { title: 'App', cell: (a) => a.app },
+            { title: 'Users', cell: (a) => fmt.int(a.users), numeric: true },
+            { title: 'Tokens', cell: (a) => fmt.tokens(a.tokens), numeric: true },
+          ],
+          r.apps,
+          'No app has enough distinct users yet.',
+        ),
+      );
+      trendBox.replaceChildren(
+        table(
+          'Trending',
+          [
+            { title: 'Model', cell: (m) => modelLink(m.model) },
+            { title: 'Tokens', cell: (m) => fmt.tokens(m.tokens), numeric: true },
+            { title: 'Growth', cell: (m) => fmt.growth(m.growth), numeric: true },
+          ],
+          r.trending,
+          'Nothing trending yet.',
+        ),
+      );
 
       if (r.series.points.length === 0) share.empty('No traffic in this period yet.');
       else {
@@ -75,7 +111,16 @@ export function rankingsPage(root: HTMLElement, params: URLSearchParams, go: (p:
           grid: { left: 50, right: 16, top: 16, bottom: 48 },
           xAxis: { type: 'category', data: times.map((t) => (r.series.bucket === 'hour' ? t.slice(5, 16) : t.slice(0, 10))), boundaryGap: false },
           yAxis: { type: 'value', axisLabel: { formatter: (v: number) => fmt.tokens(v) } },
-          series: models.map((m) => ({ name: m, type: 'line', stack: 'tokens', areaStyle: {}, symbol: 'none', lineStyle: { width: 1 }, color: colorOf(m), data: times.map((t) => at.get(`${t}|${m}`) ?? 0) })),
+          series: models.map((m) => ({
+            name: m,
+            type: 'line',
+            stack: 'tokens',
+            areaStyle: {},
+            symbol: 'none',
+            lineStyle: { width: 1 },
+            color: colorOf(m),
+            data: times.map((t) => at.get(`${t}|${m}`) ?? 0),
+          })),
         });
       }
       if (r.authors.length === 0) authors.empty('No traffic in this period yet.');
@@ -86,7 +131,14 @@ export function rankingsPage(root: HTMLElement, params: URLSearchParams, go: (p:
           grid: { left: 110, right: 40, top: 8, bottom: 24 },
           xAxis: { type: 'value', axisLabel: { formatter: (v: number) => `${Math.round(v * 100)}%` } },
           yAxis: { type: 'category', data: list.map((a) => a.author) },
-          series: [{ type: 'bar', name: 'share', data: list.map((a) => ({ value: a.share, itemStyle: { color: colorOf(a.author) } })), label: { show: true, position: 'right', formatter: (p: { value: number }) => fmt.pct(p.value) } }],
+          series: [
+            {
+              type: 'bar',
+              name: 'share',
+              data: list.map((a) => ({ value: a.share, itemStyle: { color: colorOf(a.author) } })),
+              label: { show: true, position: 'right', formatter: (p: { value: number }) => fmt.pct(p.value) },
+            },
+          ],
         });
       }
     })

@@ -4,7 +4,15 @@ import { getJson } from '../api.ts';
 import { fmt, h, sparkline } from '../dom.ts';
 import { message, modelLink, pageHead, switcher } from '../ui.ts';
 
-interface Point { t: number; status: string; error_rate: number; rate_limited_rate: number; ttft_p50_ms: number | null; latency_p50_ms: number | null; attempts_per_second: number }
+interface Point {
+  t: number;
+  status: string;
+  error_rate: number;
+  rate_limited_rate: number;
+  ttft_p50_ms: number | null;
+  latency_p50_ms: number | null;
+  attempts_per_second: number;
+}
 interface Row {
   endpoint_id: string;
   provider: string;
@@ -13,10 +21,23 @@ interface Row {
   stale: boolean;
   share: number;
   effect: string;
-  signal: { reason: string; error_rate: number; rate_limited_rate: number; ttft_p50_ms: number | null; uptime_5m: number | null; attempts_per_second: number; cap_rps: number | null } | null;
+  signal: {
+    reason: string;
+    error_rate: number;
+    rate_limited_rate: number;
+    ttft_p50_ms: number | null;
+    uptime_5m: number | null;
+    attempts_per_second: number;
+    cap_rps: number | null;
+  } | null;
   history?: Point[];
 }
-interface Status { now: number; counts: Record<string, number>; last_signal_at: number; endpoints: Row[] }
+interface Status {
+  now: number;
+  counts: Record<string, number>;
+  last_signal_at: number;
+  endpoints: Row[];
+}
 
 const ORDER = { down: 0, degraded: 1, recovering: 2, healthy: 3, unknown: 4 } as const;
 const REFRESH_MS = 2000;
@@ -26,7 +47,20 @@ export function statusPage(root: HTMLElement, params: URLSearchParams, go: (p: R
   const summary = h('div', { class: 'summary', 'aria-live': 'polite' }, message('loading', 'Loading…'));
   const grid = h('div', { class: 'status-grid' });
   root.append(
-    pageHead('Provider status', 'Live degradation signals for every provider endpoint, and the share of traffic each gets right now.', switcher('Show', [{ value: 'active', text: 'With traffic' }, { value: 'problems', text: 'Problems' }, { value: 'all', text: 'All' }], show, (v) => go({ show: v }))),
+    pageHead(
+      'Provider status',
+      'Live degradation signals for every provider endpoint, and the share of traffic each gets right now.',
+      switcher(
+        'Show',
+        [
+          { value: 'active', text: 'With traffic' },
+          { value: 'problems', text: 'Problems' },
+          { value: 'all', text: 'All' },
+        ],
+        show,
+        (v) => go({ show: v }),
+      ),
+    ),
     summary,
     grid,
   );
@@ -44,7 +78,9 @@ export function statusPage(root: HTMLElement, params: URLSearchParams, go: (p: R
         ...(['healthy', 'recovering', 'degraded', 'down'] as const).map((k) => h('span', { class: `pill ${k}` }, `${s.counts[k] ?? 0} ${k}`)),
         h('span', { class: 'muted' }, age === null ? 'no signals received yet' : `signals ${age} s old · refreshing every ${REFRESH_MS / 1000} s`),
       );
-      grid.replaceChildren(...(rows.length === 0 ? [message('empty', show === 'problems' ? 'No endpoint has a problem right now.' : 'No endpoint has traffic yet.')] : rows.map(tile)));
+      grid.replaceChildren(
+        ...(rows.length === 0 ? [message('empty', show === 'problems' ? 'No endpoint has a problem right now.' : 'No endpoint has traffic yet.')] : rows.map(tile)),
+      );
     } catch (err) {
       if (!stopped) summary.replaceChildren(message('error', `Could not load: ${(err as Error).message} (retrying)`));
     } finally {
@@ -69,14 +105,28 @@ function tile(r: Row): HTMLElement {
     h(
       'dl',
       {},
-      h('dt', {}, 'Share'), h('dd', {}, fmt.pct(r.share)),
-      h('dt', {}, 'Errors'), h('dd', {}, fmt.pct(sig?.error_rate)),
-      h('dt', {}, 'TTFT p50'), h('dd', {}, fmt.ms(sig?.ttft_p50_ms)),
-      h('dt', {}, 'Uptime 5m'), h('dd', {}, fmt.pct(sig?.uptime_5m)),
+      h('dt', {}, 'Share'),
+      h('dd', {}, fmt.pct(r.share)),
+      h('dt', {}, 'Errors'),
+      h('dd', {}, fmt.pct(sig?.error_rate)),
+      h('dt', {}, 'TTFT p50'),
+      h('dd', {}, fmt.ms(sig?.ttft_p50_ms)),
+      h('dt', {}, 'Uptime 5m'),
+      h('dd', {}, fmt.pct(sig?.uptime_5m)),
     ),
-    h('div', { class: 'sparks' },
-      h('span', { class: 'muted' }, 'errors'), sparkline(hist.map((p) => p.error_rate), { label: `error rate of ${r.provider} over the last two minutes`, max: 0.05 }),
-      h('span', { class: 'muted' }, 'latency'), sparkline(hist.map((p) => p.latency_p50_ms), { label: `latency of ${r.provider} over the last two minutes` }),
+    h(
+      'div',
+      { class: 'sparks' },
+      h('span', { class: 'muted' }, 'errors'),
+      sparkline(
+        hist.map((p) => p.error_rate),
+        { label: `error rate of ${r.provider} over the last two minutes`, max: 0.05 },
+      ),
+      h('span', { class: 'muted' }, 'latency'),
+      sparkline(
+        hist.map((p) => p.latency_p50_ms),
+        { label: `latency of ${r.provider} over the last two minutes` },
+      ),
     ),
     sig && r.status !== 'healthy' ? h('p', { class: 'reason' }, sig.reason) : null,
     sig?.cap_rps != null ? h('p', { class: 'reason' }, `traffic cap ${sig.cap_rps.toFixed(1)}/s`) : null,

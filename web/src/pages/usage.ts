@@ -4,8 +4,20 @@ import { chartCard, colorOf } from '../charts.ts';
 import { fmt, h } from '../dom.ts';
 import { card, message, pageHead, table } from '../ui.ts';
 
-interface Figures { requests: number; errors: number; tokens_prompt: number; tokens_completion: number; cost_usd: number; platform_fee_usd: number }
-interface Usage { from: string; to: string; data: ({ group: string } & Figures)[]; totals: Figures }
+interface Figures {
+  requests: number;
+  errors: number;
+  tokens_prompt: number;
+  tokens_completion: number;
+  cost_usd: number;
+  platform_fee_usd: number;
+}
+interface Usage {
+  from: string;
+  to: string;
+  data: ({ group: string } & Figures)[];
+  totals: Figures;
+}
 
 const STORE = 'switchboard.key';
 
@@ -14,20 +26,37 @@ export function usagePage(root: HTMLElement): void {
   const out = h('div', {});
   const form = h(
     'form',
-    { class: 'keyform', onsubmit: (e: Event) => {
-      e.preventDefault();
-      const key = input.value.trim();
-      if (key) localStorage.setItem(STORE, key);
-      void show(key);
-    } },
-    h('label', { for: 'key' }, 'API key'), input, h('button', { type: 'submit' }, 'Show my usage'),
-    h('button', { type: 'button', class: 'link', onclick: () => {
-      localStorage.removeItem(STORE);
-      input.value = '';
-      out.replaceChildren(message('empty', 'Key forgotten.'));
-    } }, 'Forget key'),
+    {
+      class: 'keyform',
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        const key = input.value.trim();
+        if (key) localStorage.setItem(STORE, key);
+        void show(key);
+      },
+    },
+    h('label', { for: 'key' }, 'API key'),
+    input,
+    h('button', { type: 'submit' }, 'Show my usage'),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'link',
+        onclick: () => {
+          localStorage.removeItem(STORE);
+          input.value = '';
+          out.replaceChildren(message('empty', 'Key forgotten.'));
+        },
+      },
+      'Forget key',
+    ),
   );
-  root.append(pageHead('Your usage', 'Requests, tokens and spend of your account over the last 30 days. The key stays in this browser.'), card('Key', form, { wide: true, note: 'Sent only to this service, as a Bearer token.' }), out);
+  root.append(
+    pageHead('Your usage', 'Requests, tokens and spend of your account over the last 30 days. The key stays in this browser.'),
+    card('Key', form, { wide: true, note: 'Sent only to this service, as a Bearer token.' }),
+    out,
+  );
 
   const show = async (key: string) => {
     if (!key) return out.replaceChildren(message('empty', 'Paste a key to see its usage.'));
@@ -41,16 +70,25 @@ export function usagePage(root: HTMLElement): void {
       const [d, m, p] = await Promise.all(['day', 'model', 'provider'].map((g) => getJson<Usage>(`/api/v1/usage?group_by=${g}`, key)));
       const t = d.totals;
       totals.replaceChildren(
-        ...[['Requests', fmt.int(t.requests)], ['Tokens', fmt.tokens(t.tokens_prompt + t.tokens_completion)], ['Spend', fmt.usd(t.cost_usd)], ['Platform fee', fmt.usd(t.platform_fee_usd)], ['Errors', fmt.int(t.errors)]].map(([k, v]) => h('div', { class: 'stat' }, h('span', { class: 'muted' }, k), h('strong', {}, v))),
+        ...[
+          ['Requests', fmt.int(t.requests)],
+          ['Tokens', fmt.tokens(t.tokens_prompt + t.tokens_completion)],
+          ['Spend', fmt.usd(t.cost_usd)],
+          ['Platform fee', fmt.usd(t.platform_fee_usd)],
+          ['Errors', fmt.int(t.errors)],
+        ].map(([k, v]) => h('div', { class: 'stat' }, h('span', { class: 'muted' }, k), h('strong', {}, v))),
       );
-      if (d.data.length === 0) daily.empty('No requests with this key\'s account in the last 30 days.');
+      if (d.data.length === 0) daily.empty("No requests with this key's account in the last 30 days.");
       else
         daily.render({
           tooltip: { trigger: 'axis' },
           legend: { bottom: 0 },
           grid: { left: 56, right: 56, top: 16, bottom: 48 },
           xAxis: { type: 'category', data: d.data.map((x) => x.group) },
-          yAxis: [{ type: 'value', name: 'USD' }, { type: 'value', name: 'requests' }],
+          yAxis: [
+            { type: 'value', name: 'USD' },
+            { type: 'value', name: 'requests' },
+          ],
           series: [
             { name: 'spend (USD)', type: 'bar', color: colorOf('spend'), data: d.data.map((x) => Number((x.cost_usd + x.platform_fee_usd).toFixed(6))) },
             { name: 'requests', type: 'line', yAxisIndex: 1, color: colorOf('requests!'), data: d.data.map((x) => x.requests) },
