@@ -15,7 +15,7 @@ const SOURCES = [
   'catalog',
   'store',
   'http',
-  'simulator',
+  'dev',
   'router',
   'ingest',
   'analytics',

@@ -23,7 +23,7 @@ import type { SpendLedger } from '../router/auth/spend.ts';
 import type { HealthRegistry } from '../router/health/registry.ts';
 import type { SignalTable } from '../router/health/signals.ts';
 import { DEFAULT_WEIGHTS } from '../router/routing/plan.ts';
-import { startSimulator, type Simulator } from '../simulator/server.ts';
+import type { Simulator } from '../dev/simulator/server.ts';
 import type { ClickHouseClient } from '../store/clickhouse.ts';
 import type { TelemetryCounts } from '../telemetry/bus.ts';
 import { createKafka, ensureTopics, topicNames } from '../telemetry/kafka.ts';
@@ -197,6 +197,8 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
 /** `simulator` role: the provider simulator as its own service (cluster mode, docker compose). */
 export async function startSimulatorRole(config: Config, logger: Logger): Promise<Simulator> {
   const { host, adminToken } = config.simulator;
+  // The simulator is a development part: loaded only by the role that runs it.
+  const { startSimulator } = await import('../dev/simulator/server.ts');
   const sim = await startSimulator({ catalog: loadCatalog(), host, port: config.simulator.port || 8090, latencyScale: config.simulator.latencyScale, adminToken });
   logger.info({ url: sim.url }, `provider simulator listening on ${sim.url}`);
   return sim;

@@ -4,7 +4,7 @@
 //   KAFKA_BROKERS=127.0.0.1:19092 npx tsx bench/drills/run.ts [--fault-s 60] [--rps 60] [--routers 3] [--only error,latency]
 import { parseArgs } from 'node:util';
 import { loadCatalog } from '../../catalog/catalog.ts';
-import type { Fault } from '../../simulator/faults.ts';
+import type { Fault } from '../../dev/simulator/faults.ts';
 import { normalShareOf, runDrill, startFleet, SteadyLoad, type DrillResult } from '../../test/helpers/fleet.ts';
 
 const { values } = parseArgs({

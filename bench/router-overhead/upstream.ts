@@ -1,6 +1,6 @@
 // The zero-delay upstream of the benchmark, as its own process: prints its URL, runs until killed.
 import { loadCatalog } from '../../catalog/catalog.ts';
-import { startSimulator } from '../../simulator/server.ts';
+import { startSimulator } from '../../dev/simulator/server.ts';
 
 const sim = await startSimulator({ catalog: loadCatalog(), latencyScale: 0 });
 process.stdout.write(`UPSTREAM ${sim.url}\n`);

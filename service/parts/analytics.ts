@@ -1,11 +1,10 @@
 // The analytics side once the service listens: the demo population (embedded, with the bundled simulator,
 // on an empty database) and the public figures computed ahead, so the first caller is served from memory.
-import { Demo } from '../../analytics/population/demo.ts';
 import type { Catalog } from '../../catalog/catalog.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Warmup } from '../../core/refreshing-cache.ts';
 import type { KeyStore } from '../../router/auth/key-store.ts';
-import type { Simulator } from '../../simulator/server.ts';
+import type { Simulator } from '../../dev/simulator/server.ts';
 import type { ClickHouseClient } from '../../store/clickhouse.ts';
 import { hasRequests } from '../../store/spend.ts';
 import type { Assembly } from './assembly.ts';
@@ -23,12 +22,19 @@ export function runAnalytics(
   deps: { clickhouse: ClickHouseClient | undefined; catalog: Catalog; keys: KeyStore; simulator: Simulator | undefined; warmup: Warmup; url: string },
 ): AnalyticsRun {
   const { clickhouse, warmup } = deps;
-  let demo: Demo | undefined;
+  let demo: { stop(): void } | undefined;
+  let halted = false;
   let backfilled: Promise<void> = Promise.resolve();
   if (a.config.demo.mode === 'auto' && a.config.role === 'all' && deps.simulator && clickhouse) {
-    const d = new Demo({ clickhouse, catalog: deps.catalog, keys: deps.keys, log: a.logger.child({ part: 'demo' }), url: () => deps.url }, a.config.demo);
-    demo = d;
-    backfilled = d.start().catch((err) => a.logger.error({ err }, 'demo backfill failed'));
+    // A development part, loaded only for the bundled demo.
+    backfilled = import('../../dev/population/demo.ts')
+      .then(({ Demo }) => {
+        if (halted) return;
+        const d = new Demo({ clickhouse, catalog: deps.catalog, keys: deps.keys, log: a.logger.child({ part: 'demo' }), url: () => deps.url }, a.config.demo);
+        demo = d;
+        return d.start();
+      })
+      .catch((err) => a.logger.error({ err }, 'demo backfill failed'));
   }
   const computedAhead = a.analyzes && clickhouse ? backfilled.then(() => computeAhead(clickhouse, warmup, a.logger)) : Promise.resolve(false);
   // The key being computed when stopped finishes before its engine closes.
@@ -36,6 +42,7 @@ export function runAnalytics(
   return {
     computedAhead,
     halt: () => {
+      halted = true;
       demo?.stop();
       warmup.stop();
     },

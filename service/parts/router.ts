@@ -7,7 +7,7 @@ import { StopSignal } from '../../core/stop-signal.ts';
 import { SpendLedger } from '../../router/auth/spend.ts';
 import { HealthRegistry } from '../../router/health/registry.ts';
 import { UpstreamClient, type UpstreamTarget } from '../../router/upstream/client.ts';
-import { startSimulator, type Simulator } from '../../simulator/server.ts';
+import type { Simulator } from '../../dev/simulator/server.ts';
 import type { ClickHouseClient } from '../../store/clickhouse.ts';
 import { spentByKey } from '../../store/spend.ts';
 import { SpendChannel } from '../../telemetry/spend-topic.ts';
@@ -48,6 +48,8 @@ export async function startUpstreams(a: Assembly, fullCatalog: Catalog): Promise
     return { catalog, simulator: undefined };
   }
   if (config.simulatorUrl) return { catalog: fullCatalog, simulator: undefined };
+  // A development part, loaded only when no provider is configured.
+  const { startSimulator } = await import('../../dev/simulator/server.ts');
   const simulator = await startSimulator({ catalog: fullCatalog, port: config.simulator.port, latencyScale: config.simulator.latencyScale });
   logger.info({ simulator: simulator.url }, `no providers configured: routing to the bundled provider simulator at ${simulator.url}`);
   a.onStop('release', 'provider simulator', () => simulator.close());

@@ -10,8 +10,8 @@ import { loadCatalog, type Endpoint } from '../../catalog/catalog.ts';
 import { loadConfig } from '../../core/config.ts';
 import { createLogger } from '../../core/logger.ts';
 import { startService, type Service } from '../../service/server.ts';
-import { startSimulator, type Simulator } from '../../simulator/server.ts';
-import type { Fault } from '../../simulator/faults.ts';
+import { startSimulator, type Simulator } from '../../dev/simulator/server.ts';
+import type { Fault } from '../../dev/simulator/faults.ts';
 
 export const FLEET_KEY = 'fleet-dev-key-0123456789abcdef';
 

@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { simulatePopulation } from '../../analytics/population/simulate.ts';
+import { simulatePopulation } from '../../dev/population/simulate.ts';
 import { CATEGORIES } from '../../router/classify.ts';
 import { insertEvents } from '../../store/rows.ts';
 import type { Service } from '../../service/server.ts';

@@ -4,7 +4,7 @@
 // judge that endpoint down and change how it is used.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../../service/server.ts';
-import type { Fault } from '../../simulator/faults.ts';
+import type { Fault } from '../../dev/simulator/faults.ts';
 import { auth, chatBody, flushTelemetry, sseData, startTestService } from '../helpers/service.ts';
 
 const MODEL = 'meta-llama/llama-3.3-70b-instruct';

@@ -1,7 +1,7 @@
 // Revealed preference checked against a population whose preferences are known: after a simulated
 // backfill, the pairwise ranking per category agrees with the truth, and a price cut shows as a share gain.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { simulatePopulation, SIM_CATEGORIES, type Population } from '../../analytics/population/simulate.ts';
+import { simulatePopulation, SIM_CATEGORIES, type Population } from '../../dev/population/simulate.ts';
 import { kendallTau, scores, tally } from '../../analytics/preference/bradley-terry.ts';
 import { insertEvents } from '../../store/rows.ts';
 import type { Service } from '../../service/server.ts';

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../catalog/catalog.ts';
 import { ConfigError, loadConfig } from '../../core/config.ts';
-import { startSimulator } from '../../simulator/server.ts';
+import { startSimulator } from '../../dev/simulator/server.ts';
 
 describe('simulator role', () => {
   it('listens on loopback by default and refuses another address without an admin token', () => {

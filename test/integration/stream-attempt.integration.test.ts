@@ -7,7 +7,7 @@ import { loadConfig } from '../../core/config.ts';
 import { attempt, type AttemptResult } from '../../router/attempt.ts';
 import type { ChatRequest } from '../../router/chat-schema.ts';
 import { UpstreamClient } from '../../router/upstream/client.ts';
-import { startSimulator, type Simulator } from '../../simulator/server.ts';
+import { startSimulator, type Simulator } from '../../dev/simulator/server.ts';
 
 const catalog = loadCatalog();
 const e = catalog.endpoint('lambda:meta-llama/llama-3.3-70b-instruct') as Endpoint;

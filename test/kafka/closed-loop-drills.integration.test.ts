@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../catalog/catalog.ts';
 import { loadConfig } from '../../core/config.ts';
 import { queryRows, dateTime64 } from '../../store/clickhouse.ts';
-import type { Fault } from '../../simulator/faults.ts';
+import type { Fault } from '../../dev/simulator/faults.ts';
 import type { RoutePlan } from '../../router/routing/plan.ts';
 import { FLEET_KEY, normalShareOf, shareOf, startFleet, SteadyLoad, type Fleet } from '../helpers/fleet.ts';
 import { kafkaOrSkip, testPrefix } from '../helpers/kafka.ts';

@@ -6,11 +6,11 @@ import { createServer, type IncomingMessage, type ServerResponse, type Server } 
 import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import type { Catalog, Endpoint } from '../catalog/catalog.ts';
+import type { Catalog, Endpoint } from '../../catalog/catalog.ts';
 import { FaultBoard, FaultSchema, type Fault } from './faults.ts';
 import { drawLatency } from './latency.ts';
 import { completionLength, completionText, tokenText } from './completion.ts';
-import { promptTokens } from '../core/tokens.ts';
+import { promptTokens } from '../../core/tokens.ts';
 
 const faultCheck = TypeCompiler.Compile(FaultSchema);
 const sleep = (ms: number) => (ms <= 0 ? Promise.resolve() : new Promise<void>((r) => setTimeout(r, ms)));

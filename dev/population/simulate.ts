@@ -5,7 +5,7 @@
 // price-sensitive accounts look again when a price drops. The output is raw request events plus the truth.
 import { createHash } from 'node:crypto';
 import type { Catalog, Model } from '../../catalog/catalog.ts';
-import { seededRandom } from '../preference/bradley-terry.ts';
+import { seededRandom } from '../../analytics/preference/bradley-terry.ts';
 import { EVENT_VERSION, type RequestEvent } from '../../telemetry/event.ts';
 
 export const SIM_CATEGORIES = ['programming', 'roleplay', 'translation', 'general'] as const;

@@ -1,6 +1,6 @@
 // Fault modes the simulator can be switched into at run time (PUT /admin/faults), per provider or endpoint.
 import { Type, type Static } from '@sinclair/typebox';
-import { SlidingCount } from '../core/sliding-count.ts';
+import { SlidingCount } from '../../core/sliding-count.ts';
 
 export const FAULT_MODES = [
   'error', // answers `status` (default 500) with an error body
