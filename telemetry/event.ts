@@ -12,27 +12,6 @@ const Count = Type.Integer({ minimum: 0, maximum: 100_000_000 });
 const Ms = Type.Number({ minimum: 0, maximum: 86_400_000 });
 const Usd = Type.Number({ minimum: 0, maximum: 1_000_000 });
 
-export const ERROR_CLASSES = [
-  'none',
-  'rate_limited', // 429 from upstream
-  'upstream_5xx',
-  'upstream_auth', // 401/403/404 from upstream: our credentials or model mapping are wrong there
-  'upstream_4xx', // provider said the request was bad (not counted against uptime, as 400/413)
-  'timeout_connect',
-  'timeout_first_byte',
-  'timeout_idle',
-  'connection_error',
-  'malformed_response',
-  'stream_cut',
-  'no_candidates',
-  'circuit_open',
-  'client_abort',
-  'router_error', // the router's own fault (e.g. it could not serialize the request): never the provider's
-  'deadline', // the request's own deadline (ROUTER_REQUEST_DEADLINE_MS) passed while a provider was answering
-  'shutdown', // the router was stopping and cut the request at its drain limit
-] as const;
-export type ErrorClass = (typeof ERROR_CLASSES)[number];
-
 /**
  * The outcomes that count against a provider: its breaker, its local and fleet statistics, its uptime.
  * Everything else is a success, a 429 (counted apart), the request's own fault (a provider's 400/413, a
@@ -41,14 +20,28 @@ export type ErrorClass = (typeof ERROR_CLASSES)[number];
  */
 export const PROVIDER_FAILURES = [
   'upstream_5xx',
-  'upstream_auth',
+  'upstream_auth', // 401/403/404 from upstream: our credentials or model mapping are wrong there
   'timeout_connect',
   'timeout_first_byte',
   'timeout_idle',
   'connection_error',
   'malformed_response',
   'stream_cut',
-] as const satisfies readonly ErrorClass[];
+] as const;
+
+export const ERROR_CLASSES = [
+  'none',
+  'rate_limited', // 429 from upstream
+  'upstream_4xx', // provider said the request was bad (not counted against uptime, as 400/413)
+  ...PROVIDER_FAILURES,
+  'no_candidates',
+  'circuit_open',
+  'client_abort',
+  'router_error', // the router's own fault (e.g. it could not serialize the request): never the provider's
+  'deadline', // the request's own deadline (ROUTER_REQUEST_DEADLINE_MS) passed while a provider was answering
+  'shutdown', // the router was stopping and cut the request at its drain limit
+] as const;
+export type ErrorClass = (typeof ERROR_CLASSES)[number];
 
 /** Outcomes that say nothing about the provider at all: left out of its samples, not only out of its failures. */
 export const NOT_ABOUT_PROVIDER = ['client_abort', 'router_error', 'deadline', 'shutdown'] as const satisfies readonly ErrorClass[];

@@ -1,20 +1,14 @@
 // The broker stopped for 20 s during a steady stream, then started again: no request fails or slows beyond
 // the normal, events wait in the router's disk spool and are delivered later, none lost or doubled; ingest
 // is not ready while its consumer is down and comes back by itself.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../store/clickhouse.ts';
 import type { Service } from '../../service/server.ts';
-import { kafkaOrSkip, testPrefix } from '../helpers/kafka.ts';
+import { kafkaOrSkip, ownBroker, testPrefix } from '../helpers/kafka.ts';
 import { auth, chatBody, eventually, startTestService } from '../helpers/service.ts';
 
 const { brokers } = kafkaOrSkip();
-const script = join(import.meta.dirname, '..', '..', 'scripts', 'kafka.sh');
-const brokerEnv = { ...process.env, KAFKA_STATE_DIR: mkdtempSync(join(tmpdir(), 'switchboard-kafka-outage-')) };
-const kafka = (cmd: string, ...args: string[]) => execFileSync(script, [cmd, ...args], { env: brokerEnv, encoding: 'utf8', timeout: 120_000 });
+const { kafka, start } = ownBroker('outage', 19_700 + (process.pid % 200));
 
 let router: Service | undefined;
 let ingest: Service | undefined;
@@ -30,7 +24,7 @@ const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length
 describe.skipIf(!brokers)('broker outage', () => {
   it('requests keep flowing at normal latency, the spool fills and drains, nothing is lost or doubled', async () => {
     // A broker of this test's own: stopping the shared one would disturb the other suites.
-    const own = /KAFKA_BROKERS=(\S+)/.exec(kafka('start', String(19_700 + (process.pid % 200))))![1];
+    const own = start();
     const prefix = testPrefix('outage');
     const env = {
       KAFKA_BROKERS: own,

@@ -1,19 +1,13 @@
 // An ingest process started while its broker is away waits for it (not ready meanwhile) instead of exiting,
 // and consumes everything once the broker is there.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../store/clickhouse.ts';
 import type { Service } from '../../service/server.ts';
-import { kafkaOrSkip, testPrefix } from '../helpers/kafka.ts';
+import { kafkaOrSkip, ownBroker, testPrefix } from '../helpers/kafka.ts';
 import { auth, chatBody, eventually, startTestService } from '../helpers/service.ts';
 
 const { brokers } = kafkaOrSkip();
-const script = join(import.meta.dirname, '..', '..', 'scripts', 'kafka.sh');
-const brokerEnv = { ...process.env, KAFKA_STATE_DIR: mkdtempSync(join(tmpdir(), 'switchboard-kafka-late-')) };
-const kafka = (cmd: string, ...args: string[]) => execFileSync(script, [cmd, ...args], { env: brokerEnv, encoding: 'utf8', timeout: 120_000 });
+const { kafka, start } = ownBroker('late', 20_000 + (process.pid % 200));
 
 let router: Service | undefined;
 let ingest: Service | undefined;
@@ -25,7 +19,7 @@ afterAll(async () => {
 
 describe.skipIf(!brokers)('ingest started before its broker', () => {
   it('waits, not ready, then consumes every event once the broker is up', async () => {
-    const own = /KAFKA_BROKERS=(\S+)/.exec(kafka('start', String(20_000 + (process.pid % 200))))![1];
+    const own = start();
     kafka('stop');
     const prefix = testPrefix('late');
     const env = { KAFKA_BROKERS: own, KAFKA_TOPIC_PREFIX: prefix, INGEST_GROUP_ID: `${prefix}ingest`, INGEST_LINGER_MS: '50' };
