@@ -86,10 +86,8 @@ export function reserveSpend(ctx: ChatContext, candidates: readonly Endpoint[]):
   ctx.hold = spend.reserve(ctx.caller.keyId, limit, worstCaseUsd(ctx, candidates));
   if (ctx.hold === undefined) {
     const used = spend.used(ctx.caller.keyId);
-    throw failWith(
-      ctx,
-      new ApiError(402, 'insufficient_quota', 'spend_limit_reached', `this key has spent or holds for requests in flight $${used.toFixed(6)} of its $${limit} limit`),
-    );
+    // Refused at the door, like a rate limit: nothing was routed, so there is no request to record.
+    throw new ApiError(402, 'insufficient_quota', 'spend_limit_reached', `this key has spent or holds for requests in flight $${used.toFixed(6)} of its $${limit} limit`);
   }
 }
 
