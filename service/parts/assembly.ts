@@ -1,14 +1,16 @@
 // What every part of a service shares while it is assembled: configuration, logging, metrics, the Kafka
 // client in cluster mode, and the list of shutdown steps each part adds in its stage. A stop runs the
-// stages in order — nothing new is made, what was made is sent and written, then the engines close — and
-// within a stage, steps in the order the parts added them.
+// stages in order — nothing new is made, what was made is sent, reads still running finish, what was sent
+// is written, then the engines close — and within a stage, steps in the order the parts added them. Reads
+// come before writes: embedded, the ingest worker's close ends the process's one chDB session, and a read
+// still running on it then never returns (a stop during the computation ahead hung until the forced exit).
 import type { Kafka } from 'kafkajs';
 import type { Config } from '../../core/config.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Metrics } from '../../core/metrics.ts';
 import type { Topics } from '../../telemetry/kafka.ts';
 
-export const STOP_STAGES = ['produce', 'send', 'write', 'release', 'read', 'engines'] as const;
+export const STOP_STAGES = ['produce', 'send', 'read', 'write', 'release', 'engines'] as const;
 export type StopStage = (typeof STOP_STAGES)[number];
 
 export interface StopStep {

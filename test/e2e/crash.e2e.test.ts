@@ -58,7 +58,7 @@ describe('a killed service', () => {
       60_000,
     );
     // Killed again rather than stopped: what the restart wrote is in ClickHouse once each insert returned,
-    // and this test is about kills (a graceful stop with figures being computed ahead is the e2e suite's).
+    // and this test is about kills (a stop during the computation ahead: stop-while-computing.e2e).
     await stopProcess(service, 'SIGKILL');
     service = undefined;
 
