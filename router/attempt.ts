@@ -116,18 +116,23 @@ function fail(errorClass: ErrorClass, status: number, message: string, retry?: n
   return { ok: false, errorClass, status, message, retryAfterMs: retry, ttftMs: 0 };
 }
 
-export async function attempt(
-  upstream: UpstreamClient,
-  target: UpstreamTarget,
-  endpoint: Endpoint,
-  req: ChatRequest,
-  stream: boolean,
-  signal: AbortSignal,
-  startedAt: number,
+/** One attempt's inputs. */
+export interface AttemptCall {
+  upstream: UpstreamClient;
+  target: UpstreamTarget;
+  endpoint: Endpoint;
+  req: ChatRequest;
+  stream: boolean;
+  signal: AbortSignal;
+  /** Monotonic time (performance.now()) the attempt started. */
+  startedAt: number;
   /** Whether to read a stream to its end before returning (so that a cut can still fail over); asked when
    * the first token arrives, so an endpoint that turned suspect while this attempt waited for it is read whole too. */
-  readWhole: () => boolean = () => false,
-): Promise<AttemptResult> {
+  readWhole?: () => boolean;
+}
+
+export async function attempt(call: AttemptCall): Promise<AttemptResult> {
+  const { upstream, target, endpoint, req, stream, signal, startedAt, readWhole = () => false } = call;
   const adapter = adapterFor(endpoint);
   let body: string;
   try {

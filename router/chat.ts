@@ -102,7 +102,16 @@ async function tryEndpoints(ctx: ChatContext, queue: Endpoint[]): Promise<unknow
     try {
       // Asked again at the first token: a cut seen here meanwhile (the other streams this endpoint is
       // answering now are cut too) still leaves this one failover-able.
-      result = await attempt(deps.upstream, deps.target(e), e, ctx.req, stream, abort.signal, ta, () => whole || isSuspect(ctx, e, Date.now()));
+      result = await attempt({
+        upstream: deps.upstream,
+        target: deps.target(e),
+        endpoint: e,
+        req: ctx.req,
+        stream,
+        signal: abort.signal,
+        startedAt: ta,
+        readWhole: () => whole || isSuspect(ctx, e, Date.now()),
+      });
     } finally {
       heard();
     }

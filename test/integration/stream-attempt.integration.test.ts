@@ -32,9 +32,19 @@ async function run(suspectAfterMs: number | undefined): Promise<{ result: Attemp
   let suspect = false;
   const timer = suspectAfterMs === undefined ? undefined : setTimeout(() => (suspect = true), suspectAfterMs);
   const askedAfterMs: number[] = [];
-  const result = await attempt(upstream, { baseUrl: `${sim.url}/${e.provider}`, apiKey: undefined }, e, req, true, new AbortController().signal, t0, () => {
+  const readWhole = () => {
     askedAfterMs.push(performance.now() - t0);
     return suspect;
+  };
+  const result = await attempt({
+    upstream,
+    target: { baseUrl: `${sim.url}/${e.provider}`, apiKey: undefined },
+    endpoint: e,
+    req,
+    stream: true,
+    signal: new AbortController().signal,
+    startedAt: t0,
+    readWhole,
   });
   clearTimeout(timer);
   return { result, askedAfterMs };

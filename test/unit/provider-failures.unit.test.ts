@@ -29,7 +29,15 @@ describe('provider failures', () => {
     req.loop = req;
     let sent = 0;
     const upstream = { post: () => (sent++, Promise.reject(new Error('must not be called'))) } as unknown as UpstreamClient;
-    const r = await attempt(upstream, { baseUrl: 'http://127.0.0.1:9', apiKey: undefined }, endpoint, req, false, new AbortController().signal, performance.now());
+    const r = await attempt({
+      upstream,
+      target: { baseUrl: 'http://127.0.0.1:9', apiKey: undefined },
+      endpoint,
+      req,
+      stream: false,
+      signal: new AbortController().signal,
+      startedAt: performance.now(),
+    });
     expect(r).toMatchObject({ ok: false, errorClass: 'router_error', status: 0 });
     expect(sent).toBe(0);
   });
