@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { PROJECT_ROOT } from './paths.ts';
 import { configFileProblems, type ConfigFile, type KeyEntryConfig, type ModelEntryConfig } from './config-file.ts';
 
-export const ROLES = ['all', 'router', 'ingest', 'analytics', 'simulator'] as const;
+export const ROLES = ['all', 'router', 'ingest', 'analytics', 'data', 'simulator'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface ProviderConfig {

@@ -102,7 +102,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   const clickhouse = await startStore(a, fullCatalog);
   // The ingest consumer creates them itself, retrying while the broker is away: an ingest process started
   // before its broker waits for it instead of exiting.
-  if (kafka && role !== 'ingest') await ensureTopics(kafka, a.topics, config.kafka.partitions);
+  if (kafka && (a.routes || !a.ingests)) await ensureTopics(kafka, a.topics, config.kafka.partitions);
   const upstreams = await startUpstreams(a, fullCatalog);
   const telemetry = await startTelemetry(a, clickhouse);
   const router = await startRouterParts(a, upstreams, clickhouse);

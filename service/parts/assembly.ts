@@ -36,11 +36,11 @@ export class Assembly {
   }
 
   get ingests(): boolean {
-    return this.config.role === 'all' || this.config.role === 'ingest';
+    return this.config.role === 'all' || this.config.role === 'ingest' || this.config.role === 'data';
   }
 
   get analyzes(): boolean {
-    return this.config.role === 'all' || this.config.role === 'analytics';
+    return this.config.role === 'all' || this.config.role === 'analytics' || this.config.role === 'data';
   }
 
   onStop(stage: StopStage, name: string, run: StopStep['run'], limitMs?: number): void {

@@ -24,6 +24,9 @@ export interface Telemetry {
   dropped(): number;
 }
 
+/** The sink of a process that routes nothing (an analytics or data role without Kafka). */
+const NO_TELEMETRY: TelemetryCounts = { accepted: 0, waiting: 0, dropped: 0, emit: () => undefined };
+
 function insertObserver(a: Assembly) {
   const { metrics } = a;
   return {
@@ -62,23 +65,28 @@ export async function startTelemetry(a: Assembly, clickhouse: ClickHouseClient |
     if (a.routes) sink.start();
     a.onStop('send', 'telemetry producer', () => sink.stop()); // sends or spools what the drained requests emitted
   } else {
-    // Embedded: this router appends to its local log; the ingest worker thread reads it into ClickHouse.
-    const writer = new LocalLogWriter(writerDir(config.dataDir, 0));
-    writer.open();
-    const log = new LocalLogSink(writer);
-    localLog = log;
-    bus = log;
-    const worker = new WorkerIngest(
-      { clickhouseUrl: config.clickhouseUrl, dataDir: config.dataDir, ...config.telemetry, logLevel: config.logLevel },
-      {
-        ...insertObserver(a),
-        onInvalid: (reason, events) => metrics.telemetryInvalid.inc({ reason: reasonLabel(reason) }, events),
-      },
-    );
-    ingest = worker;
-    await worker.start();
-    a.onStop('send', 'local log', async () => log.close()); // the last lines, then the file
-    a.onStop('write', 'embedded ingest', () => worker.stop()); // reads the logs to their end into ClickHouse
+    // Embedded: a router appends to its local log; the ingest worker thread reads the logs into ClickHouse.
+    bus = NO_TELEMETRY;
+    if (a.routes) {
+      const writer = new LocalLogWriter(writerDir(config.dataDir, 0));
+      writer.open();
+      const log = new LocalLogSink(writer);
+      localLog = log;
+      bus = log;
+      a.onStop('send', 'local log', async () => log.close()); // the last lines, then the file
+    }
+    if (a.ingests) {
+      const worker = new WorkerIngest(
+        { clickhouseUrl: config.clickhouseUrl, dataDir: config.dataDir, ...config.telemetry, logLevel: config.logLevel },
+        {
+          ...insertObserver(a),
+          onInvalid: (reason, events) => metrics.telemetryInvalid.inc({ reason: reasonLabel(reason) }, events),
+        },
+      );
+      ingest = worker;
+      await worker.start();
+      a.onStop('write', 'embedded ingest', () => worker.stop()); // reads the logs to their end into ClickHouse
+    }
   }
   if (kafka && a.ingests && clickhouse) {
     const k = config.kafka;

@@ -1,0 +1,53 @@
+// The data role: ingest and analytics in one process on chDB (a single node without a ClickHouse server),
+// behind a router over Kafka: requests are consumed into its ClickHouse, its API answers for them, and it
+// computes the signals it publishes.
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Service } from '../../service/server.ts';
+import { kafkaOrSkip, testPrefix } from '../helpers/kafka.ts';
+import { auth, chatBody, eventually, startTestService } from '../helpers/service.ts';
+
+const { brokers } = kafkaOrSkip();
+const prefix = testPrefix('data');
+const env = { KAFKA_BROKERS: brokers, KAFKA_TOPIC_PREFIX: prefix, INGEST_GROUP_ID: `${prefix}ingest`, INGEST_LINGER_MS: '50' };
+
+const services: Service[] = [];
+afterAll(async () => {
+  for (const s of services.reverse()) await s.close();
+});
+
+describe.skipIf(!brokers)('data role', () => {
+  it('consumes what a router emits, answers for it, and computes signals', async () => {
+    const data = await startTestService(env, undefined, 'data');
+    services.push(data);
+    const router = await startTestService(env, undefined, 'router');
+    services.push(router);
+    expect(data.consumer).toBeDefined();
+    expect(data.signalComputer).toBeDefined();
+    await eventually(
+      async () => (await fetch(`${data.url}/readyz`)).status,
+      (s) => s === 200,
+      60_000,
+    );
+
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const res = await fetch(`${router.url}/v1/chat/completions`, { method: 'POST', headers: auth(), body: JSON.stringify(chatBody('mistralai/mistral-nemo')) });
+      expect(res.status).toBe(200);
+      ids.push(res.headers.get('x-switchboard-generation-id')!);
+    }
+    // The router answers no analytics; the data process answers for every request.
+    expect((await fetch(`${router.url}/api/v1/generation?id=${ids[0]}`, { headers: auth() })).status).toBe(404);
+    for (const id of ids)
+      await eventually(
+        async () => (await fetch(`${data.url}/api/v1/generation?id=${id}`, { headers: auth() })).status,
+        (s) => s === 200,
+        60_000,
+      );
+    const status = await eventually(
+      async () => (await (await fetch(`${data.url}/api/v1/providers/status?model=mistralai/mistral-nemo`)).json()) as { endpoints: { signal: unknown }[] },
+      (b) => b.endpoints.some((e) => e.signal !== null),
+      60_000,
+    );
+    expect(status.endpoints.length).toBeGreaterThan(0);
+  }, 180_000);
+});
