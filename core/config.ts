@@ -55,7 +55,7 @@ export interface Config {
     breakerWindowMs: number;
     breakerCooldownMs: number;
   };
-  telemetry: { queueMax: number; batchMax: number; flushIntervalMs: number };
+  telemetry: { queueMax: number; batchMax: number; flushIntervalMs: number; localLogMaxBytes: number };
   kafka: {
     topicPrefix: string;
     partitions: number;
@@ -262,6 +262,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
       queueMax: r.int('TELEMETRY_QUEUE_MAX', 200_000, 100, 10_000_000),
       batchMax: r.int('TELEMETRY_BATCH_MAX', 20_000, 1, 1_000_000),
       flushIntervalMs: r.int('TELEMETRY_FLUSH_MS', 1_000, 10, 60_000),
+      localLogMaxBytes: r.int('LOCAL_LOG_MAX_BYTES', 4 * 1024 ** 3, 1024, 2 ** 45),
     },
     kafka: {
       topicPrefix: r.str('KAFKA_TOPIC_PREFIX', ''),

@@ -45,12 +45,6 @@ export class Metrics {
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
     registers: [this.registry],
   });
-  readonly ingestDropped = new Counter({
-    name: 'switchboard_ingest_rows_dropped_total',
-    help: 'Rows given up after repeated insert failures',
-    labelNames: ['table'],
-    registers: [this.registry],
-  });
   readonly insertErrors = new Counter({
     name: 'switchboard_ingest_insert_errors_total',
     help: 'Failed ClickHouse inserts (retried)',

@@ -85,6 +85,12 @@ export class LocalLogWriter {
     this.position = last.base + whole;
   }
 
+  /** Bytes written and not yet read by ingest (it deletes the segments it has read), as of now. */
+  backlogBytes(): number {
+    const oldest = segmentsOf(this.dir)[0]?.base ?? this.position;
+    return this.position - oldest;
+  }
+
   /** Appends whole lines (each ending in a newline) in one write. */
   append(text: string): void {
     const bytes = Buffer.from(text, 'utf8');
@@ -110,17 +116,24 @@ export class LocalLogWriter {
 /**
  * The router's sink onto its local log. A request's attempt events wait (in memory, briefly) for its
  * request event, and all go out in one write when the request event is emitted — before the answer's last
- * byte is sent — or at the next turn of the event loop, whichever comes first. An event that cannot be
- * written (disk full) is dropped and counted, which is the explicit limit DESIGN.md allows.
+ * byte is sent — or at the next turn of the event loop, whichever comes first. Past `maxBytes` not yet
+ * read by ingest (checked at most once a second), or when a write fails (disk full), events are dropped and
+ * counted: the explicit limit DESIGN.md allows.
  */
 export class LocalLogSink implements TelemetrySink {
   private lines: string[] = [];
   private scheduled = false;
+  private checkedAt = -Infinity;
+  private full = false;
   accepted = 0;
   dropped = 0;
   lastError: string | undefined;
 
-  constructor(private readonly writer: LocalLogWriter) {}
+  constructor(
+    private readonly writer: LocalLogWriter,
+    private readonly maxBytes = Number.POSITIVE_INFINITY,
+    private readonly clock: () => number = Date.now,
+  ) {}
 
   emit(event: TelemetryEvent): void {
     this.lines.push(`${encodeEvent(event)}\n`);
@@ -142,6 +155,11 @@ export class LocalLogSink implements TelemetrySink {
     if (this.lines.length === 0) return;
     const lines = this.lines;
     this.lines = [];
+    if (this.overCap()) {
+      this.dropped += lines.length;
+      this.lastError = `the local log holds more than ${this.maxBytes} bytes not yet ingested`;
+      return;
+    }
     try {
       this.writer.append(lines.join(''));
     } catch (err) {
@@ -153,5 +171,15 @@ export class LocalLogSink implements TelemetrySink {
   close(): void {
     this.flush();
     this.writer.close();
+  }
+
+  private overCap(): boolean {
+    if (this.maxBytes === Number.POSITIVE_INFINITY) return false;
+    const now = this.clock();
+    if (now - this.checkedAt >= 1000) {
+      this.checkedAt = now;
+      this.full = this.writer.backlogBytes() > this.maxBytes;
+    }
+    return this.full;
   }
 }

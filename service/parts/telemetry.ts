@@ -70,7 +70,7 @@ export async function startTelemetry(a: Assembly, clickhouse: ClickHouseClient |
     if (a.routes) {
       const writer = new LocalLogWriter(writerDir(config.dataDir, 0));
       writer.open();
-      const log = new LocalLogSink(writer);
+      const log = new LocalLogSink(writer, config.telemetry.localLogMaxBytes);
       localLog = log;
       bus = log;
       a.onStop('send', 'local log', async () => log.close()); // the last lines, then the file

@@ -1,6 +1,6 @@
 // The local log on its own: lines across segments, a torn tail cut on reopening, reads that stop at a torn
 // line and resume, and a sink that counts what it could not write instead of throwing.
-import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -66,5 +66,30 @@ describe('local log', () => {
     sink.emit(requestEvent());
     expect(sink.dropped).toBe(1);
     expect(sink.accepted).toBe(3);
+  });
+});
+
+describe('local log cap', () => {
+  it('past its cap of bytes not yet ingested the sink drops and counts, and writes again once ingest caught up', () => {
+    const d = dir();
+    const w = new LocalLogWriter(d, 200);
+    w.open();
+    let now = 0;
+    const sink = new LocalLogSink(w, 600, () => now);
+    for (let i = 0; i < 20; i++) {
+      sink.emit(requestEvent());
+      now += 1000;
+    }
+    expect(sink.dropped).toBeGreaterThan(0);
+    expect(sink.lastError).toMatch(/more than 600 bytes not yet ingested/);
+    expect(w.backlogBytes()).toBeLessThanOrEqual(600 + 2 * 500); // at most a check interval's worth past the cap
+    // Ingest read and deleted every segment but the newest: the backlog is small again.
+    const segs = segmentsOf(d);
+    for (const s of segs.slice(0, -1)) rmSync(s.path);
+    const dropped = sink.dropped;
+    now += 1000;
+    sink.emit(requestEvent());
+    expect(sink.dropped).toBe(dropped);
+    expect(sink.accepted).toBe(21);
   });
 });
