@@ -19,9 +19,17 @@ export function shapeProblem(body: unknown, limits: ShapeLimits = DEFAULT_SHAPE)
     const { value, depth, path } = stack.pop()!;
     if (value === null || typeof value !== 'object') continue;
     if (depth >= limits.maxDepth) return { path, message: `nests deeper than ${limits.maxDepth} levels` };
-    const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
-    if (entries.length > limits.maxItems) return { path, message: `has ${entries.length} ${Array.isArray(value) ? 'items' : 'keys'}; at most ${limits.maxItems} are accepted` };
-    for (const [k, v] of entries) if (v !== null && typeof v === 'object') stack.push({ value: v, depth: depth + 1, path: path === '' ? k : `${path}.${k}` });
+    // Every request's body passes here: arrays are walked in place, and a child's path is made only for
+    // children that are containers themselves.
+    const keys = Array.isArray(value) ? undefined : Object.keys(value);
+    const n = keys ? keys.length : (value as unknown[]).length;
+    if (n > limits.maxItems) return { path, message: `has ${n} ${keys ? 'keys' : 'items'}; at most ${limits.maxItems} are accepted` };
+    for (let i = 0; i < n; i++) {
+      const v = keys ? (value as Record<string, unknown>)[keys[i]] : (value as unknown[])[i];
+      if (v === null || typeof v !== 'object') continue;
+      const k = keys ? keys[i] : String(i);
+      stack.push({ value: v, depth: depth + 1, path: path === '' ? k : `${path}.${k}` });
+    }
   }
   return undefined;
 }

@@ -44,7 +44,6 @@ export class LogTail {
   private stopped = false;
   written = 0;
   invalid = 0;
-  skipped = 0;
 
   constructor(
     private readonly root: string,
@@ -117,7 +116,6 @@ export class LogTail {
     s.hw.attempts = Math.max(s.hw.attempts, batch.next.attempts);
     s.position = end;
     this.written += batch.kept;
-    this.skipped += batch.skipped;
     const refused = new Map<string, number>();
     for (const p of batch.poison) refused.set(p.reason, (refused.get(p.reason) ?? 0) + 1);
     for (const [reason, n] of refused) {

@@ -108,7 +108,7 @@ export function finish(ctx: ChatContext, e: Endpoint, depth: number, o: Outcome)
   return fee;
 }
 
-/** Emit the request event of a request that ends with an error (nothing charged), and return the error. */
+/** Emit the request event of a request that ends with an error (nothing charged: handleChat releases its hold), and return the error. */
 export function failWith(ctx: ChatContext, err: ApiError, e?: Endpoint, errorClass?: ErrorClass): ApiError {
   const { deps } = ctx;
   const cls: ErrorClass =
@@ -123,7 +123,6 @@ export function failWith(ctx: ChatContext, err: ApiError, e?: Endpoint, errorCla
             ? 'upstream_5xx'
             : 'no_candidates');
   const latency = performance.now() - ctx.t0;
-  ctx.hold?.release();
   deps.sink.emit(
     requestEvent(
       ctx.id,

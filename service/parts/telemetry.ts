@@ -20,7 +20,7 @@ export interface Telemetry {
   /** Embedded ingest (no Kafka). */
   ingest: WorkerIngest | undefined;
   consumer: IngestConsumer | undefined;
-  /** Dropped at an explicit limit, and written, for the stop's last log line and /metrics. */
+  /** Events dropped at an explicit limit (the sender's, the log's, or refused as invalid), for the stop's last log line and /metrics. */
   dropped(): number;
 }
 
