@@ -1,22 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { loadCatalog, type Model } from '../../catalog/catalog.ts';
+import type { Model } from '../../catalog/catalog.ts';
+import { breaker, llama, needs } from '../helpers/routing.ts';
 import { HealthRegistry } from '../../router/health/registry.ts';
-import { planRoute, RECENT_FAILURE_MS, type RouteNeeds } from '../../router/routing/plan.ts';
+import { planRoute, RECENT_FAILURE_MS, } from '../../router/routing/plan.ts';
 import { parseModelRef } from '../../router/routing/model-ref.ts';
-
-const catalog = loadCatalog();
-const llama = catalog.model('meta-llama/llama-3.3-70b-instruct') as Model;
-const breaker = { consecutiveFailures: 3, failureRatio: 0.5, minRequests: 10, windowMs: 30_000, cooldownMs: 5_000 };
-const needs = (over: Partial<RouteNeeds> = {}): RouteNeeds => ({
-  model: llama,
-  sort: undefined,
-  prefs: undefined,
-  promptTokens: 100,
-  maxTokens: undefined,
-  needsTools: false,
-  needsResponseFormat: false,
-  ...over,
-});
 
 /** Deterministic pseudo-random numbers (mulberry32) so statistical assertions are repeatable. */
 function seeded(seed: number): () => number {

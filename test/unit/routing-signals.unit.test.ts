@@ -1,26 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../analytics/preference/bradley-terry.ts';
 import { AttemptRate } from '../../router/health/attempt-rate.ts';
-import { loadCatalog, type Model } from '../../catalog/catalog.ts';
+import { breaker, llama, needs } from '../helpers/routing.ts';
 import { HealthRegistry } from '../../router/health/registry.ts';
 import { SignalTable } from '../../router/health/signals.ts';
 import { PendingAttempts, SLOW_HOLD_MS } from '../../router/health/pending.ts';
-import { localCapRps, planRoute, type RouteNeeds } from '../../router/routing/plan.ts';
+import { localCapRps, planRoute, } from '../../router/routing/plan.ts';
 import { SIGNAL_VERSION, decodeSignal, type EndpointSignal } from '../../telemetry/signal.ts';
 
-const catalog = loadCatalog();
-const llama = catalog.model('meta-llama/llama-3.3-70b-instruct') as Model;
-const breaker = { consecutiveFailures: 3, failureRatio: 0.5, minRequests: 10, windowMs: 30_000, cooldownMs: 5_000 };
-const needs = (over: Partial<RouteNeeds> = {}): RouteNeeds => ({
-  model: llama,
-  sort: undefined,
-  prefs: undefined,
-  promptTokens: 100,
-  maxTokens: undefined,
-  needsTools: false,
-  needsResponseFormat: false,
-  ...over,
-});
 const policy = { maxAgeMs: 10_000, probeShare: 0.01, degradedShare: 0.02, recoverMs: 15_000, minRequests: 5 };
 const T = 1_700_000_000_000;
 const endpointOf = (provider: string) => llama.endpoints.find((e) => e.provider === provider)!;
