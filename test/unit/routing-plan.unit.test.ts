@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Model } from '../../catalog/catalog.ts';
 import { breaker, llama, needs } from '../helpers/routing.ts';
 import { HealthRegistry } from '../../router/health/registry.ts';
-import { planRoute, RECENT_FAILURE_MS, } from '../../router/routing/plan.ts';
+import { planRoute, RECENT_FAILURE_MS } from '../../router/routing/plan.ts';
 import { parseModelRef } from '../../router/routing/model-ref.ts';
 
 /** Deterministic pseudo-random numbers (mulberry32) so statistical assertions are repeatable. */

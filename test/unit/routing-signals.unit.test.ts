@@ -5,7 +5,7 @@ import { breaker, llama, needs } from '../helpers/routing.ts';
 import { HealthRegistry } from '../../router/health/registry.ts';
 import { SignalTable } from '../../router/health/signals.ts';
 import { PendingAttempts, SLOW_HOLD_MS } from '../../router/health/pending.ts';
-import { localCapRps, planRoute, } from '../../router/routing/plan.ts';
+import { localCapRps, planRoute } from '../../router/routing/plan.ts';
 import { SIGNAL_VERSION, decodeSignal, type EndpointSignal } from '../../telemetry/signal.ts';
 
 const policy = { maxAgeMs: 10_000, probeShare: 0.01, degradedShare: 0.02, recoverMs: 15_000, minRequests: 5 };
