@@ -1,6 +1,7 @@
 // Environment parsed once at start into a typed, frozen object. Every problem is collected and reported
 // together, so an operator fixes a bad deployment in one go instead of one variable per restart.
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { PROJECT_ROOT } from './paths.ts';
 import { configFileProblems, type ConfigFile, type KeyEntryConfig, type ModelEntryConfig } from './config-file.ts';
@@ -17,8 +18,23 @@ export interface ProviderConfig {
   apiKeyEnv?: string;
 }
 
+/** Set by the supervisor (service/supervisor/) for the processes it starts; never by an operator. */
+export interface Supervision {
+  /** A router's number: its local log is `DATA_DIR/log/p<worker>`. */
+  worker: number;
+  /** Where a router sends what it does not serve itself (analytics, the web pages). */
+  dataUrl: string | undefined;
+  /** The data process's first start under this supervisor: it hands the routers the spend ClickHouse holds. */
+  seedSpend: boolean;
+  /** The data process runs the demo population (the bundled simulator, `DEMO=auto`). */
+  demo: boolean;
+}
+
 export interface Config {
   role: Role;
+  /** `npm start`: how many router processes share the port (the data process is one more). */
+  routerWorkers: number;
+  supervision: Supervision | undefined;
   host: string;
   port: number;
   dataDir: string;
@@ -193,6 +209,19 @@ function readConfigFile(file: string | undefined, problems: string[]): ConfigFil
   return found.length ? {} : (parsed as ConfigFile);
 }
 
+function readSupervision(text: string | undefined, problems: string[]): Supervision | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const s = JSON.parse(text) as Partial<Supervision>;
+    if (Number.isInteger(s.worker) && typeof s.seedSpend === 'boolean' && typeof s.demo === 'boolean')
+      return { worker: s.worker!, dataUrl: typeof s.dataUrl === 'string' ? s.dataUrl : undefined, seedSpend: s.seedSpend, demo: s.demo };
+  } catch {
+    // reported below
+  }
+  problems.push('SWITCHBOARD_SUPERVISION is set by the supervisor (npm start) and was not understood; do not set it by hand');
+  return undefined;
+}
+
 const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
 
 function deepFreeze<T>(o: T): T {
@@ -223,6 +252,8 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
 
   const config: Config = {
     role,
+    routerWorkers: r.int('ROUTER_WORKERS', availableParallelism(), 1, 64),
+    supervision: readSupervision(r.optional('SWITCHBOARD_SUPERVISION'), r.problems),
     host: r.str('HOST', '0.0.0.0'),
     port: r.int('PORT', 8080, 0, 65535),
     dataDir: resolve(r.str('DATA_DIR', './data')),

@@ -12,7 +12,7 @@ import { getPriority, setPriority } from 'node:os';
  * A thread that raised its own priority (chDB's MemoryWorker goes to -20 where allowed, to keep its memory
  * accounting current) keeps it.
  */
-export function deprioritizeOtherThreads(nice: number): number {
+export function deprioritizeOtherThreads(nice: number, mainToo = false): number {
   let tasks: string[];
   try {
     tasks = readdirSync('/proc/self/task');
@@ -22,7 +22,7 @@ export function deprioritizeOtherThreads(nice: number): number {
   let changed = 0;
   for (const task of tasks) {
     const tid = Number(task);
-    if (tid === process.pid) continue;
+    if (tid === process.pid && !mainToo) continue;
     try {
       const current = getPriority(tid);
       if (current >= 0 && current < nice) {
@@ -46,4 +46,14 @@ export function keepMainThreadFirst(nice: number, everyMs = 1000): () => void {
   const timer = setInterval(() => deprioritizeOtherThreads(nice), everyMs);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/**
+ * A process that only does work that can wait (the supervisor's data process): every thread of it, the
+ * main one included, at `nice`, so routers on the same cores run first.
+ */
+export function keepProcessInBackground(nice: number, everyMs = 1000): void {
+  if (nice === 0 || process.platform !== 'linux') return;
+  deprioritizeOtherThreads(nice, true);
+  setInterval(() => deprioritizeOtherThreads(nice, true), everyMs).unref();
 }

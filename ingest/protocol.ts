@@ -8,8 +8,8 @@ export interface WorkerInit {
   logLevel: string;
 }
 
-/** `poll`: read the logs now rather than at the next interval. */
-export type ToWorker = { type: 'poll' } | { type: 'stop' };
+/** `poll`: read the logs now rather than at the next interval; `catch_up`: the same, answered once written. */
+export type ToWorker = { type: 'poll' } | { type: 'catch_up' } | { type: 'stop' };
 
 export type FromWorker =
   | { type: 'ready' }
@@ -18,5 +18,6 @@ export type FromWorker =
   /** Events refused before writing: not valid against the event contract (`reason` names the field). */
   | { type: 'invalid'; reason: string; events: number }
   | { type: 'progress'; written: number; dropped: number }
+  | { type: 'caught_up' }
   | { type: 'stopped'; written: number; dropped: number }
   | { type: 'fatal'; message: string };

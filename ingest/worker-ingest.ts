@@ -13,6 +13,7 @@ export interface WorkerIngestObserver extends InsertObserver {
 export class WorkerIngest {
   private worker: Worker | undefined;
   private stopped: Promise<void> | undefined;
+  private readonly caughtUp: (() => void)[] = [];
   /** Events the worker has written to ClickHouse (this run). */
   written = 0;
   /** Events it refused (invalid against the contract). */
@@ -40,6 +41,8 @@ export class WorkerIngest {
             return this.observer.onInsertError(m.table);
           case 'invalid':
             return this.observer.onInvalid(m.reason, m.events);
+          case 'caught_up':
+            return this.caughtUp.shift()?.();
           case 'progress':
           case 'stopped':
             this.written = m.written;
@@ -47,6 +50,14 @@ export class WorkerIngest {
         }
       });
       worker.once('error', reject);
+    });
+  }
+
+  /** Everything appended to the logs before this call, written to ClickHouse (in order of the calls). */
+  catchUp(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.caughtUp.push(resolve);
+      this.post({ type: 'catch_up' });
     });
   }
 

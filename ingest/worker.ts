@@ -42,6 +42,7 @@ try {
   tail.start();
   port.on('message', (m: ToWorker) => {
     if (m.type === 'poll') void tail.poll();
+    else if (m.type === 'catch_up') void tail.poll().then(() => send({ type: 'caught_up' }));
     else if (m.type === 'stop') {
       void tail
         .stop()

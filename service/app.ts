@@ -23,6 +23,7 @@ import { ApiError } from '../core/errors.ts';
 import { clientErrorHandler, limitedServer, type HttpLimits } from '../http/http-limits.ts';
 import { installValidation } from '../http/validation.ts';
 import { installAuth, requireToken } from '../http/auth.ts';
+import { installForwarding } from '../http/forward.ts';
 import { registerOpsRoutes, type OpsDeps } from './ops-routes.ts';
 import { registerWeb } from '../web/serve.ts';
 import type { Warmup } from '../core/refreshing-cache.ts';
@@ -52,6 +53,8 @@ export interface AppDeps {
   status?: ProviderStatusDeps;
   /** The public pages' build directory (embedded and analytics roles). */
   webDir?: string;
+  /** A router under the supervisor: where what it does not serve goes (the data process). */
+  forwardTo?: string;
   ops: Omit<OpsDeps, 'metrics' | 'health'>;
 }
 
@@ -112,6 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
   if (deps.status) registerProviderStatusRoute(app, deps.status);
   if (deps.webDir) await registerWeb(app, deps.webDir);
+  if (deps.forwardTo) installForwarding(app, deps.forwardTo);
   registerOpsRoutes(app, { ...deps.ops, metrics: deps.metrics, health: deps.router?.chat.health, guard: opsGuard });
 
   app.get('/openapi.json', { onRequest: opsGuard, schema: { summary: 'This API, as OpenAPI 3 (generated from the route schemas)', tags: ['ops'] } }, async () => app.swagger());

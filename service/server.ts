@@ -1,10 +1,12 @@
 // Start-up and shutdown of one service process: its role's parts assembled in order (service/parts/),
 // the HTTP app on top, and a stop that drains requests, cuts what outlives the drain, then runs every
-// part's shutdown step by stage. Routes live in app.ts.
-//   all (default)  router + ingest + analytics; the router's local log and chDB, or Kafka when KAFKA_BROKERS is set
-//   router         routes requests, emits telemetry to Kafka
+// part's shutdown step by stage. Routes live in app.ts. `npm start` runs the supervisor
+// (supervisor/supervisor.ts), which starts a data process and router processes through this.
+//   router         routes requests; telemetry to Kafka, or under the supervisor to its local log
+//   data           ingest + analytics + signals + the web pages (under the supervisor, or on its own)
 //   ingest         consumes Kafka into ClickHouse
 //   analytics      answers analytics queries from ClickHouse, computes the signals
+//   all            every part in this one process: for tests (service/main.ts supervises instead)
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -13,7 +15,7 @@ import type { Config } from '../core/config.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
 import { Metrics } from '../core/metrics.ts';
 import { Warmup } from '../core/refreshing-cache.ts';
-import { keepMainThreadFirst } from '../core/thread-priority.ts';
+import { keepMainThreadFirst, keepProcessInBackground } from '../core/thread-priority.ts';
 import type { SignalComputer } from '../analytics/signals/computer.ts';
 import type { IngestConsumer } from '../ingest/consumer.ts';
 import type { WorkerIngest } from '../ingest/worker-ingest.ts';
@@ -37,6 +39,9 @@ import { startSignals } from './parts/signals.ts';
 import { startStore } from './parts/store.ts';
 import { startTelemetry } from './parts/telemetry.ts';
 import { waitingFor } from './shutdown.ts';
+import { HubClient } from './supervisor/hub.ts';
+import { baseReports } from '../telemetry/spend-fleet.ts';
+import { spentByKey } from '../store/spend.ts';
 
 export interface Service {
   url: string;
@@ -74,8 +79,11 @@ export interface ServiceOptions {
 /** How long a stop waits, after cutting what still ran, for those answers to end. */
 const SHUTDOWN_CUT_LIMIT_MS = 5_000;
 
-/** Keys: the file every router reads, the development key, and the config file's hashed keys. */
-function openKeys(config: Config, logger: Logger): { keys: KeyStore; devKey: string } {
+/**
+ * Keys: the file every router reads, the development key, the config file's hashed keys, and under the
+ * supervisor the demo's keys (the data process makes them, the routers take them from the hub).
+ */
+function openKeys(config: Config, logger: Logger, hub: HubClient | undefined): { keys: KeyStore; devKey: string } {
   // Keys, logs, spool and chDB live here: readable by this service's user only.
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const file = join(config.dataDir, 'keys.json');
@@ -83,22 +91,31 @@ function openKeys(config: Config, logger: Logger): { keys: KeyStore; devKey: str
   const devKey = config.devKey ?? newKeySecret();
   keys.addEphemeral(devKey, 'dev', 'acct_dev');
   for (const k of config.fileKeys) keys.addHashed({ name: k.name, hash: k.sha256, accountId: k.account, rateLimitPerMinute: k.rateLimitPerMinute, spendLimitUsd: k.spendLimitUsd });
+  hub?.on('keys', (entries) => {
+    for (const [name, value] of entries) {
+      const { secret, account } = JSON.parse(value) as { secret: string; account: string };
+      keys.addEphemeral(secret, name, account);
+    }
+  });
   return { keys, devKey };
 }
 
 export async function startService(config: Config, opts: ServiceOptions = {}): Promise<Service> {
   const { role } = config;
   if (role === 'simulator') throw new Error('the simulator role is started by startSimulatorRole');
-  if ((role === 'router' || role === 'ingest') && !config.kafkaBrokers)
-    throw new Error(`role "${role}" needs KAFKA_BROKERS (cluster mode); run without a role for the embedded service`);
+  const hub = config.supervision ? HubClient.ofThisProcess() : undefined;
+  if (((role === 'router' && !hub) || role === 'ingest') && !config.kafkaBrokers)
+    throw new Error(`role "${role}" needs KAFKA_BROKERS (cluster mode); run without a role (npm start) for the service on one machine`);
+  // Under the supervisor the data process yields to the routers: every thread of it, later ones included.
+  if (role === 'data' && hub) keepProcessInBackground(config.backgroundNice);
   const logger = opts.logger ?? createLogger(config.logLevel);
   const kafka = config.kafkaBrokers ? createKafka(config.kafkaBrokers, `switchboard-${role}`, logger) : undefined;
-  const a = new Assembly(config, logger, new Metrics(), kafka, topicNames(config.kafka.topicPrefix));
+  const a = new Assembly(config, logger, new Metrics(), kafka, topicNames(config.kafka.topicPrefix), hub);
 
   // Everything the world offers (for the catalog history); routing may narrow it to configured providers.
   const fullCatalog = loadCatalog().extend(config.extraModels, config.providers);
-  const { keys, devKey } = openKeys(config, logger);
-  if (a.routes && config.devKey === undefined) logger.info(`development API key (valid until this process stops): ${devKey}`);
+  const { keys, devKey } = openKeys(config, logger, a.routes ? hub : undefined);
+  if (a.routes && !hub && config.devKey === undefined) logger.info(`development API key (valid until this process stops): ${devKey}`);
   const clickhouse = await startStore(a, fullCatalog);
   // The ingest consumer creates them itself, retrying while the broker is away: an ingest process started
   // before its broker waits for it instead of exiting.
@@ -109,6 +126,13 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   const { catalog, health } = router;
   const signals = startSignals(a, health, clickhouse);
   const weights = () => DEFAULT_WEIGHTS;
+  if (config.supervision?.seedSpend && telemetry.ingest && clickhouse && hub) {
+    // Every router's log read to its end first: what ClickHouse then holds is all spend before this start.
+    await telemetry.ingest.catchUp();
+    hub.publish('spend', baseReports(`clickhouse-${Date.now()}`, await spentByKey(clickhouse)));
+  }
+  // The signals, spend figures and keys the other processes published, before the first request.
+  await hub?.subscribe();
 
   let draining = false;
   const warmup = new Warmup();
@@ -146,6 +170,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     clickhouse: a.analyzes ? clickhouse : undefined,
     status: a.routes || a.analyzes ? { catalog, health, signals: signals.signals, weights } : undefined,
     webDir: a.analyzes ? config.webDir : undefined,
+    forwardTo: a.analyzes ? undefined : config.supervision?.dataUrl,
     draining: () => draining,
     ops: opsOf({ metrics: a.metrics, routes: a.routes, catalog, health, signals, weights, telemetry, draining: () => draining }),
   });
@@ -154,7 +179,10 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   const address = await app.listen({ host: config.host, port: config.port });
   const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
   const analytics = runAnalytics(a, { clickhouse, catalog, keys, simulator: upstreams.simulator, warmup, url });
-  logger.info({ url, role, kafka: Boolean(kafka) }, `switchboard (${role}) listening on ${url}${a.routes ? ` (OpenAI base URL ${url}/v1)` : ''}`);
+  if (hub) {
+    logger.info({ internalUrl: url, role, worker: config.supervision?.worker, kafka: Boolean(kafka) }, `switchboard ${role} process listening on ${url}`);
+    hub.tell({ sb: 'listening', url });
+  } else logger.info({ url, role, kafka: Boolean(kafka) }, `switchboard (${role}) listening on ${url}${a.routes ? ` (OpenAI base URL ${url}/v1)` : ''}`);
 
   let closing: Promise<void> | undefined;
   return {
@@ -199,7 +227,11 @@ export async function startSimulatorRole(config: Config, logger: Logger): Promis
   const { host, adminToken } = config.simulator;
   // The simulator is a development part: loaded only by the role that runs it.
   const { startSimulator } = await import('../dev/simulator/server.ts');
-  const sim = await startSimulator({ catalog: loadCatalog(), host, port: config.simulator.port || 8090, latencyScale: config.simulator.latencyScale, adminToken });
-  logger.info({ url: sim.url }, `provider simulator listening on ${sim.url}`);
+  const hub = HubClient.ofThisProcess();
+  // Under the supervisor it takes any free port; on its own, the one compose files name.
+  const port = config.simulator.port || (hub ? 0 : 8090);
+  const sim = await startSimulator({ catalog: loadCatalog(), host, port, latencyScale: config.simulator.latencyScale, adminToken });
+  logger.info({ simulatorUrl: sim.url }, `provider simulator listening on ${sim.url}`);
+  hub?.tell({ sb: 'listening', url: sim.url });
   return sim;
 }

@@ -44,7 +44,14 @@ export class Demo {
   private readonly models: string[];
 
   constructor(
-    private readonly deps: { clickhouse: ClickHouseClient; catalog: Catalog; keys: KeyStore; log: Logger; url: () => string },
+    private readonly deps: {
+      clickhouse: ClickHouseClient;
+      catalog: Catalog;
+      keys: Pick<KeyStore, 'addEphemeral'>;
+      log: Logger;
+      /** Where the routers listen (unknown for a moment under the supervisor: those ticks send nothing). */
+      url: () => string | undefined;
+    },
     private readonly opts: DemoOptions,
   ) {
     this.models = DEMO_MODELS.filter((m) => deps.catalog.model(m));
@@ -91,10 +98,12 @@ export class Demo {
     );
     const models = this.models;
     this.timer = setInterval(() => {
+      const url = this.deps.url();
+      if (url === undefined) return;
       const a = pop.accounts[Math.floor(Math.random() * pop.accounts.length)];
       const model = Math.random() < a.curiosity ? models[Math.floor(Math.random() * models.length)] : a.main;
       this.liveSent++;
-      fetch(`${this.deps.url()}/v1/chat/completions`, {
+      fetch(`${url}/v1/chat/completions`, {
         method: 'POST',
         headers: { authorization: `Bearer ${secrets.get(a.id)}`, 'content-type': 'application/json', 'x-title': a.app, 'x-switchboard-category': a.category },
         body: JSON.stringify({ model, messages: [{ role: 'user', content: 'demo traffic' }], max_tokens: 64 + Math.floor(Math.random() * 400) }),

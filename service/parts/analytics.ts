@@ -25,12 +25,26 @@ export function runAnalytics(
   let demo: { stop(): void } | undefined;
   let halted = false;
   let backfilled: Promise<void> = Promise.resolve();
-  if (a.config.demo.mode === 'auto' && a.config.role === 'all' && deps.simulator && clickhouse) {
+  const { config, hub } = a;
+  // With the bundled simulator: in this process (tests), or under the supervisor in the data process, whose
+  // demo sends its live requests to the routers' port and hands them its accounts' keys through the hub.
+  const demoHere = config.supervision ? config.supervision.demo : config.demo.mode === 'auto' && config.role === 'all' && deps.simulator !== undefined;
+  let publicUrl = hub ? undefined : deps.url;
+  hub?.on('service', (entries) => {
+    for (const [k, v] of entries) if (k === 'url') publicUrl = v;
+  });
+  const keys = {
+    addEphemeral: (secret: string, name: string, account: string) => {
+      hub?.publish('keys', [[name, JSON.stringify({ secret, account })]]);
+      return deps.keys.addEphemeral(secret, name, account);
+    },
+  };
+  if (demoHere && clickhouse) {
     // A development part, loaded only for the bundled demo.
     backfilled = import('../../dev/population/demo.ts')
       .then(({ Demo }) => {
         if (halted) return;
-        const d = new Demo({ clickhouse, catalog: deps.catalog, keys: deps.keys, log: a.logger.child({ part: 'demo' }), url: () => deps.url }, a.config.demo);
+        const d = new Demo({ clickhouse, catalog: deps.catalog, keys, log: a.logger.child({ part: 'demo' }), url: () => publicUrl }, a.config.demo);
         demo = d;
         return d.start();
       })

@@ -9,6 +9,7 @@ import type { Config } from '../../core/config.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Metrics } from '../../core/metrics.ts';
 import type { Topics } from '../../telemetry/kafka.ts';
+import type { HubClient } from '../supervisor/hub.ts';
 
 export const STOP_STAGES = ['produce', 'send', 'read', 'write', 'release', 'engines'] as const;
 export type StopStage = (typeof STOP_STAGES)[number];
@@ -29,6 +30,8 @@ export class Assembly {
     readonly metrics: Metrics,
     readonly kafka: Kafka | undefined,
     readonly topics: Topics,
+    /** Under the supervisor: what its processes share (signals, spend, the demo's keys). */
+    readonly hub: HubClient | undefined,
   ) {}
 
   get routes(): boolean {

@@ -1,6 +1,7 @@
 // The router's parts: which upstreams it routes to (configured providers, or the bundled simulator), the
-// spend ledger (shared through the spend channel in cluster mode, seeded from ClickHouse embedded), health,
-// the upstream pools, and the signal that cuts requests still running when a stop gives up draining.
+// spend ledger (shared through the spend channel in cluster mode or the supervisor's hub, seeded from
+// ClickHouse when everything runs in one process), health, the upstream pools, and the signal that cuts
+// requests still running when a stop gives up draining.
 import type { Catalog, Endpoint } from '../../catalog/catalog.ts';
 import type { Config } from '../../core/config.ts';
 import { StopSignal } from '../../core/stop-signal.ts';
@@ -10,7 +11,9 @@ import { UpstreamClient, type UpstreamTarget } from '../../router/upstream/clien
 import type { Simulator } from '../../dev/simulator/server.ts';
 import type { ClickHouseClient } from '../../store/clickhouse.ts';
 import { spentByKey } from '../../store/spend.ts';
+import { SpendFleet } from '../../telemetry/spend-fleet.ts';
 import { SpendChannel } from '../../telemetry/spend-topic.ts';
+import type { HubClient } from '../supervisor/hub.ts';
 import type { Assembly } from './assembly.ts';
 
 /** How often a router publishes its changed spend figures to the fleet. */
@@ -56,6 +59,25 @@ export async function startUpstreams(a: Assembly, fullCatalog: Catalog): Promise
   return { catalog: fullCatalog, simulator };
 }
 
+/**
+ * The supervisor keeps every router's latest figures (and the data process's count of what ClickHouse held
+ * at the supervisor's start) and hands them to each router before it serves. A killed router's figures of
+ * its last publish interval are missing until the supervisor's next start counts them from ClickHouse.
+ */
+function shareSpendThroughHub(a: Assembly, hub: HubClient, spend: SpendLedger): void {
+  const fleet = new SpendFleet(spend, a.config.router.requestDeadlineMs + 10_000);
+  hub.on('spend', (entries) => {
+    for (const [, value] of entries) fleet.take(value);
+  });
+  const publish = () => hub.publish('spend', fleet.changedReports().messages);
+  const timer = setInterval(publish, SPEND_PUBLISH_MS);
+  timer.unref();
+  a.onStop('produce', 'spend figures', async () => {
+    clearInterval(timer);
+    publish();
+  });
+}
+
 export async function startRouterParts(
   a: Assembly,
   upstreams: { catalog: Catalog; simulator: Simulator | undefined },
@@ -74,6 +96,8 @@ export async function startRouterParts(
     );
     await channel.start();
     a.onStop('produce', 'spend channel', () => channel.stop().catch(() => undefined));
+  } else if (a.routes && a.hub) {
+    shareSpendThroughHub(a, a.hub, spend);
   } else if (a.routes && clickhouse) {
     spend.seed(await spentByKey(clickhouse));
   }

@@ -1,10 +1,11 @@
 // The closed loop: analytics judges every endpoint and publishes the verdicts (straight into this
-// process's table, and to the compacted topic in cluster mode); a router without analytics reads them
-// from the topic. Routers fold them into their weights, and a verdict of recovery lets a breaker probe.
+// process's table, and to the compacted topic in cluster mode or the supervisor's hub otherwise); a router
+// without analytics reads them from there. Routers fold them into their weights, and a verdict of recovery lets a breaker probe.
 import { SignalComputer } from '../../analytics/signals/computer.ts';
 import type { HealthRegistry } from '../../router/health/registry.ts';
 import { SignalTable } from '../../router/health/signals.ts';
 import type { ClickHouseClient } from '../../store/clickhouse.ts';
+import { decodeSignal, encodeSignal, type EndpointSignal } from '../../telemetry/signal.ts';
 import { SignalProducer, SignalSubscriber } from '../../telemetry/signal-topic.ts';
 import type { Assembly } from './assembly.ts';
 
@@ -15,7 +16,7 @@ export interface SignalParts {
 }
 
 export function startSignals(a: Assembly, health: HealthRegistry, clickhouse: ClickHouseClient | undefined): SignalParts {
-  const { kafka, logger } = a;
+  const { kafka, logger, hub } = a;
   const sc = a.config.signals;
   const routes = a.routes;
   const signals = new SignalTable(
@@ -33,6 +34,11 @@ export function startSignals(a: Assembly, health: HealthRegistry, clickhouse: Cl
       async (list) => {
         signals.update(list);
         await producer?.publish(list);
+        if (!producer)
+          hub?.publish(
+            'signals',
+            list.map((s) => [s.endpoint_id, encodeSignal(s)]),
+          );
       },
       log,
     );
@@ -45,6 +51,16 @@ export function startSignals(a: Assembly, health: HealthRegistry, clickhouse: Cl
     const subscriber = new SignalSubscriber(kafka, a.topics.signals, (list) => signals.update(list), log);
     subscriber.start();
     a.onStop('produce', 'signal subscriber', () => subscriber.stop().catch(() => undefined));
+  } else if (routes && hub) {
+    hub.on('signals', (entries) => {
+      const list: EndpointSignal[] = [];
+      for (const [, value] of entries) {
+        const d = decodeSignal(Buffer.from(value, 'utf8'));
+        if (d.ok) list.push(d.signal);
+        else log.warn({ reason: d.reason }, 'signal skipped');
+      }
+      signals.update(list);
+    });
   }
   return { signals, computer: undefined };
 }

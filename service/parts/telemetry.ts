@@ -68,7 +68,8 @@ export async function startTelemetry(a: Assembly, clickhouse: ClickHouseClient |
     // Embedded: a router appends to its local log; the ingest worker thread reads the logs into ClickHouse.
     bus = NO_TELEMETRY;
     if (a.routes) {
-      const writer = new LocalLogWriter(writerDir(config.dataDir, 0));
+      // One log per router: the supervisor numbers its routers, and a restarted one appends to its own.
+      const writer = new LocalLogWriter(writerDir(config.dataDir, config.supervision?.worker ?? 0));
       writer.open();
       const log = new LocalLogSink(writer, config.telemetry.localLogMaxBytes);
       localLog = log;
