@@ -22,8 +22,8 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   // `npm start` (no role) runs the supervisor, which starts this same entry point once per process it keeps.
   const supervised = process.send !== undefined && (config.supervision !== undefined || config.role === 'simulator');
-  const service =
-    config.role === 'simulator' ? await startSimulatorRole(config, logger) : config.role === 'all' ? await runSupervisor(config, logger) : await startService(config, { logger });
+  const starting: Promise<{ close(): Promise<void> }> =
+    config.role === 'simulator' ? startSimulatorRole(config, logger) : config.role === 'all' ? runSupervisor(config, logger) : startService(config, { logger });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -37,7 +37,8 @@ async function main(): Promise<void> {
       process.exit(1);
     }, limitMs);
     force.unref();
-    service.close().then(
+    // A stop during the start waits for it: a process half started has nothing to hand back yet.
+    starting.then((service) => service.close()).then(
       () => process.exit(0),
       (err) => {
         logger.error({ err }, 'shutdown failed');
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
   }
+  await starting;
 }
 
 main().catch((err) => {

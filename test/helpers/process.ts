@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface Child {
@@ -44,4 +45,32 @@ export function stopProcess(child: Child, signal: NodeJS.Signals = 'SIGTERM'): P
   const exited = new Promise<number | null>((r) => child.proc.once('exit', (code) => r(code)));
   child.proc.kill(signal);
   return exited;
+}
+
+/** The processes a supervisor started, by role (Linux: read from /proc). */
+export function childrenOf(pid: number): { pid: number; role: string }[] {
+  const out: { pid: number; role: string }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== pid) continue;
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      out.push({ pid: Number(entry), role: args[args.length - 1] });
+    } catch {
+      // ended between the listing and the read
+    }
+  }
+  return out;
+}
+
+/** Whether a process still runs. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

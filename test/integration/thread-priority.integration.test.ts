@@ -1,11 +1,12 @@
-// The embedded service keeps its request path first: every thread but the main one (chDB's pools, the
-// ingest worker, libuv's) runs at BACKGROUND_NICE, including threads started after boot; 0 leaves them.
-// A thread that raised its own priority keeps it (chDB's MemoryWorker takes -20 where it may).
+// `npm start` keeps the request path first: every thread of the data process (its main thread, chDB's
+// pools, the ingest worker, libuv's) runs at BACKGROUND_NICE, including threads started after boot, while
+// the routers' threads keep nice 0; BACKGROUND_NICE=0 leaves them all. A thread that raised its own
+// priority keeps it (chDB's MemoryWorker takes -20 where it may).
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startServiceProcess, stopProcess, type Child } from '../helpers/process.ts';
+import { childrenOf, startServiceProcess, stopProcess, type Child } from '../helpers/process.ts';
 import { DEV_KEY, auth, chatBody, eventually } from '../helpers/service.ts';
 
 const linux = process.platform === 'linux';
@@ -40,31 +41,37 @@ const start = (nice: string) =>
     SIMULATOR_LATENCY_SCALE: '0',
     DEMO: 'off',
     BACKGROUND_NICE: nice,
+    ROUTER_WORKERS: '2',
   });
 
+const processOf = (role: string) => childrenOf(child!.proc.pid!).find((c) => c.role === role)!.pid;
+
 describe.skipIf(!linux)('background thread priority', () => {
-  it("lowers every thread but the main one, chDB's and node's alike, with traffic running", async () => {
+  it("lowers every thread of the data process, chDB's and node's alike, with traffic running, and none of the routers'", async () => {
     child = await start('7');
-    const pid = child.proc.pid!;
+    const pid = processOf('data');
     // Traffic makes chDB insert and the pools grow after boot; the sweep must catch those threads too.
     for (let i = 0; i < 20; i++) await fetch(`${child.url}/v1/chat/completions`, { method: 'POST', headers: auth(), body: JSON.stringify(chatBody('mistralai/mistral-nemo')) });
     const lowered = (t: { nice: number }) => t.nice === 7 || t.nice < 0;
     const seen = await eventually(
       async () => threads(pid),
-      (ts) => ts.filter((t) => t.tid !== pid).every(lowered),
+      (ts) => ts.every(lowered),
       10_000,
     );
-    expect(seen.find((t) => t.tid === pid)!.nice).toBe(0);
+    expect(seen.find((t) => t.tid === pid)!.nice).toBe(7);
     expect(seen.length).toBeGreaterThan(5);
     // chDB names its threads (ThreadPool, MergeMutate, …); node's are "node": both kinds were lowered.
     expect(seen.some((t) => t.tid !== pid && t.name !== 'node' && t.nice === 7)).toBe(true);
     expect(seen.some((t) => t.tid !== pid && t.name === 'node' && t.nice === 7)).toBe(true);
+    const routers = childrenOf(child.proc.pid!).filter((c) => c.role === 'router');
+    expect(routers).toHaveLength(2);
+    for (const r of routers) expect(threads(r.pid).filter((t) => t.nice !== 0)).toEqual([]);
   }, 60_000);
 
   it('BACKGROUND_NICE=0 lowers no thread', async () => {
     child = await start('0');
     await new Promise((r) => setTimeout(r, 1500)); // past one sweep, had there been one
     // (chDB raises its own MemoryWorker to -20 where it may; that is not ours to keep or undo.)
-    expect(threads(child.proc.pid!).filter((t) => t.nice > 0)).toEqual([]);
+    expect(threads(processOf('data')).filter((t) => t.nice > 0)).toEqual([]);
   }, 60_000);
 });
