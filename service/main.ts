@@ -38,13 +38,15 @@ async function main(): Promise<void> {
     }, limitMs);
     force.unref();
     // A stop during the start waits for it: a process half started has nothing to hand back yet.
-    starting.then((service) => service.close()).then(
-      () => process.exit(0),
-      (err) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    starting
+      .then((service) => service.close())
+      .then(
+        () => process.exit(0),
+        (err) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   if (supervised) {
     // Ctrl-C, `timeout` and systemd signal the whole process group: the supervisor alone orders the stop

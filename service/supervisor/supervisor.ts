@@ -19,94 +19,113 @@ const STEADY_MS = 30_000;
 
 type Kind = 'router' | 'data' | 'simulator';
 
-interface Managed {
-  kind: Kind;
-  name: string;
-  /** The environment it is (re)started with. */
-  env: () => Record<string, string>;
-  process: ChildProcess | undefined;
-  worker: Worker | undefined;
-  startedAt: number;
-  restartMs: number;
-  /** Resolves with its URL once it listens. */
-  listening: ((url: string) => void) | undefined;
-}
-
 export interface Supervisor {
   url: string;
   close(): Promise<void>;
 }
 
-const peerOf = (p: ChildProcess | Worker): HubPeer => ({
-  send: (m: HubMessage) => p.send(m),
-  get connected() {
-    return 'isConnected' in p ? p.isConnected() : p.connected;
-  },
-});
+/** One process the supervisor keeps running: started again when it dies, until the supervisor stops. */
+class Kept {
+  private current: { child: ChildProcess; worker: Worker | undefined; peer: HubPeer; listened: boolean } | undefined;
+  private startedAt = 0;
+  private restartMs = RESTART_MIN_MS;
+  private stopping = false;
+  private readonly listeners: ((url: string) => void)[] = [];
+
+  constructor(
+    readonly kind: Kind,
+    readonly name: string,
+    private readonly env: () => Record<string, string>,
+    private readonly owner: { hub: Hub; logger: Logger; entry: string; onEarlyExit: (k: Kept, why: string) => boolean },
+  ) {}
+
+  /** Resolves with the URL the first launch listens on. */
+  launch(): Promise<string> {
+    const url = new Promise<string>((resolve) => this.listeners.push(resolve));
+    this.spawn();
+    return url;
+  }
+
+  /** Asks it to stop (once it has started: before that it would not hear) and waits for its exit. */
+  stop(): Promise<void> {
+    this.stopping = true;
+    const c = this.current;
+    if (!c || c.child.exitCode !== null || c.child.signalCode !== null) return Promise.resolve();
+    const exited = new Promise<void>((resolve) => c.child.once('exit', () => resolve()));
+    if (c.listened) this.order(c.peer);
+    return exited;
+  }
+
+  kill(): void {
+    this.stopping = true;
+    this.current?.child.kill('SIGKILL');
+  }
+
+  private order(peer: HubPeer): void {
+    if (peer.connected) peer.send({ sb: 'stop' });
+  }
+
+  private spawn(): void {
+    const { hub, logger, entry } = this.owner;
+    const env = { ...process.env, ...this.env() };
+    const worker = this.kind === 'router' ? cluster.fork(env) : undefined;
+    const child = worker ? worker.process : fork(entry, [this.kind], { env, execArgv: process.execArgv });
+    const peer: HubPeer = {
+      send: (m: HubMessage) => (worker ?? child).send(m),
+      get connected() {
+        return worker ? worker.isConnected() : child.connected;
+      },
+    };
+    const current = { child, worker, peer, listened: false };
+    this.current = current;
+    this.startedAt = Date.now();
+    (worker ?? child).on('message', (message: unknown) => {
+      if (hub.receive(peer, message)?.sb !== 'listening') return;
+      current.listened = true;
+      if (this.stopping) return this.order(peer);
+      for (const l of this.listeners.splice(0)) l((message as { url: string }).url);
+    });
+    child.once('exit', (code, signal) => {
+      hub.detach(peer);
+      if (this.stopping) return;
+      const why = `${this.name} exited (${signal ?? `code ${code}`})`;
+      if (this.owner.onEarlyExit(this, why)) return;
+      this.restartMs = Date.now() - this.startedAt > STEADY_MS ? RESTART_MIN_MS : Math.min(RESTART_MAX_MS, this.restartMs * 2);
+      logger.error({ process: this.name, pid: child.pid, code, signal }, `${why}; starting it again in ${this.restartMs} ms`);
+      setTimeout(() => !this.stopping && this.spawn(), this.restartMs).unref();
+    });
+  }
+}
 
 export async function runSupervisor(config: Config, logger: Logger): Promise<Supervisor> {
   const entry = process.argv[1];
   const hub = new Hub();
   const devKey = config.devKey ?? newKeySecret();
-  const managed: Managed[] = [];
-  let stopping = false;
-  /** Until every process listens once, a death is a failed start (a port taken, a bad setting), not a crash. */
+  const kept: Kept[] = [];
+  // Until every process has listened once, a death is a failed start (a port taken, a bad setting), not a
+  // crash to recover from.
   let started = false;
   let failStart: (err: Error) => void = () => undefined;
   const startFailed = new Promise<never>((_, reject) => (failStart = reject));
   startFailed.catch(() => undefined);
-  const base = (supervision: Supervision): Record<string, string> => ({ SWITCHBOARD_DEV_KEY: devKey, SWITCHBOARD_SUPERVISION: JSON.stringify(supervision) });
-
-  const attach = (m: Managed, p: ChildProcess | Worker, pid: number) => {
-    const peer = peerOf(p);
-    m.startedAt = Date.now();
-    p.on('message', (message: unknown) => {
-      const other = hub.receive(peer, message);
-      if (other?.sb === 'listening') m.listening?.(other.url);
-    });
-    p.once('exit', (code: number | null, signal: string | null) => {
-      hub.detach(peer);
-      m.process = undefined;
-      m.worker = undefined;
-      if (stopping) return;
-      if (!started) return failStart(new Error(`${m.name} exited during start-up (code ${code ?? signal}); its log is above`));
-      const ranMs = Date.now() - m.startedAt;
-      m.restartMs = ranMs > STEADY_MS ? RESTART_MIN_MS : Math.min(RESTART_MAX_MS, m.restartMs * 2);
-      logger.error({ process: m.name, pid, code, signal }, `${m.name} exited; starting it again in ${m.restartMs} ms`);
-      setTimeout(() => !stopping && launch(m), m.restartMs).unref();
-    });
+  const owner = {
+    hub,
+    logger,
+    entry,
+    onEarlyExit: (_: Kept, why: string) => {
+      if (started) return false;
+      failStart(new Error(`${why} during start-up; its log is above`));
+      return true;
+    },
   };
-
-  const launch = (m: Managed) => {
-    const env = { ...process.env, ...m.env() };
-    if (m.kind === 'router') {
-      const w = cluster.fork(env);
-      m.worker = w;
-      attach(m, w, w.process.pid!);
-    } else {
-      const p = fork(entry, [m.kind], { env, execArgv: process.execArgv });
-      m.process = p;
-      attach(m, p, p.pid!);
-    }
-  };
-
   const start = (kind: Kind, name: string, env: () => Record<string, string>): Promise<string> => {
-    const m: Managed = { kind, name, env, process: undefined, worker: undefined, startedAt: 0, restartMs: RESTART_MIN_MS, listening: undefined };
-    managed.push(m);
-    const url = new Promise<string>((resolve) => (m.listening = resolve));
-    launch(m);
-    return Promise.race([url, startFailed]);
+    const k = new Kept(kind, name, env, owner);
+    kept.push(k);
+    return Promise.race([k.launch(), startFailed]);
   };
+  const supervised = (s: Supervision): Record<string, string> => ({ SWITCHBOARD_DEV_KEY: devKey, SWITCHBOARD_SUPERVISION: JSON.stringify(s) });
 
   try {
-    return await startAll();
-  } catch (err) {
-    stopping = true;
-    for (const m of managed) (m.worker?.process ?? m.process)?.kill('SIGKILL');
-    throw err;
-  }
-
-  async function startAll(): Promise<Supervisor> {
     let simulatorUrl = config.simulatorUrl;
     const bundled = config.providers.length === 0 && simulatorUrl === undefined;
     if (bundled) {
@@ -119,7 +138,7 @@ export async function runSupervisor(config: Config, logger: Logger): Promise<Sup
     // not (the routers' own figures since then would count twice).
     let dataStarts = 0;
     const dataUrl = await start('data', 'data process', () => ({
-      ...base({ worker: 0, dataUrl: undefined, seedSpend: dataStarts++ === 0 && config.kafkaBrokers === undefined, demo: bundled && config.demo.mode === 'auto' }),
+      ...supervised({ worker: 0, dataUrl: undefined, seedSpend: dataStarts++ === 0 && config.kafkaBrokers === undefined, demo: bundled && config.demo.mode === 'auto' }),
       ...sim,
       HOST: '127.0.0.1',
       PORT: '0',
@@ -128,7 +147,7 @@ export async function runSupervisor(config: Config, logger: Logger): Promise<Sup
     cluster.setupPrimary({ exec: entry, args: ['router'], execArgv: process.execArgv });
     const urls = await Promise.all(
       Array.from({ length: config.routerWorkers }, (_, worker) =>
-        start('router', `router ${worker}`, () => ({ ...base({ worker, dataUrl, seedSpend: false, demo: false }), ...sim })),
+        start('router', `router ${worker}`, () => ({ ...supervised({ worker, dataUrl, seedSpend: false, demo: false }), ...sim })),
       ),
     );
     const url = urls[0];
@@ -139,27 +158,18 @@ export async function runSupervisor(config: Config, logger: Logger): Promise<Sup
       { url, routers: config.routerWorkers, data: dataUrl },
       `switchboard listening on ${url} (OpenAI base URL ${url}/v1): ${config.routerWorkers} router process(es) and a data process`,
     );
-
-    const exited = (p: ChildProcess | Worker | undefined) =>
-      new Promise<void>((resolve) => {
-        const child = p && ('process' in p ? p.process : p);
-        if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-      });
-    const stopAll = async (kind: Kind) => {
-      const running = managed.filter((m) => m.kind === kind).map((m) => m.worker ?? m.process);
-      for (const p of running) if (p && peerOf(p).connected) p.send({ sb: 'stop' } satisfies HubMessage);
-      await Promise.all(running.map(exited));
-    };
+    const stopAll = (kind: Kind) => Promise.all(kept.filter((k) => k.kind === kind).map((k) => k.stop()));
     return {
       url,
       close: async () => {
-        stopping = true;
         // Routers first: they drain and finish their logs; then the data process reads those to the end.
         await stopAll('router');
         await stopAll('data');
         await stopAll('simulator');
       },
     };
+  } catch (err) {
+    for (const k of kept) k.kill();
+    throw err;
   }
 }
