@@ -143,8 +143,23 @@ async function startSwitchboard(upstreamUrl: string, workers: number) {
 }
 
 const f1 = (n: number) => n.toFixed(1);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Until a target has worked off what it still queues (a peer that fell behind keeps working after the load
+ * generator stopped): less than a tenth of a core over a second, at most a minute. Otherwise its backlog
+ * would be charged to the next target measured.
+ */
+async function settle(t: Target): Promise<void> {
+  for (let i = 0; i < 60; i++) {
+    const pids = t.pids();
+    const before = pids.reduce((s, p) => s + cpuMs(p), 0);
+    await sleep(1000);
+    if (pids.reduce((s, p) => s + cpuMs(p), 0) - before < 100) return;
+  }
+}
 const rows: string[] = [];
-function measure(t: Target, rate: number, direct: Run | undefined, extra?: () => number[]): { cpuUs: number; run: Run; rss: number } {
+async function measure(t: Target, rate: number, direct: Run | undefined, extra?: () => number[]): Promise<{ cpuUs: number; run: Run; rss: number }> {
   load(t, rate, 3); // warm-up at the measured rate: JIT, pools
   const pids = t.pids();
   const before = pids.map(cpuMs);
@@ -161,6 +176,7 @@ function measure(t: Target, rate: number, direct: Run | undefined, extra?: () =>
     `| ${rate} | ${t.name} | ${run.achieved_rps.toFixed(0)} | ${run.errors + run.overloaded} | ${cpuUs.toFixed(0)}${extraNote} | ${f1(run.p50_ms)} / ${f1(run.p99_ms)} | ${added} | ${rss.toFixed(0)} |`,
   );
   console.log(rows.at(-1));
+  await settle(t);
   return { cpuUs, run, rss };
 }
 
@@ -170,8 +186,8 @@ const directTarget: Target = { name: 'upstream directly', url: `${upstream.url}/
 const floorTarget: Target = { name: 'floor (fastify + undici)', url: floor.url, headers: {}, model: 'openai/gpt-4o-mini', pids: () => [floor.child.pid!] };
 const peers: Peer[] = [];
 const wanted = values.peers.split(',').filter(Boolean);
-if (wanted.includes('litellm')) peers.push(await startLiteLLM(upstream.url, 4000 + Math.floor(Math.random() * 1000)));
 if (wanted.includes('portkey')) peers.push(await startPortkey(upstream.url, 5000 + Math.floor(Math.random() * 1000)));
+if (wanted.includes('litellm')) peers.push(await startLiteLLM(upstream.url, 4000 + Math.floor(Math.random() * 1000)));
 const peerTargets: Target[] = peers.map((p) => ({ name: p.name, url: p.url, headers: p.headers, model: p.model, pids: () => [p.child.pid!, ...descendants(p.child.pid!)] }));
 
 let sb = await startSwitchboard(upstream.url, 1);
@@ -186,7 +202,7 @@ try {
     );
     console.log(rows.at(-1));
     for (const t of [floorTarget, sb.target, ...peerTargets]) {
-      (results[t.name] ??= {})[rate] = measure(t, rate, direct, t === sb.target ? sb.data : undefined);
+      (results[t.name] ??= {})[rate] = await measure(t, rate, direct, t === sb.target ? sb.data : undefined);
     }
   }
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 export const CACHE = join(homedir(), '.cache', 'switchboard', 'bench');
 const LITELLM_VERSION = '1.110.2';
 const PORTKEY_VERSION = '1.15.2';
+const LITELLM_KEY = 'sk-bench-0123456789abcdef0123456789';
 
 export interface Peer {
   name: string;
@@ -101,6 +102,8 @@ export async function startLiteLLM(upstreamUrl: string, port: number): Promise<P
       '  drop_params: true',
       'general_settings:',
       '  disable_spend_logs: true',
+      // Without a database the master key is checked in memory, as our keys are.
+      `  master_key: ${LITELLM_KEY}`,
     ].join('\n'),
   );
   const { child, log } = spawnLogged(join(venv, 'bin', 'litellm'), ['--config', config, '--host', '127.0.0.1', '--port', String(port)], {
@@ -109,7 +112,7 @@ export async function startLiteLLM(upstreamUrl: string, port: number): Promise<P
   });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/health/liveliness`, child, 'LiteLLM', log);
-  return { name: `LiteLLM ${LITELLM_VERSION}`, child, url, headers: { authorization: 'Bearer bench' }, model: 'gpt-4o-mini' };
+  return { name: `LiteLLM ${LITELLM_VERSION}`, child, url, headers: { authorization: `Bearer ${LITELLM_KEY}` }, model: 'gpt-4o-mini' };
 }
 
 /** Portkey's open-source gateway (Hono on Node), headless. */

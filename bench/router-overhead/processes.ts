@@ -1,7 +1,8 @@
-// The processes the router benchmarks drive: the zero-delay upstream, routers (embedded service, telemetry
-// into chDB) and the floor proxy, each its own node process, started and awaited by their printed URL.
+// The processes the router benchmarks drive: the zero-delay upstream, the service as `npm start` runs it
+// (a supervisor, one router process, the data process) and the floor proxy, each its own node process,
+// started and awaited by their printed URL.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Target } from './load.ts';
@@ -11,6 +12,8 @@ export const KEY = 'bench-key-0123456789abcdef';
 export interface Started {
   child: ChildProcess;
   url: string;
+  /** The process that serves the requests (for the service: its router process, not the supervisor). */
+  pid: number;
 }
 
 function start(args: string[], env: Record<string, string>, marker: RegExp): Promise<Started> {
@@ -22,7 +25,7 @@ function start(args: string[], env: Record<string, string>, marker: RegExp): Pro
       const m = marker.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve({ child, url: m[1] });
+        resolve({ child, url: m[1], pid: child.pid! });
       }
     };
     child.stdout!.on('data', onData);
@@ -35,8 +38,23 @@ function start(args: string[], env: Record<string, string>, marker: RegExp): Pro
 export const startUpstream = () => start(['bench/router-overhead/upstream.ts'], {}, /UPSTREAM (http:\/\/\S+)/);
 export const startFloor = (upstreamUrl: string) => start(['bench/router-overhead/floor.ts', upstreamUrl], {}, /FLOOR (http:\/\/\S+)/);
 
-/** The embedded service with the upstream as its one provider; `env` and `nodeArgs` add to its defaults. */
-export function startRouter(upstreamUrl: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Started> {
+/** The router process among a supervisor's children (Linux: /proc). */
+function routerOf(supervisor: number): number {
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const args = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === supervisor && args.at(-1) === 'router') return Number(e);
+    } catch {
+      // gone
+    }
+  }
+  throw new Error(`no router process under ${supervisor}`);
+}
+
+/** The service with the upstream as its one provider and one router process; `env` and `nodeArgs` add to its defaults. */
+export async function startRouter(upstreamUrl: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Started> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-bench-'));
   writeFileSync(join(dir, 'providers.json'), JSON.stringify({ providers: [{ name: 'openai', baseUrl: `${upstreamUrl}/openai` }] }));
   const defaults = {
@@ -47,8 +65,10 @@ export function startRouter(upstreamUrl: string, env: Record<string, string> = {
     SWITCHBOARD_CONFIG: join(dir, 'providers.json'),
     LOG_LEVEL: 'info',
     RATE_LIMIT_PER_MINUTE: '10000000',
+    ROUTER_WORKERS: '1',
   };
-  return start([...nodeArgs, 'service/main.ts'], { ...defaults, ...env }, /"url":"(http:\/\/[^"]+)"/);
+  const started = await start([...nodeArgs, 'service/main.ts'], { ...defaults, ...env }, /"url":"(http:\/\/[^"]+)"/);
+  return { ...started, pid: routerOf(started.child.pid!) };
 }
 
 const body = (model: string) => JSON.stringify({ model, messages: [{ role: 'user', content: 'benchmark request' }], max_tokens: 16 });

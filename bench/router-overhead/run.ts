@@ -1,7 +1,9 @@
-// bench/router-overhead: added latency of the router (with telemetry into chDB) over a zero-delay
-// loopback upstream, at a fixed request rate, against the same upstream driven directly in the same run,
-// and against the floor (floor.ts: the least proxy on the same stack) to tell the stack's part from ours.
-// Usage: npm run bench:router-overhead -- [--rps 2000] [--seconds 20] [--soak-seconds 0]
+// bench/router-overhead/run.ts: the router's main thread beside the floor's with a Node load generator,
+// event-loop lag and a soak (the comparison with peers and the issue's figures: compare.ts). Added latency
+// of one router process over a zero-delay loopback upstream, at a fixed request rate, against the same
+// upstream driven directly in the same run, and against the floor (floor.ts: the least proxy on the same
+// stack) to tell the stack's part from ours.
+// Usage: npm run bench:router-thread -- [--rps 2000] [--seconds 20] [--soak-seconds 0]
 // Environment: BENCH_ROUTER_ENV (JSON of extra router environment), BENCH_ROUTER_NODE_ARGS (node flags for
 // the router, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
 import { parseArgs } from 'node:util';
@@ -66,11 +68,11 @@ try {
     return r;
   };
   const d1 = await openLoop(direct, RPS, half, pools.direct);
-  const f1 = await measured('floor', floored, floor.child.pid!);
-  const r1 = await measured('router', routed, router.child.pid!);
+  const f1 = await measured('floor', floored, floor.pid);
+  const r1 = await measured('router', routed, router.pid);
   const d2 = await openLoop(direct, RPS, half, pools.direct);
-  const f2 = await measured('floor', floored, floor.child.pid!);
-  const r2 = await measured('router', routed, router.child.pid!);
+  const f2 = await measured('floor', floored, floor.pid);
+  const r2 = await measured('router', routed, router.pid);
   const lag = await loopLag(routerUrl);
   const D = summary('direct', mergeResults([d1, d2]));
   const F = summary('floor', mergeResults([f1, f2]));

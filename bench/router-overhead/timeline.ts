@@ -55,7 +55,7 @@ const router = await startRouter(
   process.env.BENCH_ROUTER_ENV ? JSON.parse(process.env.BENCH_ROUTER_ENV) : {},
   process.env.BENCH_ROUTER_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
 );
-const pid = router.child.pid!;
+const pid = router.pid;
 const target = routedTarget(router.url);
 const pool = keepAlivePool(target);
 try {
