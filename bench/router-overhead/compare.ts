@@ -7,12 +7,12 @@
 // workers, and optionally a soak of the router's RSS.
 // Usage: npx tsx bench/router-overhead/compare.ts [--rates 500,1000,2000] [--seconds 20] [--peers litellm,portkey] [--soak-seconds 300]
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Peer, loadgen, startLiteLLM, startPortkey } from './peers.ts';
-import { KEY, startFloor, startUpstream } from './processes.ts';
+import { KEY, childrenOf, startFloor, startUpstream } from './processes.ts';
 
 const { values } = parseArgs({
   options: {
@@ -69,22 +69,7 @@ function rssMb(pid: number): number {
   }
 }
 
-function children(pid: number): { pid: number; args: string[] }[] {
-  const out: { pid: number; args: string[] }[] = [];
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== pid) continue;
-      out.push({ pid: Number(e), args: readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').filter(Boolean) });
-    } catch {
-      // gone
-    }
-  }
-  return out;
-}
-
-const descendants = (pid: number): number[] => children(pid).flatMap((c) => [c.pid, ...descendants(c.pid)]);
+const descendants = (pid: number): number[] => childrenOf(pid).flatMap((c) => [c.pid, ...descendants(c.pid)]);
 
 function load(t: Target, rate: number, seconds: number, concurrency = 512): Run {
   const body = JSON.stringify({ model: t.model, messages: [{ role: 'user', content: 'benchmark request' }], max_tokens: 16 });
@@ -125,7 +110,7 @@ async function startSwitchboard(upstreamUrl: string, workers: number) {
     child.once('exit', (code) => reject(new Error(`switchboard exited ${code}:\n${out}`)));
   });
   const byRole = (role: string) =>
-    children(child.pid!)
+    childrenOf(child.pid!)
       .filter((c) => c.args.at(-1) === role)
       .map((c) => c.pid);
   return {

@@ -38,19 +38,27 @@ function start(args: string[], env: Record<string, string>, marker: RegExp): Pro
 export const startUpstream = () => start(['bench/router-overhead/upstream.ts'], {}, /UPSTREAM (http:\/\/\S+)/);
 export const startFloor = (upstreamUrl: string) => start(['bench/router-overhead/floor.ts', upstreamUrl], {}, /FLOOR (http:\/\/\S+)/);
 
-/** The router process among a supervisor's children (Linux: /proc). */
-function routerOf(supervisor: number): number {
+/** A process's children with their command lines (Linux: /proc). */
+export function childrenOf(pid: number): { pid: number; args: string[] }[] {
+  const out: { pid: number; args: string[] }[] = [];
   for (const e of readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
     try {
       const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      const args = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').filter(Boolean);
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === supervisor && args.at(-1) === 'router') return Number(e);
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== pid) continue;
+      out.push({ pid: Number(e), args: readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').filter(Boolean) });
     } catch {
       // gone
     }
   }
-  throw new Error(`no router process under ${supervisor}`);
+  return out;
+}
+
+/** The router process among a supervisor's children. */
+function routerOf(supervisor: number): number {
+  const router = childrenOf(supervisor).find((c) => c.args.at(-1) === 'router');
+  if (!router) throw new Error(`no router process under ${supervisor}`);
+  return router.pid;
 }
 
 /** The service with the upstream as its one provider and one router process; `env` and `nodeArgs` add to its defaults. */
