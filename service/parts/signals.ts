@@ -1,6 +1,7 @@
 // The closed loop: analytics judges every endpoint and publishes the verdicts (straight into this
 // process's table, and to the compacted topic in cluster mode or the supervisor's hub otherwise); a router
-// without analytics reads them from there. Routers fold them into their weights, and a verdict of recovery lets a breaker probe.
+// without analytics reads them from there. Routers fold them into their weights, and a verdict of
+// recovery lets a breaker probe.
 import { SignalComputer } from '../../analytics/signals/computer.ts';
 import type { HealthRegistry } from '../../router/health/registry.ts';
 import { SignalTable } from '../../router/health/signals.ts';
