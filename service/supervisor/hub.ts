@@ -41,10 +41,7 @@ export class Hub {
       return undefined;
     }
     if (message.sb === 'publish') {
-      const values = this.kept.get(message.topic);
-      if (!values || !Array.isArray(message.entries)) return undefined;
-      for (const [k, v] of message.entries) values.set(k, v);
-      for (const peer of this.peers) if (peer !== from) this.sendTo(peer, { sb: 'entries', topic: message.topic, entries: message.entries });
+      if (this.kept.has(message.topic) && Array.isArray(message.entries)) this.keep(message.topic, message.entries, from);
       return undefined;
     }
     return message;
@@ -58,10 +55,16 @@ export class Hub {
     return this.kept.get(topic)?.get(key);
   }
 
+  /** The supervisor's own values (the public URL), kept and relayed as a process's are. */
   publish(topic: HubTopic, entries: Entries): void {
+    this.keep(topic, entries, undefined);
+  }
+
+  /** Keeps the latest of each key and relays the change to every process but the one it came from. */
+  private keep(topic: HubTopic, entries: Entries, from: HubPeer | undefined): void {
     const values = this.kept.get(topic)!;
     for (const [k, v] of entries) values.set(k, v);
-    for (const peer of this.peers) this.sendTo(peer, { sb: 'entries', topic, entries });
+    for (const peer of this.peers) if (peer !== from) this.sendTo(peer, { sb: 'entries', topic, entries });
   }
 
   private sendTo(peer: HubPeer, message: HubMessage): void {

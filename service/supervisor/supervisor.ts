@@ -36,7 +36,7 @@ class Kept {
     readonly kind: Kind,
     readonly name: string,
     private readonly env: () => Record<string, string>,
-    private readonly owner: { hub: Hub; logger: Logger; entry: string; onEarlyExit: (k: Kept, why: string) => boolean },
+    private readonly owner: { hub: Hub; logger: Logger; entry: string; onEarlyExit: (why: string) => boolean },
   ) {}
 
   /** Resolves with the URL the first launch listens on. */
@@ -89,7 +89,7 @@ class Kept {
       hub.detach(peer);
       if (this.stopping) return;
       const why = `${this.name} exited (${signal ?? `code ${code}`})`;
-      if (this.owner.onEarlyExit(this, why)) return;
+      if (this.owner.onEarlyExit(why)) return;
       this.restartMs = Date.now() - this.startedAt > STEADY_MS ? RESTART_MIN_MS : Math.min(RESTART_MAX_MS, this.restartMs * 2);
       logger.error({ process: this.name, pid: child.pid, code, signal }, `${why}; starting it again in ${this.restartMs} ms`);
       setTimeout(() => !this.stopping && this.spawn(), this.restartMs).unref();
@@ -112,7 +112,7 @@ export async function runSupervisor(config: Config, logger: Logger): Promise<Sup
     hub,
     logger,
     entry,
-    onEarlyExit: (_: Kept, why: string) => {
+    onEarlyExit: (why: string) => {
       if (started) return false;
       failStart(new Error(`${why} during start-up; its log is above`));
       return true;
