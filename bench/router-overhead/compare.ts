@@ -6,13 +6,13 @@
 // driven directly, and RSS. Then the saturation rate (closed loop) of the floor and of 1 and 2 router
 // workers, and optionally a soak of the router's RSS.
 // Usage: npx tsx bench/router-overhead/compare.ts [--rates 500,1000,2000] [--seconds 20] [--peers litellm,portkey] [--soak-seconds 300]
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Peer, loadgen, startLiteLLM, startPortkey } from './peers.ts';
-import { KEY, childrenOf, startFloor, startUpstream } from './processes.ts';
+import { childrenOf } from '../../test/helpers/process.ts';
+import { KEY, startFloor, startRouter, startUpstream } from './processes.ts';
 
 const { values } = parseArgs({
   options: {
@@ -78,40 +78,12 @@ function load(t: Target, rate: number, seconds: number, concurrency = 512): Run 
   return JSON.parse(execFileSync(LOADGEN, args, { encoding: 'utf8', maxBuffer: 1 << 20 }));
 }
 
-/** `npm start`'s processes (compiled) with the upstream as the one provider. */
+/** `npm start`'s processes, compiled, with the upstream as the one provider and `workers` routers. */
 async function startSwitchboard(upstreamUrl: string, workers: number) {
-  const dir = mkdtempSync(join(tmpdir(), 'sb-compare-'));
-  writeFileSync(join(dir, 'providers.json'), JSON.stringify({ providers: [{ name: 'openai', baseUrl: `${upstreamUrl}/openai` }] }));
-  const env = {
-    ...process.env,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATA_DIR: dir,
-    SWITCHBOARD_DEV_KEY: KEY,
-    SWITCHBOARD_CONFIG: join(dir, 'providers.json'),
-    RATE_LIMIT_PER_MINUTE: '10000000',
-    ROUTER_WORKERS: String(workers),
-    LOG_LEVEL: 'warn',
-  };
-  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  const child = spawn(process.execPath, ['--enable-source-maps', join(ROOT, 'dist', 'service', 'main.js')], {
-    env: { ...env, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const on = (c: Buffer) => {
-      out += c.toString();
-      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
-      if (m) resolve(m[1]);
-    };
-    child.stdout!.on('data', on);
-    child.stderr!.on('data', on);
-    child.once('exit', (code) => reject(new Error(`switchboard exited ${code}:\n${out}`)));
-  });
+  const { child, url } = await startRouter(upstreamUrl, { ROUTER_WORKERS: String(workers) }, [], true);
   const byRole = (role: string) =>
     childrenOf(child.pid!)
-      .filter((c) => c.args.at(-1) === role)
+      .filter((c) => c.role === role)
       .map((c) => c.pid);
   return {
     target: {
@@ -122,7 +94,6 @@ async function startSwitchboard(upstreamUrl: string, workers: number) {
       pids: () => byRole('router'),
     },
     data: () => byRole('data'),
-    supervisor: child.pid!,
     stop: () => new Promise<void>((r) => (child.once('exit', () => r()), child.kill('SIGTERM'))),
   };
 }
@@ -176,6 +147,7 @@ if (wanted.includes('litellm')) peers.push(await startLiteLLM(upstream.url, 4000
 const peerTargets: Target[] = peers.map((p) => ({ name: p.name, url: p.url, headers: p.headers, model: p.model, pids: () => [p.child.pid!, ...descendants(p.child.pid!)] }));
 
 let sb = await startSwitchboard(upstream.url, 1);
+const oneRouter = sb.target.name;
 const results: Record<string, Record<number, { cpuUs: number; run: Run; rss: number }>> = {};
 const header = '| rate (req/s) | target | achieved | errors | CPU µs / request | p50 / p99 ms | added p50 / p99 ms | RSS MB |\n|---|---|---|---|---|---|---|---|';
 console.log(header);
@@ -224,7 +196,7 @@ try {
   }
 
   const floorR = results[floorTarget.name];
-  const routerR = results[sb.target.name.replace('2 router processes', '1 router process')] ?? results['Switchboard, 1 router process'];
+  const routerR = results[oneRouter];
   const ratios = RATES.map((rate) => {
     const r = routerR[rate];
     const f = floorR[rate];

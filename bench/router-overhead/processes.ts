@@ -2,9 +2,10 @@
 // (a supervisor, one router process, the data process) and the floor proxy, each its own node process,
 // started and awaited by their printed URL.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { childrenOf } from '../../test/helpers/process.ts';
 import type { Target } from './load.ts';
 
 export const KEY = 'bench-key-0123456789abcdef';
@@ -16,8 +17,9 @@ export interface Started {
   pid: number;
 }
 
+/** Node with these arguments (TypeScript entries need `--import tsx` among them). */
 function start(args: string[], env: Record<string, string>, marker: RegExp): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   return new Promise((resolve, reject) => {
     const onData = (c: Buffer) => {
@@ -35,34 +37,21 @@ function start(args: string[], env: Record<string, string>, marker: RegExp): Pro
   });
 }
 
-export const startUpstream = () => start(['bench/router-overhead/upstream.ts'], {}, /UPSTREAM (http:\/\/\S+)/);
-export const startFloor = (upstreamUrl: string) => start(['bench/router-overhead/floor.ts', upstreamUrl], {}, /FLOOR (http:\/\/\S+)/);
-
-/** A process's children with their command lines (Linux: /proc). */
-export function childrenOf(pid: number): { pid: number; args: string[] }[] {
-  const out: { pid: number; args: string[] }[] = [];
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== pid) continue;
-      out.push({ pid: Number(e), args: readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').filter(Boolean) });
-    } catch {
-      // gone
-    }
-  }
-  return out;
-}
+export const startUpstream = () => start(['--import', 'tsx', 'bench/router-overhead/upstream.ts'], {}, /UPSTREAM (http:\/\/\S+)/);
+export const startFloor = (upstreamUrl: string) => start(['--import', 'tsx', 'bench/router-overhead/floor.ts', upstreamUrl], {}, /FLOOR (http:\/\/\S+)/);
 
 /** The router process among a supervisor's children. */
 function routerOf(supervisor: number): number {
-  const router = childrenOf(supervisor).find((c) => c.args.at(-1) === 'router');
+  const router = childrenOf(supervisor).find((c) => c.role === 'router');
   if (!router) throw new Error(`no router process under ${supervisor}`);
   return router.pid;
 }
 
-/** The service with the upstream as its one provider and one router process; `env` and `nodeArgs` add to its defaults. */
-export async function startRouter(upstreamUrl: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Started> {
+/**
+ * The service with the upstream as its one provider and one router process; `env` and `nodeArgs` add to its
+ * defaults. `compiled`: as production runs it (built first when stale), else its TypeScript through tsx.
+ */
+export async function startRouter(upstreamUrl: string, env: Record<string, string> = {}, nodeArgs: string[] = [], compiled = false): Promise<Started> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-bench-'));
   writeFileSync(join(dir, 'providers.json'), JSON.stringify({ providers: [{ name: 'openai', baseUrl: `${upstreamUrl}/openai` }] }));
   const defaults = {
@@ -75,7 +64,9 @@ export async function startRouter(upstreamUrl: string, env: Record<string, strin
     RATE_LIMIT_PER_MINUTE: '10000000',
     ROUTER_WORKERS: '1',
   };
-  const started = await start([...nodeArgs, 'service/main.ts'], { ...defaults, ...env }, /"url":"(http:\/\/[^"]+)"/);
+  if (compiled) execFileSync('npm', ['run', '--silent', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const entry = compiled ? ['--enable-source-maps', 'dist/service/main.js'] : ['--import', 'tsx', 'service/main.ts'];
+  const started = await start([...nodeArgs, ...entry], { ...defaults, ...env }, /"url":"(http:\/\/[^"]+)"/);
   return { ...started, pid: routerOf(started.child.pid!) };
 }
 
