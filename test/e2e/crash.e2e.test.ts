@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeClickHouse, openClickHouse, queryRows } from '../../store/clickhouse.ts';
-import { alive, childrenOf, startServiceProcess, stopProcess, type Child } from '../helpers/process.ts';
+import { killChild, killSupervisor, restartedAfter, startServiceProcess, stopProcess, type Child } from '../helpers/process.ts';
 import { chatBody, eventually } from '../helpers/service.ts';
 
 const KEY = 'e2e-crash-key-0123456789abcdef';
@@ -54,47 +54,24 @@ function traffic(url: () => string) {
   };
 }
 
-function child(role: string): number {
-  const c = childrenOf(service!.proc.pid!).find((p) => p.role === role);
-  if (!c) throw new Error(`no ${role} process under the supervisor`);
-  return c.pid;
-}
-
-async function restartedAfter(killed: number, role: string): Promise<void> {
-  await eventually(
-    async () => childrenOf(service!.proc.pid!).filter((p) => p.role === role && p.pid !== killed).length,
-    (n) => n >= (role === 'router' ? 2 : 1),
-    120_000,
-  );
-}
-
 describe('crash drills under the supervisor', () => {
   it('a killed router, data process and supervisor lose no answered request and record none twice', async () => {
     service = await startServiceProcess(undefined, env);
     const load = traffic(() => service!.url);
     await load.grown(150);
 
-    const router = child('router');
-    process.kill(router, 'SIGKILL');
-    await restartedAfter(router, 'router');
+    const router = killChild(service, 'router');
+    await restartedAfter(service, router, 'router', 2);
     await load.grown(150);
 
-    const data = child('data');
-    process.kill(data, 'SIGKILL');
+    const data = killChild(service, 'data');
     // Routing goes on without the data process; its restart reads the logs from where ClickHouse held them.
     await load.grown(100);
-    await restartedAfter(data, 'data');
+    await restartedAfter(service, data, 'data', 1);
     await load.grown(100);
 
     // The supervisor killed: its processes see their channel close and stop by themselves.
-    const children = childrenOf(service.proc.pid!).map((c) => c.pid);
-    await stopProcess(service, 'SIGKILL');
-    await load.stop();
-    await eventually(
-      async () => children.filter(alive).length,
-      (n) => n === 0,
-      120_000,
-    );
+    await Promise.all([killSupervisor(service), load.stop()]);
 
     service = await startServiceProcess(undefined, env);
     const answered = load.answered;

@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { alive, childrenOf, startServiceProcess, stopProcess, type Child } from '../helpers/process.ts';
+import { killChild, killSupervisor, restartedAfter, startServiceProcess, stopProcess, type Child } from '../helpers/process.ts';
 import { chatBody, eventually } from '../helpers/service.ts';
 
 const KEY = 'sk-sb-v1-supervised-spend-key-0123456789';
@@ -61,13 +61,8 @@ describe('spend limits under the supervisor', () => {
       15_000,
     );
 
-    const router = childrenOf(service.proc.pid!).find((c) => c.role === 'router')!.pid;
-    process.kill(router, 'SIGKILL');
-    await eventually(
-      async () => childrenOf(service!.proc.pid!).filter((c) => c.role === 'router' && c.pid !== router).length,
-      (k) => k === 2,
-      60_000,
-    );
+    const router = killChild(service, 'router');
+    await restartedAfter(service, router, 'router', 2);
     // The new router had the fleet's figures before it served: refused from its first request on.
     expect(await statuses(10)).toEqual(Array(10).fill(402));
 
@@ -75,14 +70,8 @@ describe('spend limits under the supervisor', () => {
     service = await startServiceProcess(undefined, env);
     expect(await statuses(10)).toEqual(Array(10).fill(402));
 
-    const children = childrenOf(service.proc.pid!).map((c) => c.pid);
-    await stopProcess(service, 'SIGKILL');
     // Its processes stop once they lose the supervisor, and free the data directory.
-    await eventually(
-      async () => children.filter(alive).length,
-      (k) => k === 0,
-      60_000,
-    );
+    await killSupervisor(service);
     service = await startServiceProcess(undefined, env);
     expect(await statuses(10)).toEqual(Array(10).fill(402));
   }, 300_000);

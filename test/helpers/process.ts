@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { eventually } from './service.ts';
 
 export interface Child {
   proc: ChildProcess;
@@ -73,4 +74,32 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** SIGKILLs the first `role` process a supervisor runs; returns its pid. */
+export function killChild(supervisor: Child, role: string): number {
+  const c = childrenOf(supervisor.proc.pid!).find((p) => p.role === role);
+  if (!c) throw new Error(`no ${role} process under the supervisor`);
+  process.kill(c.pid, 'SIGKILL');
+  return c.pid;
+}
+
+/** Until the supervisor runs `count` `role` processes again, none of them the killed one. */
+export async function restartedAfter(supervisor: Child, killed: number, role: string, count: number): Promise<void> {
+  await eventually(
+    async () => childrenOf(supervisor.proc.pid!).filter((p) => p.role === role && p.pid !== killed).length,
+    (n) => n >= count,
+    120_000,
+  );
+}
+
+/** SIGKILLs a supervisor and waits until the processes it started, which stop on losing it, are gone. */
+export async function killSupervisor(supervisor: Child): Promise<void> {
+  const children = childrenOf(supervisor.proc.pid!).map((c) => c.pid);
+  await stopProcess(supervisor, 'SIGKILL');
+  await eventually(
+    async () => children.filter(alive).length,
+    (n) => n === 0,
+    120_000,
+  );
 }
