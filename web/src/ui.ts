@@ -1,6 +1,6 @@
 // Shared page pieces: segmented switches, tables, page headers, status messages.
 import { CATEGORIES } from '../../router/classify.ts';
-import { h } from './dom.ts';
+import { fmt, h } from './dom.ts';
 
 /** A row of toggle buttons (keyboard: Tab to reach, Enter/Space to pick). */
 export function switcher(label: string, options: readonly { value: string; text: string }[], current: string, onPick: (v: string) => void): HTMLElement {
@@ -34,6 +34,20 @@ export function table<T>(caption: string, columns: Column<T>[], rows: T[], empty
       h('thead', {}, h('tr', {}, ...columns.map((c) => h('th', { scope: 'col', class: c.numeric ? 'num' : undefined }, c.title)))),
       h('tbody', {}, ...rows.map((r) => h('tr', {}, ...columns.map((c) => h('td', { class: c.numeric ? 'num' : undefined }, c.cell(r)))))),
     ),
+  );
+}
+
+/** Apps with their distinct users and tokens (the rankings and a model's page). */
+export function appsTable(caption: string, apps: { app: string; users: number; tokens: number }[], empty: string): HTMLElement {
+  return table(
+    caption,
+    [
+      { title: 'App', cell: (a) => a.app },
+      { title: 'Users', cell: (a) => fmt.int(a.users), numeric: true },
+      { title: 'Tokens', cell: (a) => fmt.tokens(a.tokens), numeric: true },
+    ],
+    apps,
+    empty,
   );
 }
 

@@ -2,7 +2,7 @@
 import { getJson, qs } from '../api.ts';
 import { chartCard, colorOf } from '../charts.ts';
 import { fmt, h } from '../dom.ts';
-import { card, message, modelLink, pageHead, table } from '../ui.ts';
+import { appsTable, card, message, modelLink, pageHead, table } from '../ui.ts';
 
 interface Quantiles {
   p50: number;
@@ -71,18 +71,7 @@ export function modelPage(root: HTMLElement, id: string): void {
           m.endpoints,
         ),
       );
-      appsBox.replaceChildren(
-        table(
-          'Apps',
-          [
-            { title: 'App', cell: (a) => a.app },
-            { title: 'Users', cell: (a) => fmt.int(a.users), numeric: true },
-            { title: 'Tokens', cell: (a) => fmt.tokens(a.tokens), numeric: true },
-          ],
-          m.apps,
-          'No app with enough distinct users uses it yet.',
-        ),
-      );
+      appsBox.replaceChildren(appsTable('Apps', m.apps, 'No app with enough distinct users uses it yet.'));
       const hours = [...new Set(m.series.map((s) => s.t))].sort();
       const providers = [...new Set(m.series.map((s) => s.provider))];
       const at = new Map(m.series.map((s) => [`${s.t}|${s.provider}`, s]));

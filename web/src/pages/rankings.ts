@@ -2,7 +2,7 @@
 import { getJson, qs } from '../api.ts';
 import { chartCard, colorOf } from '../charts.ts';
 import { fmt, h } from '../dom.ts';
-import { card, categorySwitcher, message, modelLink, pageHead, switcher, table } from '../ui.ts';
+import { appsTable, card, categorySwitcher, message, modelLink, pageHead, switcher, table } from '../ui.ts';
 
 interface Rankings {
   period: string;
@@ -75,18 +75,7 @@ export function rankingsPage(root: HTMLElement, params: URLSearchParams, go: (p:
         ),
         ...(r.other.models > 0 ? [h('p', { class: 'note' }, `Other: ${r.other.models} models, ${fmt.tokens(r.other.tokens)} tokens (${fmt.pct(r.other.share)})`)] : []),
       );
-      appsBox.replaceChildren(
-        table(
-          'Top apps',
-          [
-            { title: 'App', cell: (a) => a.app },
-            { title: 'Users', cell: (a) => fmt.int(a.users), numeric: true },
-            { title: 'Tokens', cell: (a) => fmt.tokens(a.tokens), numeric: true },
-          ],
-          r.apps,
-          'No app has enough distinct users yet.',
-        ),
-      );
+      appsBox.replaceChildren(appsTable('Top apps', r.apps, 'No app has enough distinct users yet.'));
       trendBox.replaceChildren(
         table(
           'Trending',
