@@ -16,6 +16,14 @@ export function kafkaOrSkip(): { brokers: string; skip: string } {
 /** A topic prefix of its own, so test files sharing the broker never read each other's events. */
 export const testPrefix = (name: string) => `t-${name}-${randomBytes(3).toString('hex')}.`;
 
+/** A suite's own topics and ingest group on `brokers` (under `prefix`), with ingest inserting every 50 ms. */
+export const ownTopicsEnv = (brokers: string, prefix: string) => ({
+  KAFKA_BROKERS: brokers,
+  KAFKA_TOPIC_PREFIX: prefix,
+  INGEST_GROUP_ID: `${prefix}ingest`,
+  INGEST_LINGER_MS: '50',
+});
+
 /**
  * A broker of a test's own (project script, its own state dir and port), for tests that stop and start it:
  * stopping the shared one would disturb the other suites. `kafka('start' | 'stop' | 'restart')`.

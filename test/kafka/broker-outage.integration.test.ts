@@ -4,7 +4,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../store/clickhouse.ts';
 import type { Service } from '../../service/server.ts';
-import { kafkaOrSkip, ownBroker, testPrefix } from '../helpers/kafka.ts';
+import { kafkaOrSkip, ownBroker, testPrefix, ownTopicsEnv } from '../helpers/kafka.ts';
 import { auth, chatBody, eventually, startTestService } from '../helpers/service.ts';
 
 const { brokers } = kafkaOrSkip();
@@ -27,10 +27,7 @@ describe.skipIf(!brokers)('broker outage', () => {
     const own = start();
     const prefix = testPrefix('outage');
     const env = {
-      KAFKA_BROKERS: own,
-      KAFKA_TOPIC_PREFIX: prefix,
-      INGEST_GROUP_ID: `${prefix}ingest`,
-      INGEST_LINGER_MS: '50',
+      ...ownTopicsEnv(own, prefix),
       RATE_LIMIT_PER_MINUTE: '1000000',
       SIMULATOR_LATENCY_SCALE: '0',
     };

@@ -3,12 +3,12 @@
 // computes the signals it publishes.
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Service } from '../../service/server.ts';
-import { kafkaOrSkip, testPrefix } from '../helpers/kafka.ts';
+import { kafkaOrSkip, testPrefix, ownTopicsEnv } from '../helpers/kafka.ts';
 import { auth, chatBody, eventually, startTestService } from '../helpers/service.ts';
 
 const { brokers } = kafkaOrSkip();
 const prefix = testPrefix('data');
-const env = { KAFKA_BROKERS: brokers, KAFKA_TOPIC_PREFIX: prefix, INGEST_GROUP_ID: `${prefix}ingest`, INGEST_LINGER_MS: '50' };
+const env = ownTopicsEnv(brokers, prefix);
 
 const services: Service[] = [];
 afterAll(async () => {

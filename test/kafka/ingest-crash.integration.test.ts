@@ -6,17 +6,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeClickHouse, openClickHouse, queryRows } from '../../store/clickhouse.ts';
 import type { Service } from '../../service/server.ts';
-import { kafkaOrSkip, testPrefix } from '../helpers/kafka.ts';
+import { kafkaOrSkip, testPrefix, ownTopicsEnv } from '../helpers/kafka.ts';
 import { startServiceProcess, stopProcess, type Child } from '../helpers/process.ts';
 import { auth, chatBody, startTestService } from '../helpers/service.ts';
 
 const { brokers } = kafkaOrSkip();
 const prefix = testPrefix('crash');
 const kafkaEnv = {
-  KAFKA_BROKERS: brokers,
-  KAFKA_TOPIC_PREFIX: prefix,
-  INGEST_GROUP_ID: `${prefix}ingest`,
-  INGEST_LINGER_MS: '50',
+  ...ownTopicsEnv(brokers, prefix),
   LOG_LEVEL: 'info',
   RATE_LIMIT_PER_MINUTE: '1000000',
   INGEST_SESSION_TIMEOUT_MS: '6000',

@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../store/clickhouse.ts';
 import type { Service } from '../../service/server.ts';
-import { kafkaOrSkip, ownBroker, testPrefix } from '../helpers/kafka.ts';
+import { kafkaOrSkip, ownBroker, testPrefix, ownTopicsEnv } from '../helpers/kafka.ts';
 import { auth, chatBody, eventually, startTestService } from '../helpers/service.ts';
 
 const { brokers } = kafkaOrSkip();
@@ -22,7 +22,7 @@ describe.skipIf(!brokers)('ingest started before its broker', () => {
     const own = start();
     kafka('stop');
     const prefix = testPrefix('late');
-    const env = { KAFKA_BROKERS: own, KAFKA_TOPIC_PREFIX: prefix, INGEST_GROUP_ID: `${prefix}ingest`, INGEST_LINGER_MS: '50' };
+    const env = ownTopicsEnv(own, prefix);
     ingest = await startTestService(env, undefined, 'ingest');
     const ready = async () => (await fetch(`${ingest!.url}/readyz`)).status;
     expect(await ready()).toBe(503);

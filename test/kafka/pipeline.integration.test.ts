@@ -9,13 +9,13 @@ import type { Service } from '../../service/server.ts';
 import { topicNames } from '../../telemetry/kafka.ts';
 import { REPLAY_HEADER } from '../../telemetry/kafka-sink.ts';
 import { requestEvent } from '../fixtures/events.ts';
-import { kafkaOrSkip, testPrefix } from '../helpers/kafka.ts';
+import { kafkaOrSkip, testPrefix, ownTopicsEnv } from '../helpers/kafka.ts';
 import { auth, chatBody, eventually, sseData, startTestService } from '../helpers/service.ts';
 
 const { brokers } = kafkaOrSkip();
 const prefix = testPrefix('pipeline');
 const topics = topicNames(prefix);
-const kafkaEnv = { KAFKA_BROKERS: brokers, KAFKA_TOPIC_PREFIX: prefix, INGEST_GROUP_ID: `${prefix}ingest`, INGEST_LINGER_MS: '50' };
+const kafkaEnv = ownTopicsEnv(brokers, prefix);
 
 let ingest: Service;
 const routers: Service[] = [];
