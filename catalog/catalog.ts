@@ -1,9 +1,12 @@
 import { MODELS, PROVIDERS, type EndpointRow } from './data.ts';
-import type { Endpoint, Model, Provider } from './types.ts';
+import type { DataPolicy, Endpoint, Model, Provider } from './types.ts';
 import type { ProviderConfig } from '../core/config.ts';
 import type { ModelEntryConfig } from '../core/config-file.ts';
 
 export type { Endpoint, Model, Provider } from './types.ts';
+
+/** A provider added by configuration declares no policy: assume the least (it may train and keeps prompts). */
+export const UNDECLARED_POLICY: DataPolicy = Object.freeze({ training: true, retainsPrompts: true });
 
 export class Catalog {
   readonly models: readonly Model[];
@@ -39,7 +42,7 @@ export class Catalog {
   extend(models: readonly ModelEntryConfig[], providers: readonly ProviderConfig[]): Catalog {
     if (models.length === 0 && providers.every((p) => this.providers.has(p.name))) return this;
     const provs = new Map(this.providers);
-    for (const p of providers) if (!provs.has(p.name)) provs.set(p.name, { slug: p.name, name: p.name, api: p.api });
+    for (const p of providers) if (!provs.has(p.name)) provs.set(p.name, { slug: p.name, name: p.name, api: p.api, dataPolicy: UNDECLARED_POLICY });
     const byId = new Map(this.models.map((m) => [m.id, { ...m, endpoints: [...m.endpoints] }]));
     for (const entry of models) {
       const model = byId.get(entry.id) ?? { id: entry.id, name: entry.name ?? entry.id, author: entry.id.split('/')[0], contextLength: 0, endpoints: [] };
@@ -60,6 +63,7 @@ export class Catalog {
           quantization: ep.quantization ?? 'unknown',
           supportsTools: ep.supportsTools ?? false,
           supportsResponseFormat: ep.supportsResponseFormat ?? false,
+          dataPolicy: p.dataPolicy,
           ttftMs: ep.ttftMs ?? 500,
           tokensPerSecond: ep.tokensPerSecond ?? 50,
         });
@@ -99,6 +103,7 @@ function endpointFromRow(modelId: string, row: EndpointRow, providers: Map<strin
     quantization: quantization ?? 'unknown',
     supportsTools: flags.includes('t'),
     supportsResponseFormat: flags.includes('j'),
+    dataPolicy: p.dataPolicy,
     ttftMs,
     tokensPerSecond,
   };

@@ -33,6 +33,8 @@ export class ApiError extends Error {
     readonly extra: {
       param?: string;
       provider?: string;
+      /** The provider's own error text, when its answer caused this error. */
+      raw?: string;
       retryAfterSeconds?: number;
       headers?: Record<string, string>;
       metadata?: Record<string, unknown>;
@@ -45,8 +47,12 @@ export class ApiError extends Error {
   body(): ErrorBody {
     const error: ErrorBody['error'] = { message: this.message, type: this.type, code: this.code };
     if (this.extra.param !== undefined) error.param = this.extra.param;
-    if (this.extra.provider !== undefined) error.provider = this.extra.provider;
     if (this.extra.metadata !== undefined) error.metadata = this.extra.metadata;
+    if (this.extra.provider !== undefined) {
+      error.provider = this.extra.provider;
+      // Where OpenRouter's clients look for the provider and its answer.
+      error.metadata = { ...error.metadata, provider_name: this.extra.provider, raw: this.extra.raw ?? null };
+    }
     return { error };
   }
 }

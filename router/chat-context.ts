@@ -11,12 +11,12 @@ import { isProviderFailure, type ErrorClass } from '../telemetry/event.ts';
 import type { AttemptFailure } from './attempt.ts';
 import type { SpendHold, SpendLedger } from './auth/spend.ts';
 import type { ChatRequest } from './chat-schema.ts';
-import { costOf, requestEvent, type Outcome, type RequestIdentity } from './events.ts';
+import { costOf, requestEvent, type AnswerFacts, type Outcome, type RequestIdentity } from './events.ts';
 import type { HealthRegistry } from './health/registry.ts';
 import type { SignalTable } from './health/signals.ts';
 import type { RoutingWeights } from './routing/plan.ts';
 import type { UpstreamClient, UpstreamTarget } from './upstream/client.ts';
-import type { AssistantMessage } from './upstream/types.ts';
+import type { AssistantMessage, Usage } from './upstream/types.ts';
 
 export interface ChatDeps {
   config: Config;
@@ -44,11 +44,17 @@ export interface Caller {
   category: string;
 }
 
+/** Chat completions, or the legacy text completions (`prompt` in, `choices[].text` out). */
+export type AnswerShape = 'chat' | 'text';
+
 export interface ChatContext {
   deps: ChatDeps;
   req: ChatRequest;
   caller: Caller;
   reply: FastifyReply;
+  shape: AnswerShape;
+  /** The model as the client asked for it (`model`, else the first of `models`). */
+  requested: string;
   id: RequestIdentity;
   /** Wall clock at arrival (ms since epoch), and the monotonic clock for durations. */
   startedAt: number;
@@ -92,14 +98,24 @@ export function reserveSpend(ctx: ChatContext, candidates: readonly Endpoint[]):
 }
 
 /** Emit the request event of a successful (or cut) request and charge it; returns the platform fee. */
-export function finish(ctx: ChatContext, e: Endpoint, depth: number, o: Outcome): number {
+export function finish(ctx: ChatContext, e: Endpoint, depth: number, o: Outcome, answer: AnswerFacts): number {
   const { deps } = ctx;
   const fee = Math.round(o.costUsd * deps.config.platformFeeRate * 1e9) / 1e9;
   deps.sink.emit(
     requestEvent(
       ctx.id,
       ctx.startedAt,
-      { app: ctx.caller.app, category: ctx.caller.category, requestedModel: ctx.req.model, endpoint: e, attempts: ctx.attempts, fallbackDepth: depth, feeUsd: fee },
+      {
+        app: ctx.caller.app,
+        category: ctx.caller.category,
+        requestedModel: ctx.requested,
+        endpoint: e,
+        attempts: ctx.attempts,
+        fallbackDepth: depth,
+        feeUsd: fee,
+        externalUser: ctx.req.user,
+        answer,
+      },
       o,
     ),
   );
@@ -130,11 +146,12 @@ export function failWith(ctx: ChatContext, err: ApiError, e?: Endpoint, errorCla
       {
         app: ctx.caller.app,
         category: ctx.caller.category,
-        requestedModel: ctx.req.model,
+        requestedModel: ctx.requested,
         endpoint: e,
         attempts: ctx.attempts,
         fallbackDepth: Math.max(0, ctx.attempts - 1),
         feeUsd: 0,
+        externalUser: ctx.req.user,
       },
       { status: err.status, errorClass: cls, latencyMs: latency, ttftMs: 0, tokensPrompt: 0, tokensCompletion: 0, costUsd: 0 },
     ),
@@ -152,15 +169,34 @@ export function setRouteHeaders(ctx: ChatContext, e: Endpoint): void {
 
 export const providerName = (ctx: ChatContext, e: Endpoint): string => ctx.deps.catalog.providers.get(e.provider)?.name ?? e.provider;
 
-export function completionBody(ctx: ChatContext, e: Endpoint, message: AssistantMessage, finishReason: string, o: Outcome, fee: number) {
+/**
+ * The answer's usage as OpenRouter gives it. `cost` is what the key is charged for this request, the
+ * provider's price and the platform fee (charged per request here, as there are no credit purchases to put
+ * it on), so the sum of `cost` over a key's requests is its `usage`; `cost_details` splits it.
+ */
+export function usageBody(o: Pick<Outcome, 'tokensPrompt' | 'tokensCompletion' | 'costUsd'>, fee: number, reported?: Partial<Usage>) {
+  return {
+    prompt_tokens: o.tokensPrompt,
+    completion_tokens: o.tokensCompletion,
+    total_tokens: o.tokensPrompt + o.tokensCompletion,
+    cost: Math.round((o.costUsd + fee) * 1e9) / 1e9,
+    is_byok: false,
+    cost_details: { upstream_inference_cost: o.costUsd, platform_fee: fee },
+    prompt_tokens_details: { cached_tokens: reported?.cached ?? 0 },
+    completion_tokens_details: { reasoning_tokens: reported?.reasoning ?? 0 },
+  };
+}
+
+export function completionBody(ctx: ChatContext, e: Endpoint, message: AssistantMessage, finishReason: string, o: Outcome, fee: number, reported?: Partial<Usage>) {
+  const text = ctx.shape === 'text';
   const body: Record<string, unknown> = {
     id: ctx.id.generationId,
-    object: 'chat.completion',
+    object: text ? 'text_completion' : 'chat.completion',
     created: Math.floor(ctx.startedAt / 1000),
     model: e.model,
     provider: providerName(ctx, e),
-    choices: [{ index: 0, message, finish_reason: finishReason, logprobs: null }],
-    usage: { prompt_tokens: o.tokensPrompt, completion_tokens: o.tokensCompletion, total_tokens: o.tokensPrompt + o.tokensCompletion, cost: o.costUsd, platform_fee: fee },
+    choices: [text ? { index: 0, text: message.content ?? '', finish_reason: finishReason, logprobs: null } : { index: 0, message, finish_reason: finishReason, logprobs: null }],
+    usage: usageBody(o, fee, reported),
   };
   if (ctx.explain) body.routing = ctx.explain;
   return body;

@@ -1,23 +1,11 @@
 // The errors a chat request can end with before or after its attempts, each with the status OpenRouter
 // gives it and attributed to a provider only when a provider's answer caused it.
-import type { Catalog, Endpoint, Model } from '../catalog/catalog.ts';
-import { ApiError, notFound } from '../core/errors.ts';
+import type { Endpoint } from '../catalog/catalog.ts';
+import { ApiError } from '../core/errors.ts';
 import type { ErrorClass } from '../telemetry/event.ts';
 import type { AttemptFailure } from './attempt.ts';
-import type { ChatRequest } from './chat-schema.ts';
 import type { HealthRegistry } from './health/registry.ts';
-import { parseModelRef } from './routing/model-ref.ts';
 import type { RoutePlan } from './routing/plan.ts';
-
-export function resolveModels(catalog: Catalog, req: ChatRequest): { model: Model; sort: ReturnType<typeof parseModelRef>['sort'] }[] {
-  const refs = [...new Set([req.model, ...(req.models ?? [])])];
-  return refs.map((ref) => {
-    const { id, sort } = parseModelRef(ref);
-    const model = catalog.model(id);
-    if (!model) throw notFound(`model ${JSON.stringify(ref)} is not in the catalog (GET /v1/models lists them)`, 'model_not_found');
-    return { model, sort: sort ?? req.provider?.sort };
-  });
-}
 
 /** Why nothing could be tried: the request's own needs (4xx), rate limits (429) or broken endpoints (503). */
 export function noRouteError(plans: RoutePlan[], health: HealthRegistry, now: number): ApiError {
@@ -72,6 +60,7 @@ export function finalError(failures: { f: AttemptFailure; e: Endpoint }[], stopp
     const wait = Math.min(...failures.map(({ f }) => f.retryAfterMs ?? 1000));
     return new ApiError(429, 'rate_limit_error', 'upstream_rate_limited', `every provider tried is rate limiting (last: ${last.e.provider})`, {
       provider: last.e.provider,
+      raw: last.f.message,
       retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)),
       metadata: { attempts },
     });
@@ -81,6 +70,6 @@ export function finalError(failures: { f: AttemptFailure; e: Endpoint }[], stopp
     'upstream_error',
     'upstream_failed',
     `${failures.length} attempt(s) failed; last: ${last.e.provider} (${last.f.errorClass}${last.f.status ? ` ${last.f.status}` : ''}): ${last.f.message}`,
-    { provider: last.e.provider, metadata: { attempts } },
+    { provider: last.e.provider, raw: last.f.message, metadata: { attempts } },
   );
 }

@@ -18,7 +18,25 @@ export const MessageSchema = Type.Object(
 );
 
 export const SORTS = ['price', 'latency', 'throughput'] as const;
-const ProviderSlugs = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 64 });
+const ProviderSlugs = Type.Array(Type.String({ minLength: 1, maxLength: 64, description: 'provider slug or name, any case' }), { maxItems: 64 });
+const SortBy = Type.Union(SORTS.map((s) => Type.Literal(s)));
+/** A soft threshold: one number (the median), or per percentile as OpenRouter accepts it. */
+const Preference = (description: string) =>
+  Type.Union(
+    [
+      Type.Number({ minimum: 0 }),
+      Type.Object(
+        {
+          p50: Type.Optional(Type.Number({ minimum: 0 })),
+          p75: Type.Optional(Type.Number({ minimum: 0 })),
+          p90: Type.Optional(Type.Number({ minimum: 0 })),
+          p99: Type.Optional(Type.Number({ minimum: 0 })),
+        },
+        { additionalProperties: false },
+      ),
+    ],
+    { description },
+  );
 
 export const ProviderPrefsSchema = Type.Object(
   {
@@ -26,19 +44,35 @@ export const ProviderPrefsSchema = Type.Object(
     allow_fallbacks: Type.Optional(Type.Boolean()),
     only: Type.Optional(ProviderSlugs),
     ignore: Type.Optional(ProviderSlugs),
-    sort: Type.Optional(Type.Union(SORTS.map((s) => Type.Literal(s)))),
+    sort: Type.Optional(
+      Type.Union([
+        SortBy,
+        Type.Object(
+          {
+            by: SortBy,
+            partition: Type.Optional(Type.Union([Type.Literal('model'), Type.Literal('none')], { description: 'none: sort the endpoints of every model in `models` together' })),
+          },
+          { additionalProperties: false },
+        ),
+      ]),
+    ),
     max_price: Type.Optional(
       Type.Object(
         {
           prompt: Type.Optional(Type.Number({ minimum: 0 })),
           completion: Type.Optional(Type.Number({ minimum: 0 })),
+          request: Type.Optional(Type.Number({ minimum: 0 })),
+          image: Type.Optional(Type.Number({ minimum: 0 })),
         },
-        { additionalProperties: false, description: 'USD per million tokens' },
+        { additionalProperties: false, description: 'USD per million tokens (prompt, completion), per request and per image' },
       ),
     ),
+    preferred_min_throughput: Type.Optional(Preference('tokens per second: endpoints this router measures below it go after the others')),
+    preferred_max_latency: Type.Optional(Preference('seconds to the first token: endpoints this router measures above it go after the others')),
     quantizations: Type.Optional(Type.Array(Type.String({ maxLength: 32 }), { maxItems: 16 })),
-    require_parameters: Type.Optional(Type.Boolean()),
-    data_collection: Type.Optional(Type.Union([Type.Literal('allow'), Type.Literal('deny')])),
+    require_parameters: Type.Optional(Type.Boolean({ description: 'only endpoints that support every parameter the request sets' })),
+    data_collection: Type.Optional(Type.Union([Type.Literal('allow'), Type.Literal('deny')], { description: 'deny: only providers that do not train on prompts' })),
+    zdr: Type.Optional(Type.Boolean({ description: 'only providers that keep no prompts (zero data retention)' })),
   },
   { additionalProperties: false },
 );
@@ -47,7 +81,7 @@ const ModelId = Type.String({ minLength: 1, maxLength: 256 });
 
 export const ChatRequestSchema = Type.Object(
   {
-    model: ModelId,
+    model: Type.Optional(ModelId),
     messages: Type.Array(MessageSchema, { minItems: 1, maxItems: 10_000 }),
     stream: Type.Optional(Type.Boolean()),
     stream_options: Type.Optional(Type.Object({ include_usage: Type.Optional(Type.Boolean()) }, { additionalProperties: true })),
@@ -81,6 +115,8 @@ export const ChatRequestSchema = Type.Object(
       Type.Object({ type: Type.Union([Type.Literal('text'), Type.Literal('json_object'), Type.Literal('json_schema')]) }, { additionalProperties: true }),
     ),
     user: Type.Optional(Type.String({ maxLength: 256 })),
+    usage: Type.Optional(Type.Object({ include: Type.Optional(Type.Boolean()) }, { additionalProperties: false, description: 'accepted: usage with cost is always included' })),
+    transforms: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 8 })),
     models: Type.Optional(Type.Array(ModelId, { minItems: 1, maxItems: 10 })),
     provider: Type.Optional(ProviderPrefsSchema),
     switchboard: Type.Optional(
@@ -90,6 +126,13 @@ export const ChatRequestSchema = Type.Object(
   { additionalProperties: true },
 );
 
+/** The legacy completions body: a chat request's options with `prompt` instead of `messages`. */
+export const CompletionRequestSchema = Type.Composite(
+  [Type.Omit(ChatRequestSchema, ['messages']), Type.Object({ prompt: Type.Union([Text, Type.Array(Text, { minItems: 1, maxItems: 1, description: 'one prompt per request' })]) })],
+  { additionalProperties: true },
+);
+
+export type CompletionRequest = Static<typeof CompletionRequestSchema>;
 export type ChatMessage = Static<typeof MessageSchema>;
 export type ProviderPrefs = Static<typeof ProviderPrefsSchema>;
 export type ChatRequest = Static<typeof ChatRequestSchema>;

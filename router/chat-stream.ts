@@ -5,10 +5,10 @@
 import type { Endpoint } from '../catalog/catalog.ts';
 import type { ErrorClass } from '../telemetry/event.ts';
 import { classifyStreamError, RouterAbort, type StreamStart } from './attempt.ts';
-import { finish, providerName, recordFailure, success, type ChatContext } from './chat-context.ts';
-import { attemptEvent, costOf, type Outcome } from './events.ts';
+import { finish, providerName, recordFailure, success, usageBody, type ChatContext } from './chat-context.ts';
+import { attemptEvent, costOf, type AnswerFacts, type Outcome } from './events.ts';
 import { SseOut } from './stream-out.ts';
-import type { StreamPiece, ToolCall } from './upstream/types.ts';
+import type { StreamPiece, ToolCall, Usage } from './upstream/types.ts';
 
 export interface AttemptInfo {
   index: number;
@@ -30,7 +30,7 @@ export async function streamOut(ctx: ChatContext, e: Endpoint, start: StreamStar
   const { deps, reply } = ctx;
   reply.hijack();
   const ttftClient = performance.now() - ctx.t0;
-  const out = new SseOut(reply.raw, { id: ctx.id.generationId, created: Math.floor(ctx.startedAt / 1000), model: e.model, provider: providerName(ctx, e) });
+  const out = new SseOut(reply.raw, { id: ctx.id.generationId, created: Math.floor(ctx.startedAt / 1000), model: e.model, provider: providerName(ctx, e) }, ctx.shape === 'text');
   out.open({
     ...(reply.getHeaders() as Record<string, string>),
     'x-switchboard-generation-id': ctx.id.generationId,
@@ -41,14 +41,20 @@ export async function streamOut(ctx: ChatContext, e: Endpoint, start: StreamStar
   let text = 0;
   let usagePrompt: number | undefined;
   let usageCompletion: number | undefined;
+  const reported: Partial<Usage> = {};
+  const facts: AnswerFacts = { usage: reported };
   let finishReason: string | null = null;
   let failure: { cls: ErrorClass; message: string } | undefined;
   let firstChunk = true;
   const emit = async (piece: StreamPiece) => {
     if (piece.usage?.prompt !== undefined) usagePrompt = piece.usage.prompt;
     if (piece.usage?.completion !== undefined) usageCompletion = piece.usage.completion;
+    if (piece.usage?.cached !== undefined) reported.cached = piece.usage.cached;
+    if (piece.usage?.reasoning !== undefined) reported.reasoning = piece.usage.reasoning;
     if (piece.error !== undefined) throw new UpstreamStreamError(piece.error);
     if (piece.finishReason) finishReason = piece.finishReason;
+    if (piece.nativeFinishReason) facts.nativeFinishReason = piece.nativeFinishReason;
+    if (piece.upstreamId && facts.upstreamId === undefined) facts.upstreamId = piece.upstreamId;
     if (piece.content === undefined && piece.toolCalls === undefined && !firstChunk) return;
     const delta: { role?: 'assistant'; content?: string; tool_calls?: ToolCall[] } = firstChunk ? { role: 'assistant', content: piece.content ?? '' } : {};
     if (!firstChunk && piece.content !== undefined) delta.content = piece.content;
@@ -95,7 +101,8 @@ export async function streamOut(ctx: ChatContext, e: Endpoint, start: StreamStar
     await out.chunk({}, finishReason ?? 'stop');
   }
   deps.sink.emit(attemptEvent(ctx.id, at.index, at.attemptStart, e, o));
-  const fee = finish(ctx, e, at.depth, { ...o, latencyMs: performance.now() - ctx.t0, ttftMs: ttftClient });
-  await out.usage({ prompt_tokens: tokensPrompt, completion_tokens: tokensCompletion, total_tokens: tokensPrompt + tokensCompletion, cost: o.costUsd, platform_fee: fee });
+  facts.finishReason = failure ? 'error' : (finishReason ?? 'stop');
+  const fee = finish(ctx, e, at.depth, { ...o, latencyMs: performance.now() - ctx.t0, ttftMs: ttftClient }, facts);
+  await out.usage(usageBody(o, fee, reported));
   out.end();
 }

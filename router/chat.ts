@@ -8,25 +8,49 @@ import { generationId } from '../core/ids.ts';
 import { estimateTokens, promptTokens, requestedMaxTokens } from '../core/tokens.ts';
 import type { ChatRequest } from './chat-schema.ts';
 import { attempt, RouterAbort } from './attempt.ts';
-import { completionBody, failWith, finish, recordFailure, reserveSpend, setRouteHeaders, success, type ChatContext, type ChatDeps, type Caller } from './chat-context.ts';
-import { finalError, noRouteError, resolveModels } from './chat-errors.ts';
+import {
+  completionBody,
+  failWith,
+  finish,
+  recordFailure,
+  reserveSpend,
+  setRouteHeaders,
+  success,
+  type AnswerShape,
+  type ChatContext,
+  type ChatDeps,
+  type Caller,
+} from './chat-context.ts';
+import { finalError, noRouteError } from './chat-errors.ts';
 import { streamOut } from './chat-stream.ts';
 import { attemptEvent } from './events.ts';
 import type { EndpointHealth } from './health/registry.ts';
-import { ASSUMED_COMPLETION_TOKENS, planRoute, RECENT_FAILURE_MS } from './routing/plan.ts';
+import { requestedModel, routingOf } from './routing/options.ts';
+import { acrossModels, ASSUMED_COMPLETION_TOKENS, planRoute, RECENT_FAILURE_MS } from './routing/plan.ts';
 
 export type { Caller, ChatDeps } from './chat-context.ts';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export async function handleChat(deps: ChatDeps, req: ChatRequest, caller: Caller, reply: FastifyReply): Promise<unknown> {
+/** One chat request as the route hands it over; `shape: 'text'` answers as the legacy completions API. */
+export interface ChatCall {
+  req: ChatRequest;
+  caller: Caller;
+  reply: FastifyReply;
+  shape: AnswerShape;
+}
+
+export async function handleChat(deps: ChatDeps, { req, caller, reply, shape }: ChatCall): Promise<unknown> {
   const startedAt = Date.now();
   const stream = req.stream === true;
+  const routing = routingOf(deps.catalog, req);
   const ctx: ChatContext = {
     deps,
     req,
     caller,
     reply,
+    shape,
+    requested: requestedModel(req),
     id: { generationId: generationId(startedAt), accountId: caller.accountId, keyId: caller.keyId, streamed: stream },
     startedAt,
     t0: performance.now(),
@@ -38,12 +62,13 @@ export async function handleChat(deps: ChatDeps, req: ChatRequest, caller: Calle
     attempts: 0,
     failures: [],
   };
-  const plans = resolveModels(deps.catalog, req).map(({ model, sort }) =>
+  const plans = routing.models.map(({ model, sort, free }) =>
     planRoute(
       {
         model,
         sort,
-        prefs: req.provider,
+        free,
+        prefs: routing.prefs,
         promptTokens: ctx.prompt,
         maxTokens: ctx.maxTokens,
         needsTools: (req.tools?.length ?? 0) > 0,
@@ -54,7 +79,8 @@ export async function handleChat(deps: ChatDeps, req: ChatRequest, caller: Calle
     ),
   );
   if (req.switchboard?.explain === true) ctx.explain = { generation_id: ctx.id.generationId, plans };
-  const queue: Endpoint[] = plans.flatMap((p) => p.order);
+  const by = routing.models[0].sort;
+  const queue: Endpoint[] = routing.acrossModels && by !== undefined ? acrossModels(plans, by) : plans.flatMap((p) => p.order);
   if (queue.length === 0) throw failWith(ctx, noRouteError(plans, deps.health, startedAt));
   reserveSpend(ctx, queue);
 
@@ -142,6 +168,7 @@ async function tryEndpoints(ctx: ChatContext, queue: Endpoint[]): Promise<unknow
           ctx,
           new ApiError(result.status === 413 ? 413 : 400, 'invalid_request_error', 'upstream_rejected', `${e.provider} rejected the request: ${result.message}`, {
             provider: e.provider,
+            raw: result.message,
           }),
           e,
         );
@@ -155,9 +182,15 @@ async function tryEndpoints(ctx: ChatContext, queue: Endpoint[]): Promise<unknow
     const tokensCompletion = c.usage?.completion ?? estimateTokens(c.message.content ?? '');
     const o = success(ctx, e, result.ttftMs, performance.now() - ta, tokensPrompt, tokensCompletion);
     deps.sink.emit(attemptEvent(ctx.id, index, attemptStart, e, o));
-    const fee = finish(ctx, e, depth, { ...o, latencyMs: performance.now() - ctx.t0, ttftMs: performance.now() - ctx.t0 });
+    const fee = finish(
+      ctx,
+      e,
+      depth,
+      { ...o, latencyMs: performance.now() - ctx.t0, ttftMs: performance.now() - ctx.t0 },
+      { finishReason: c.finishReason, nativeFinishReason: c.nativeFinishReason, upstreamId: c.upstreamId, usage: c.usage },
+    );
     setRouteHeaders(ctx, e);
-    return completionBody(ctx, e, c.message, c.finishReason, o, fee);
+    return completionBody(ctx, e, c.message, c.finishReason, o, fee, c.usage);
   }
   const last = ctx.failures[ctx.failures.length - 1];
   const why = abort.signal.aborted ? (abort.signal.reason as RouterAbort).errorClass : undefined;

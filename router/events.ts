@@ -2,6 +2,7 @@
 import { eventId } from '../core/ids.ts';
 import { EVENT_VERSION, type AttemptEvent, type ErrorClass, type RequestEvent } from '../telemetry/event.ts';
 import type { Endpoint } from '../catalog/catalog.ts';
+import type { Usage } from './upstream/types.ts';
 
 export interface RequestIdentity {
   generationId: string;
@@ -48,13 +49,33 @@ export function attemptEvent(id: RequestIdentity, index: number, startedAt: numb
   return { kind: 'attempt', ...common(id, startedAt, endpoint, o), attempt: index, model: endpoint.model };
 }
 
+/** What an answer says about itself (finish reasons, the provider's id, token details), for its request's record. */
+export interface AnswerFacts {
+  finishReason?: string;
+  nativeFinishReason?: string;
+  upstreamId?: string;
+  usage?: Partial<Usage>;
+}
+
+const short = (s: string | undefined) => (s === undefined ? undefined : s.slice(0, 256));
+
 export function requestEvent(
   id: RequestIdentity,
   startedAt: number,
-  fields: { app: string; category: string; requestedModel: string; endpoint: Endpoint | undefined; attempts: number; fallbackDepth: number; feeUsd: number },
+  fields: {
+    app: string;
+    category: string;
+    requestedModel: string;
+    endpoint: Endpoint | undefined;
+    attempts: number;
+    fallbackDepth: number;
+    feeUsd: number;
+    externalUser: string | undefined;
+    answer?: AnswerFacts;
+  },
   o: Outcome,
 ): RequestEvent {
-  return {
+  const event: RequestEvent = {
     kind: 'request',
     ...common(id, startedAt, fields.endpoint, o),
     app: fields.app,
@@ -65,6 +86,17 @@ export function requestEvent(
     fallback_depth: fields.fallbackDepth,
     attempts: fields.attempts,
   };
+  const a = fields.answer;
+  const optional = {
+    finish_reason: short(a?.finishReason),
+    native_finish_reason: short(a?.nativeFinishReason),
+    upstream_id: short(a?.upstreamId),
+    external_user: short(fields.externalUser),
+    tokens_cached: a?.usage?.cached,
+    tokens_reasoning: a?.usage?.reasoning,
+  };
+  for (const [k, v] of Object.entries(optional)) if (v !== undefined) (event as Record<string, unknown>)[k] = v;
+  return event;
 }
 
 /** USD for a number of tokens at an endpoint's per-million prices, rounded to a nano-dollar. */

@@ -8,6 +8,8 @@ export class SseOut {
   constructor(
     private readonly raw: ServerResponse,
     private readonly base: { id: string; created: number; model: string; provider: string },
+    /** The legacy completions API's chunks (`choices[].text`) instead of chat deltas. */
+    private readonly text = false,
   ) {}
 
   open(headers: Record<string, string | number | string[]>): void {
@@ -20,11 +22,18 @@ export class SseOut {
 
   /** Write one chunk; waits for the socket to drain so a slow client cannot balloon memory. */
   async chunk(delta: { role?: 'assistant'; content?: string; tool_calls?: ToolCall[] }, finishReason: string | null, extra: Record<string, unknown> = {}): Promise<void> {
-    await this.write({ ...this.base, object: 'chat.completion.chunk', ...extra, choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }] });
+    const choice = this.text
+      ? { index: 0, text: delta.content ?? '', finish_reason: finishReason, logprobs: null }
+      : { index: 0, delta, finish_reason: finishReason, logprobs: null };
+    await this.write({ ...this.base, object: this.object, ...extra, choices: [choice] });
   }
 
-  async usage(usage: Record<string, number>): Promise<void> {
-    await this.write({ ...this.base, object: 'chat.completion.chunk', choices: [], usage });
+  async usage(usage: Record<string, unknown>): Promise<void> {
+    await this.write({ ...this.base, object: this.object, choices: [], usage });
+  }
+
+  private get object(): string {
+    return this.text ? 'text_completion' : 'chat.completion.chunk';
   }
 
   async write(payload: unknown): Promise<void> {

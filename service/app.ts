@@ -17,6 +17,7 @@ import { registerRankingsRoutes } from '../analytics/routes/rankings.ts';
 import { registerUsageRoutes } from '../analytics/routes/usage.ts';
 import { registerModelStatsRoute } from '../analytics/routes/model-stats.ts';
 import { registerPreferenceRoute } from '../analytics/routes/preference.ts';
+import { registerEndpointsRoute } from '../analytics/routes/endpoints.ts';
 import { registerProviderStatusRoute, type ProviderStatusDeps } from '../analytics/routes/provider-status.ts';
 import { installErrorHandling } from '../http/error-handler.ts';
 import { ApiError } from '../core/errors.ts';
@@ -41,6 +42,8 @@ export interface AppDeps {
   keys: KeyStore;
   catalog: Catalog;
   appMinUsers: number;
+  /** Requests per minute of a key that sets none (shown by …/key). */
+  defaultRateLimitPerMinute: number;
   preferenceRefreshS: number;
   publicRefreshS: number;
   /** Collects the public figures worth computing ahead (the caller decides when). */
@@ -107,8 +110,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registerModelsRoute(app, { catalog: deps.catalog, health: deps.router.chat.health });
   }
   if (deps.clickhouse) {
-    registerGenerationRoute(app, { keys: deps.keys, clickhouse: deps.clickhouse });
-    registerUsageRoutes(app, { keys: deps.keys, clickhouse: deps.clickhouse });
+    registerGenerationRoute(app, { keys: deps.keys, clickhouse: deps.clickhouse, catalog: deps.catalog });
+    registerUsageRoutes(app, { keys: deps.keys, clickhouse: deps.clickhouse, catalog: deps.catalog, defaultRateLimitPerMinute: deps.defaultRateLimitPerMinute });
+    registerEndpointsRoute(app, { clickhouse: deps.clickhouse, catalog: deps.catalog, signals: deps.status?.signals });
     registerRankingsRoutes(app, { clickhouse: deps.clickhouse, appMinUsers: deps.appMinUsers, refreshS: deps.publicRefreshS, warmup: deps.warmup });
     registerModelStatsRoute(app, { clickhouse: deps.clickhouse, catalog: deps.catalog, appMinUsers: deps.appMinUsers, refreshS: deps.publicRefreshS, warmup: deps.warmup });
     registerPreferenceRoute(app, { clickhouse: deps.clickhouse, refreshS: deps.preferenceRefreshS, warmup: deps.warmup });

@@ -146,6 +146,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     keys,
     catalog,
     appMinUsers: config.appMinUsers,
+    defaultRateLimitPerMinute: config.defaultRateLimitPerMinute,
     preferenceRefreshS: config.preferenceRefreshS,
     publicRefreshS: config.publicRefreshS,
     router: a.routes

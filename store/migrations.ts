@@ -325,6 +325,18 @@ export const MIGRATIONS: Migration[] = [
         GROUP BY minute, endpoint_id, provider, model`,
     ],
   },
+  {
+    version: 10,
+    name: 'requests: finish reasons, upstream id, external user, cached and reasoning tokens',
+    statements: [
+      `ALTER TABLE requests ADD COLUMN IF NOT EXISTS finish_reason LowCardinality(String) DEFAULT ''`,
+      `ALTER TABLE requests ADD COLUMN IF NOT EXISTS native_finish_reason LowCardinality(String) DEFAULT ''`,
+      `ALTER TABLE requests ADD COLUMN IF NOT EXISTS upstream_id String DEFAULT ''`,
+      `ALTER TABLE requests ADD COLUMN IF NOT EXISTS external_user String DEFAULT ''`,
+      `ALTER TABLE requests ADD COLUMN IF NOT EXISTS tokens_cached UInt32 DEFAULT 0`,
+      `ALTER TABLE requests ADD COLUMN IF NOT EXISTS tokens_reasoning UInt32 DEFAULT 0`,
+    ],
+  },
 ];
 
 /** Tables whose rows expire after the configured retention. */

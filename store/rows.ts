@@ -62,7 +62,8 @@ type Line = (e: TelemetryEvent, partition: number, offsetNext: number) => string
 function compileLine(fields: [string, Kind][]): Line {
   const parts = fields.map(([name, kind]) => {
     const v = `e[${JSON.stringify(name)}]`;
-    return kind === 'text' ? `text(${v})` : kind === 'time' ? `dateTime(${v})` : kind === 'bool' ? `(${v} ? 'true' : 'false')` : `String(${v})`;
+    // `?? ''` / `?? 0`: the column's default, for optional fields an older router's events leave out.
+    return kind === 'text' ? `text(${v} ?? '')` : kind === 'time' ? `dateTime(${v})` : kind === 'bool' ? `(${v} ? 'true' : 'false')` : `String(${v} ?? 0)`;
   });
   return new Function('text', 'dateTime', `return (e, partition, offsetNext) => ${[...parts, 'partition', 'offsetNext'].join(" + '\\t' + ")};`)(text, dateTime) as Line;
 }

@@ -89,6 +89,13 @@ export const RequestEventSchema = Type.Object(
     fee_usd: Usd,
     fallback_depth: Type.Integer({ minimum: 0, maximum: 100 }),
     attempts: Type.Integer({ minimum: 0, maximum: 100 }),
+    // Optional, so events of routers that predate them stay valid.
+    finish_reason: Type.Optional(Name), // as the answer gave it to the client ('' when it failed)
+    native_finish_reason: Type.Optional(Name), // as the provider gave it
+    upstream_id: Type.Optional(Name), // the provider's id of its answer
+    external_user: Type.Optional(Name), // the request's `user`
+    tokens_cached: Type.Optional(Count), // prompt tokens read from the provider's cache, when it reports them
+    tokens_reasoning: Type.Optional(Count), // completion tokens spent on reasoning, when it reports them
   },
   { additionalProperties: false },
 );
@@ -139,12 +146,15 @@ const str = (s: unknown) => (typeof s !== 'string' ? 'null' : NEEDS_ESCAPE.test(
 const num = (n: unknown) => (typeof n === 'number' && Number.isFinite(n) ? String(n) : 'null');
 const bool = (b: unknown) => (b === true ? 'true' : b === false ? 'false' : 'null');
 
-function compileEncoder(schema: TSchema & { properties: Record<string, TSchema> }): (e: TelemetryEvent) => string {
+function compileEncoder(schema: TSchema & { properties: Record<string, TSchema>; required?: string[] }): (e: TelemetryEvent) => string {
+  const required = new Set(schema.required ?? []);
   const parts = Object.entries(schema.properties).map(([name, p], i) => {
     const v = `e[${JSON.stringify(name)}]`;
     const type = p.type ?? typeof p.const;
     const value = type === 'boolean' ? `bool(${v})` : type === 'number' || type === 'integer' ? `num(${v})` : `str(${v})`;
-    return `${JSON.stringify(`${i === 0 ? '{' : ','}${JSON.stringify(name)}:`)} + ${value}`;
+    const field = `${JSON.stringify(`${i === 0 ? '{' : ','}${JSON.stringify(name)}:`)} + ${value}`;
+    // An optional field left out is left out of the line (null would not pass the contract).
+    return required.has(name) ? field : `(${v} === undefined ? '' : ${field})`;
   });
   return new Function('str', 'num', 'bool', `return (e) => ${parts.join(' + ')} + '}';`)(str, num, bool) as (e: TelemetryEvent) => string;
 }

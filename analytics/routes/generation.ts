@@ -1,11 +1,16 @@
+// GET …/generation?id=: one request's record as OpenRouter gives it (cost, timing, finish reasons, the
+// provider and its id of the answer), with Switchboard's extras beside it (every attempt, the fallback
+// depth, the endpoint and the category). Owner only.
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { Catalog } from '../../catalog/catalog.ts';
 import { notFound } from '../../core/errors.ts';
 import type { KeyStore } from '../../router/auth/key-store.ts';
 import { keyOf, requireKey } from '../../http/auth.ts';
-import { errorResponses } from '../../http/schemas.ts';
-import { queryRows } from '../../store/clickhouse.ts';
+import { underEveryBase } from '../../http/paths.ts';
+import { errorResponses, Nullable } from '../../http/schemas.ts';
+import { attemptsOf, generation, type GenerationRow } from '../../store/account-queries.ts';
 
 const Query = Type.Object({ id: Type.String({ pattern: '^gen-[A-Za-z0-9_-]{1,80}$', description: 'generation id from a completion' }) }, { additionalProperties: false });
 
@@ -23,23 +28,44 @@ const Attempt = Type.Object({
   cost_usd: Type.Number(),
 });
 
+const Text = Nullable(Type.String());
+
 export const GenerationSchema = Type.Object({
   data: Type.Object({
+    // OpenRouter's fields.
     id: Type.String(),
     created_at: Type.String(),
-    requested_model: Type.String(),
     model: Type.String(),
-    provider: Type.String(),
+    total_cost: Type.Number({ description: 'USD charged: the provider cost and the platform fee' }),
+    upstream_inference_cost: Type.Number(),
+    usage: Type.Number({ description: 'USD charged, as total_cost' }),
+    is_byok: Type.Boolean(),
+    upstream_id: Text,
+    app_id: Text,
+    external_user: Text,
+    streamed: Type.Boolean(),
+    cancelled: Type.Boolean({ description: 'the client went away before the answer was complete' }),
+    provider_name: Type.String(),
+    latency: Type.Number({ description: 'ms to the first token' }),
+    generation_time: Type.Number({ description: 'ms from the request to the last byte' }),
+    finish_reason: Text,
+    native_finish_reason: Text,
+    tokens_prompt: Type.Integer(),
+    tokens_completion: Type.Integer(),
+    native_tokens_prompt: Type.Integer(),
+    native_tokens_completion: Type.Integer(),
+    native_tokens_reasoning: Type.Integer(),
+    native_tokens_cached: Type.Integer(),
+    // Switchboard's.
+    requested_model: Type.String(),
+    provider: Type.String({ description: 'provider slug' }),
     endpoint_id: Type.String(),
     app: Type.String(),
     category: Type.String(),
     status: Type.Integer(),
     error_class: Type.String(),
-    streamed: Type.Boolean(),
     latency_ms: Type.Number(),
     ttft_ms: Type.Number(),
-    tokens_prompt: Type.Integer(),
-    tokens_completion: Type.Integer(),
     cost_usd: Type.Number(),
     platform_fee_usd: Type.Number(),
     fallback_depth: Type.Integer(),
@@ -47,42 +73,55 @@ export const GenerationSchema = Type.Object({
   }),
 });
 
-type Row = Omit<Static<typeof GenerationSchema>['data'], 'attempts' | 'id'> & { id: string };
+const orNull = (s: string) => (s === '' ? null : s);
 
-export function registerGenerationRoute(app: FastifyInstance, deps: { keys: KeyStore; clickhouse: ClickHouseClient }): void {
-  app.get<{ Querystring: Static<typeof Query> }>(
-    '/api/v1/generation',
-    {
-      onRequest: requireKey(deps.keys),
-      schema: {
-        summary: "One request's record: model, provider, tokens, cost, latency and every attempt (owner only)",
-        description: 'Records reach ClickHouse in batches about once a second: a generation a moment old may answer 404 until then.',
-        tags: ['analytics'],
-        security: [{ bearer: [] }],
-        querystring: Query,
-        response: { 200: GenerationSchema, ...errorResponses(400, 401, 404) },
+function openRouterFields(row: GenerationRow, catalog: Catalog) {
+  const charged = Math.round((row.cost_usd + row.platform_fee_usd) * 1e9) / 1e9;
+  return {
+    total_cost: charged,
+    upstream_inference_cost: row.cost_usd,
+    usage: charged,
+    is_byok: false,
+    upstream_id: orNull(row.upstream_id),
+    app_id: orNull(row.app),
+    external_user: orNull(row.external_user),
+    cancelled: row.error_class === 'client_abort',
+    provider_name: catalog.providers.get(row.provider)?.name ?? row.provider,
+    latency: row.ttft_ms,
+    generation_time: row.latency_ms,
+    finish_reason: orNull(row.finish_reason),
+    native_finish_reason: orNull(row.native_finish_reason),
+    native_tokens_prompt: row.tokens_prompt,
+    native_tokens_completion: row.tokens_completion,
+    native_tokens_reasoning: row.tokens_reasoning,
+    native_tokens_cached: row.tokens_cached,
+  };
+}
+
+export function registerGenerationRoute(app: FastifyInstance, deps: { keys: KeyStore; clickhouse: ClickHouseClient; catalog: Catalog }): void {
+  for (const url of underEveryBase('/generation')) {
+    app.get<{ Querystring: Static<typeof Query> }>(
+      url,
+      {
+        onRequest: requireKey(deps.keys),
+        schema: {
+          summary: "One request's record: model, provider, tokens, cost, latency and every attempt (owner only)",
+          description: 'Records reach ClickHouse in batches about once a second: a generation a moment old may answer 404 until then.',
+          tags: ['analytics'],
+          security: [{ bearer: [] }],
+          querystring: Query,
+          response: { 200: GenerationSchema, ...errorResponses(400, 401, 404) },
+        },
       },
-    },
-    async (request) => {
-      const key = keyOf(request);
-      const params = { id: request.query.id, account: key.account_id };
-      const [row] = await queryRows<Row>(
-        deps.clickhouse,
-        `SELECT generation_id AS id, formatDateTime(ts, '%Y-%m-%dT%H:%i:%S.%fZ', 'UTC') AS created_at, requested_model, served_model AS model,
-                provider, endpoint_id, app, category, status, error_class, streamed, latency_ms, ttft_ms, tokens_prompt, tokens_completion,
-                cost_usd, fee_usd AS platform_fee_usd, fallback_depth
-           FROM requests WHERE generation_id = {id:String} AND account_id = {account:String} LIMIT 1`,
-        params,
-      );
-      // Another account's generation answers exactly like a missing one: existence is not disclosed.
-      if (!row) throw notFound(`no generation ${request.query.id} for this account (records appear within a few seconds)`, 'generation_not_found');
-      const attempts = await queryRows<Static<typeof Attempt>>(
-        deps.clickhouse,
-        `SELECT attempt, model, provider, endpoint_id, status, error_class, latency_ms, ttft_ms, tokens_prompt, tokens_completion, cost_usd
-           FROM attempts WHERE generation_id = {id:String} AND account_id = {account:String} ORDER BY attempt`,
-        params,
-      );
-      return { data: { ...row, attempts } };
-    },
-  );
+      async (request) => {
+        const key = keyOf(request);
+        const row = await generation(deps.clickhouse, request.query.id, key.account_id);
+        // Another account's generation answers exactly like a missing one: existence is not disclosed.
+        if (!row) throw notFound(`no generation ${request.query.id} for this account (records appear within a few seconds)`, 'generation_not_found');
+        const attempts = await attemptsOf(deps.clickhouse, request.query.id, key.account_id);
+        const { finish_reason: _f, native_finish_reason: _n, upstream_id: _u, external_user: _e, tokens_cached: _c, tokens_reasoning: _r, ...ours } = row;
+        return { data: { ...ours, ...openRouterFields(row, deps.catalog), attempts } };
+      },
+    );
+  }
 }

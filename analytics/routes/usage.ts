@@ -1,17 +1,18 @@
-// The caller's own usage: by day, model, provider or key, from the per-account daily aggregate.
-// Every query is scoped by the authenticated key's account; no parameter can widen it.
+// The caller's own usage and key, in OpenRouter's shapes where it has them (…/key and its older alias
+// …/auth/key, …/credits, …/activity) and ours beside them (…/usage by day, model, provider or key).
+// Every figure is scoped by the authenticated key's account; no parameter can widen it.
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { Catalog } from '../../catalog/catalog.ts';
 import { badRequest } from '../../core/errors.ts';
 import type { KeyStore } from '../../router/auth/key-store.ts';
 import { keyOf, requireKey } from '../../http/auth.ts';
-import { errorResponses } from '../../http/schemas.ts';
-import { queryRows } from '../../store/clickhouse.ts';
-import { USAGE_RESUM } from '../../store/migrations.ts';
+import { underEveryBase } from '../../http/paths.ts';
+import { errorResponses, Nullable } from '../../http/schemas.ts';
+import { activity, spent, USAGE_GROUPS, usageBy, type UsageGroup, type UsageSums } from '../../store/account-queries.ts';
 
 const DateText = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (UTC)' });
-const GROUPS = { day: 'toString(day)', model: 'model', provider: 'provider', key: 'key_id' } as const;
 
 const Query = Type.Object(
   {
@@ -19,7 +20,7 @@ const Query = Type.Object(
     to: Type.Optional(DateText),
     group_by: Type.Optional(
       Type.Union(
-        Object.keys(GROUPS).map((g) => Type.Literal(g)),
+        Object.keys(USAGE_GROUPS).map((g) => Type.Literal(g)),
         { default: 'day' },
       ),
     ),
@@ -44,23 +45,61 @@ export const UsageSchema = Type.Object({
   totals: Type.Object(Figures),
 });
 
-interface Row {
-  group: string;
-  requests: string;
-  errors: string;
-  tokens_prompt: string;
-  tokens_completion: string;
-  cost_nusd: string;
-  fee_nusd: string;
-}
-
-const figures = (r: Omit<Row, 'group'>) => ({
+const figures = (r: UsageSums) => ({
   requests: Number(r.requests),
   errors: Number(r.errors),
   tokens_prompt: Number(r.tokens_prompt),
   tokens_completion: Number(r.tokens_completion),
   cost_usd: Number(r.cost_nusd) / 1e9,
   platform_fee_usd: Number(r.fee_nusd) / 1e9,
+});
+
+const KeySchema = Type.Object({
+  data: Type.Object({
+    label: Type.String(),
+    usage: Type.Number({ description: 'USD charged to this key, all time (provider cost and platform fee)' }),
+    usage_daily: Type.Number({ description: 'today (UTC)' }),
+    usage_weekly: Type.Number({ description: 'since Monday (UTC)' }),
+    usage_monthly: Type.Number({ description: 'since the 1st (UTC)' }),
+    limit: Nullable(Type.Number({ description: 'USD; null: no limit' })),
+    limit_remaining: Nullable(Type.Number()),
+    limit_reset: Type.Null({ description: 'limits here do not reset' }),
+    is_free_tier: Type.Boolean(),
+    is_provisioning_key: Type.Boolean(),
+    rate_limit: Type.Object({ requests: Type.Integer(), interval: Type.String() }),
+    // Switchboard's.
+    id: Type.String(),
+    name: Type.String(),
+    account_id: Type.String(),
+  }),
+});
+
+const CreditsSchema = Type.Object({
+  data: Type.Object({
+    total_credits: Nullable(
+      Type.Number({ description: "the sum of the account's key spend limits in USD; null when a key has none (no credits are sold: usage is billed as it happens)" }),
+    ),
+    total_usage: Type.Number({ description: 'USD charged to the account, all time' }),
+  }),
+});
+
+const ActivitySchema = Type.Object({
+  data: Type.Array(
+    Type.Object({
+      date: Type.String(),
+      model: Type.String(),
+      model_permaslug: Type.String(),
+      endpoint_id: Type.String(),
+      provider_name: Type.String(),
+      usage: Type.Number({ description: 'USD charged (provider cost and fee)' }),
+      byok_usage_inference: Type.Number(),
+      prompt_tokens: Type.Integer(),
+      completion_tokens: Type.Integer(),
+      reasoning_tokens: Type.Integer(),
+      provider: Type.String(),
+      ...Figures,
+    }),
+  ),
 });
 
 function dateRange(q: Static<typeof Query>): { from: string; to: string } {
@@ -74,105 +113,112 @@ function dateRange(q: Static<typeof Query>): { from: string; to: string } {
   return { from, to };
 }
 
-export function registerUsageRoutes(app: FastifyInstance, deps: { keys: KeyStore; clickhouse: ClickHouseClient }): void {
+export interface UsageRouteDeps {
+  keys: KeyStore;
+  clickhouse: ClickHouseClient;
+  catalog: Catalog;
+  /** Requests per minute of a key that sets none. */
+  defaultRateLimitPerMinute: number;
+}
+
+const OWNER = { tags: ['analytics'], security: [{ bearer: [] }] };
+
+export function registerUsageRoutes(app: FastifyInstance, deps: UsageRouteDeps): void {
+  const onRequest = requireKey(deps.keys);
+  const ch = deps.clickhouse;
+
   app.get<{ Querystring: Static<typeof Query> }>(
     '/api/v1/usage',
     {
-      onRequest: requireKey(deps.keys),
+      onRequest,
       schema: {
+        ...OWNER,
         summary: "The caller's usage and spend, by day, model, provider or key (owner only)",
-        tags: ['analytics'],
-        security: [{ bearer: [] }],
         querystring: Query,
         response: { 200: UsageSchema, ...errorResponses(400, 401) },
       },
     },
     async (request) => {
-      const key = keyOf(request);
       const { from, to } = dateRange(request.query);
-      const groupBy = (request.query.group_by ?? 'day') as keyof typeof GROUPS;
-      const params = { account: key.account_id, from, to };
-      const where = 'account_id = {account:String} AND day BETWEEN {from:Date} AND {to:Date}';
-      // The grouping expression comes from a fixed table indexed by a validated enum, never from input text.
-      const rows = await queryRows<Row>(
-        deps.clickhouse,
-        `SELECT ${GROUPS[groupBy]} AS group, ${USAGE_RESUM} FROM usage_daily_account WHERE ${where} GROUP BY group ORDER BY group`,
-        params,
-      );
-      const [totals] = await queryRows<Omit<Row, 'group'>>(deps.clickhouse, `SELECT ${USAGE_RESUM} FROM usage_daily_account WHERE ${where}`, params);
+      const groupBy = (request.query.group_by ?? 'day') as UsageGroup;
+      const { rows, totals } = await usageBy(ch, keyOf(request).account_id, from, to, groupBy);
       return { from, to, group_by: groupBy, data: rows.map((r) => ({ group: r.group, ...figures(r) })), totals: figures(totals) };
     },
   );
 
-  app.get(
-    '/api/v1/activity',
-    {
-      onRequest: requireKey(deps.keys),
-      schema: {
-        summary: "The caller's last 30 days by day, model and endpoint (owner only)",
-        tags: ['analytics'],
-        security: [{ bearer: [] }],
-        response: {
-          200: Type.Object({ data: Type.Array(Type.Object({ date: Type.String(), model: Type.String(), provider: Type.String(), endpoint_id: Type.String(), ...Figures })) }),
-          ...errorResponses(401),
-        },
-      },
-    },
-    async (request) => {
-      const key = keyOf(request);
-      const rows = await queryRows<Row & { model: string; provider: string }>(
-        deps.clickhouse,
-        `SELECT toString(day) AS group, model, provider, ${USAGE_RESUM} FROM usage_daily_account
-          WHERE account_id = {account:String} AND day >= today() - 29 GROUP BY group, model, provider ORDER BY group DESC, model, provider`,
-        { account: key.account_id },
-      );
-      return { data: rows.map((r) => ({ date: r.group, model: r.model, provider: r.provider, endpoint_id: r.provider ? `${r.provider}:${r.model}` : '', ...figures(r) })) };
-    },
-  );
-
-  app.get(
-    '/api/v1/key',
-    {
-      onRequest: requireKey(deps.keys),
-      schema: {
-        summary: 'The calling key: its limits and what it has spent',
-        tags: ['analytics'],
-        security: [{ bearer: [] }],
-        response: {
-          200: Type.Object({
-            data: Type.Object({
-              id: Type.String(),
-              name: Type.String(),
-              account_id: Type.String(),
-              rate_limit_per_minute: Type.Union([Type.Integer(), Type.Null()]),
-              spend_limit_usd: Type.Union([Type.Number(), Type.Null()]),
-              usage_usd: Type.Number(),
-              limit_remaining_usd: Type.Union([Type.Number(), Type.Null()]),
-            }),
+  for (const url of underEveryBase('/activity')) {
+    app.get(
+      url,
+      { onRequest, schema: { ...OWNER, summary: "The caller's last 30 days by day, model and provider (owner only)", response: { 200: ActivitySchema, ...errorResponses(401) } } },
+      async (request) => {
+        const rows = await activity(ch, keyOf(request).account_id);
+        return {
+          data: rows.map((r) => {
+            const f = figures(r);
+            return {
+              date: r.date,
+              model: r.model,
+              model_permaslug: r.model,
+              endpoint_id: r.provider ? `${r.provider}:${r.model}` : '',
+              provider_name: deps.catalog.providers.get(r.provider)?.name ?? r.provider,
+              usage: Math.round((f.cost_usd + f.platform_fee_usd) * 1e9) / 1e9,
+              byok_usage_inference: 0,
+              prompt_tokens: f.tokens_prompt,
+              completion_tokens: f.tokens_completion,
+              reasoning_tokens: 0,
+              provider: r.provider,
+              ...f,
+            };
           }),
-          ...errorResponses(401),
-        },
+        };
       },
-    },
-    async (request) => {
-      const key = keyOf(request);
-      const [r] = await queryRows<{ spent: string }>(
-        deps.clickhouse,
-        'SELECT sum(cost_nusd + fee_nusd) AS spent FROM usage_daily_account WHERE account_id = {account:String} AND key_id = {key:String}',
-        { account: key.account_id, key: key.id },
-      );
-      const usage = Number(r.spent) / 1e9;
-      return {
-        data: {
-          id: key.id,
-          name: key.name,
-          account_id: key.account_id,
-          rate_limit_per_minute: key.rate_limit_per_minute,
-          spend_limit_usd: key.spend_limit_usd,
-          usage_usd: usage,
-          limit_remaining_usd: key.spend_limit_usd === null ? null : Math.max(0, key.spend_limit_usd - usage),
-        },
-      };
-    },
-  );
+    );
+  }
+
+  for (const url of [...underEveryBase('/key'), ...underEveryBase('/auth/key')]) {
+    app.get(
+      url,
+      { onRequest, schema: { ...OWNER, summary: 'The calling key: its limits and what it has spent', response: { 200: KeySchema, ...errorResponses(401) } } },
+      async (request) => {
+        const key = keyOf(request);
+        const s = await spent(ch, key.account_id, key.id);
+        const limit = key.spend_limit_usd;
+        return {
+          data: {
+            label: key.name,
+            usage: s.total,
+            usage_daily: s.day,
+            usage_weekly: s.week,
+            usage_monthly: s.month,
+            limit,
+            limit_remaining: limit === null ? null : Math.max(0, Math.round((limit - s.total) * 1e9) / 1e9),
+            limit_reset: null,
+            is_free_tier: false,
+            is_provisioning_key: false,
+            rate_limit: { requests: key.rate_limit_per_minute ?? deps.defaultRateLimitPerMinute, interval: '1m' },
+            id: key.id,
+            name: key.name,
+            account_id: key.account_id,
+          },
+        };
+      },
+    );
+  }
+
+  for (const url of underEveryBase('/credits')) {
+    app.get(
+      url,
+      { onRequest, schema: { ...OWNER, summary: "The account's spend limits and what it has spent", response: { 200: CreditsSchema, ...errorResponses(401) } } },
+      async (request) => {
+        const key = keyOf(request);
+        const s = await spent(ch, key.account_id);
+        const limits = deps.keys
+          .list()
+          .filter((k) => k.account_id === key.account_id && k.revoked_at === null)
+          .map((k) => k.spend_limit_usd);
+        const total = limits.includes(null) ? null : limits.reduce<number>((sum, l) => sum + (l ?? 0), 0);
+        return { data: { total_credits: total, total_usage: s.total } };
+      },
+    );
+  }
 }

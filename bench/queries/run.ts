@@ -97,6 +97,7 @@ const appWith = (refreshS: number, warmup?: Warmup) =>
     keys,
     catalog,
     appMinUsers: 5,
+    defaultRateLimitPerMinute: 600,
     preferenceRefreshS: refreshS === 0 ? 0 : 300,
     publicRefreshS: refreshS,
     clickhouse: ch,

@@ -11,6 +11,7 @@ import { FaultBoard, FaultSchema, type Fault } from './faults.ts';
 import { drawLatency } from './latency.ts';
 import { completionLength, completionText, tokenText } from './completion.ts';
 import { promptTokens } from '../../core/tokens.ts';
+import { structuredAnswer, structuredTokens, type StructuredAnswer } from './structured.ts';
 
 const faultCheck = TypeCompiler.Compile(FaultSchema);
 const sleep = (ms: number) => (ms <= 0 ? Promise.resolve() : new Promise<void>((r) => setTimeout(r, ms)));
@@ -41,6 +42,22 @@ interface Plan {
   fault: Fault | undefined;
   ttftMs: number;
   msPerToken: number;
+  /** A tool call or JSON instead of words (dev/simulator/structured.ts). */
+  structured?: StructuredAnswer;
+}
+
+/** Whether the answer ends at max_tokens rather than where it would by itself. */
+const cutShort = (plan: Plan) => plan.completion < (plan.structured ? structuredTokens(plan.structured) : completionLength(plan.prompt, undefined));
+
+/** A JSON answer's text, cut where max_tokens ends it. */
+const jsonText = (plan: Plan, text: string) => (cutShort(plan) ? text.slice(0, plan.completion * 4) : text);
+
+/** Pieces of a text for streaming it in a few chunks. */
+function pieces(text: string, n = 4): string[] {
+  const size = Math.max(1, Math.ceil(text.length / n));
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -88,26 +105,43 @@ function applyBlockingFault(plan: Plan, res: ServerResponse, api: 'openai' | 'an
   }
 }
 
+function openAiMessage(plan: Plan): { message: Record<string, unknown>; finish: string } {
+  const a = plan.structured;
+  if (a?.kind === 'tool') {
+    return {
+      message: { role: 'assistant', content: null, tool_calls: [{ id: a.id, type: 'function', function: { name: a.name, arguments: a.arguments } }] },
+      finish: 'tool_calls',
+    };
+  }
+  const content = a?.kind === 'json' ? jsonText(plan, a.text) : completionText(plan.completion);
+  return { message: { role: 'assistant', content }, finish: cutShort(plan) ? 'length' : 'stop' };
+}
+
 function openAiBody(plan: Plan, id: string, created: number): unknown {
-  const finish = plan.completion < completionLength(plan.prompt, undefined) ? 'length' : 'stop';
+  const { message, finish } = openAiMessage(plan);
   return {
     id,
     object: 'chat.completion',
     created,
     model: plan.endpoint.providerModelId,
-    choices: [{ index: 0, message: { role: 'assistant', content: completionText(plan.completion) }, finish_reason: finish, logprobs: null }],
+    choices: [{ index: 0, message, finish_reason: finish, logprobs: null }],
     usage: { prompt_tokens: plan.prompt, completion_tokens: plan.completion, total_tokens: plan.prompt + plan.completion },
   };
 }
 
 function anthropicBody(plan: Plan, id: string): unknown {
-  const stop = plan.completion < completionLength(plan.prompt, undefined) ? 'max_tokens' : 'end_turn';
+  const a = plan.structured;
+  const stop = a?.kind === 'tool' ? 'tool_use' : cutShort(plan) ? 'max_tokens' : 'end_turn';
+  const content =
+    a?.kind === 'tool'
+      ? [{ type: 'tool_use', id: a.id, name: a.name, input: JSON.parse(a.arguments) }]
+      : [{ type: 'text', text: a?.kind === 'json' ? jsonText(plan, a.text) : completionText(plan.completion) }];
   return {
     id,
     type: 'message',
     role: 'assistant',
     model: plan.endpoint.providerModelId,
-    content: [{ type: 'text', text: completionText(plan.completion) }],
+    content,
     stop_reason: stop,
     stop_sequence: null,
     usage: { input_tokens: plan.prompt, output_tokens: plan.completion },
@@ -162,6 +196,8 @@ async function answerStream(plan: Plan, res: ServerResponse, api: 'openai' | 'an
     send(null, chunk({ role: 'assistant', content: '' }, null));
   }
 
+  if (plan.structured) return streamStructured(plan, plan.structured, api, send, chunk, () => res.end());
+
   const midStreamFault = plan.fault?.mode === 'cut_stream' || plan.fault?.mode === 'malformed_json';
   const cutAt = plan.fault?.mode === 'cut_stream' ? Math.max(1, Math.floor(plan.completion / 2)) : Infinity;
   let perChunk = plan.msPerToken > 0 ? Math.max(1, Math.ceil(15 / plan.msPerToken)) : plan.completion;
@@ -208,6 +244,42 @@ async function answerStream(plan: Plan, res: ServerResponse, api: 'openai' | 'an
     send(null, '[DONE]');
   }
   res.end();
+}
+
+type Send = (event: string | null, data: unknown) => void;
+type Chunk = (delta: Record<string, unknown>, finish: string | null) => unknown;
+
+/** A tool call or JSON, streamed in a few pieces (a tool's arguments as OpenAI and Anthropic stream them). */
+function streamStructured(plan: Plan, a: StructuredAnswer, api: 'openai' | 'anthropic', send: Send, chunk: Chunk, end: () => void): void {
+  const usage = { prompt_tokens: plan.prompt, completion_tokens: plan.completion, total_tokens: plan.prompt + plan.completion };
+  if (api === 'anthropic') {
+    if (a.kind === 'tool') {
+      send('content_block_stop', { type: 'content_block_stop', index: 0 });
+      send('content_block_start', { type: 'content_block_start', index: 1, content_block: { type: 'tool_use', id: a.id, name: a.name, input: {} } });
+      for (const p of pieces(a.arguments)) send('content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: p } });
+      send('content_block_stop', { type: 'content_block_stop', index: 1 });
+    } else {
+      for (const p of pieces(jsonText(plan, a.text))) send('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: p } });
+      send('content_block_stop', { type: 'content_block_stop', index: 0 });
+    }
+    const stop = a.kind === 'tool' ? 'tool_use' : cutShort(plan) ? 'max_tokens' : 'end_turn';
+    send('message_delta', { type: 'message_delta', delta: { stop_reason: stop, stop_sequence: null }, usage: { output_tokens: plan.completion } });
+    send('message_stop', { type: 'message_stop' });
+    end();
+    return;
+  }
+  if (a.kind === 'tool') {
+    send(null, chunk({ tool_calls: [{ index: 0, id: a.id, type: 'function', function: { name: a.name, arguments: '' } }] }, null));
+    for (const p of pieces(a.arguments)) send(null, chunk({ tool_calls: [{ index: 0, function: { arguments: p } }] }, null));
+    send(null, chunk({}, 'tool_calls'));
+  } else {
+    for (const p of pieces(jsonText(plan, a.text))) send(null, chunk({ content: p }, null));
+    send(null, chunk({}, cutShort(plan) ? 'length' : 'stop'));
+  }
+  const last = chunk({}, null) as Record<string, unknown>;
+  send(null, { ...last, choices: [], usage });
+  send(null, '[DONE]');
+  end();
 }
 
 export async function startSimulator(opts: SimulatorOptions): Promise<Simulator> {
@@ -282,11 +354,13 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     const slowFirst = fault?.mode === 'latency' ? (fault.multiplier ?? 10) : 1;
     const slowDecode = fault?.mode === 'slow_stream' ? (fault.multiplier ?? 20) : slowFirst;
     // A zero-delay simulator still has to show a slowed endpoint as slower than the rest.
+    const structured = structuredAnswer(body, api);
     const plan: Plan = {
       endpoint,
       stream: body.stream === true,
       prompt,
-      completion: completionLength(prompt, maxTokens),
+      structured,
+      completion: structured ? Math.min(structuredTokens(structured), maxTokens ?? Infinity) : completionLength(prompt, maxTokens),
       fault,
       ttftMs: Math.max(lat.ttftMs * slowFirst, scale === 0 && slowFirst > 1 ? slowFirst : 0),
       msPerToken: Math.max(lat.msPerToken * slowDecode, scale === 0 && slowDecode > 1 ? slowDecode / 100 : 0),

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { ApiError, badRequest } from '../../core/errors.ts';
 import { keyOf, requireKey } from '../../http/auth.ts';
@@ -7,13 +7,37 @@ import { limitBodyShape } from '../../http/body-shape.ts';
 import { contentText } from '../../core/tokens.ts';
 import type { KeyStore, KeyRecord } from '../auth/key-store.ts';
 import type { RateLimiter } from '../auth/rate-limit.ts';
-import { ChatRequestSchema, type ChatRequest } from '../chat-schema.ts';
-import { handleChat, type ChatDeps } from '../chat.ts';
+import { ChatRequestSchema, CompletionRequestSchema, type ChatRequest, type CompletionRequest } from '../chat-schema.ts';
+import { handleChat, type Caller, type ChatDeps } from '../chat.ts';
+import { underEveryBase } from '../../http/paths.ts';
 import { CATEGORIES, classify, isCategory } from '../classify.ts';
 import { errorResponses } from '../../http/schemas.ts';
 
 const Usage = Type.Object(
-  { prompt_tokens: Type.Integer(), completion_tokens: Type.Integer(), total_tokens: Type.Integer(), cost: Type.Number(), platform_fee: Type.Number() },
+  {
+    prompt_tokens: Type.Integer(),
+    completion_tokens: Type.Integer(),
+    total_tokens: Type.Integer(),
+    cost: Type.Number({ description: 'USD charged to the key for this request: cost_details.upstream_inference_cost + cost_details.platform_fee' }),
+    is_byok: Type.Boolean(),
+    cost_details: Type.Object({ upstream_inference_cost: Type.Number(), platform_fee: Type.Number() }),
+    prompt_tokens_details: Type.Object({ cached_tokens: Type.Integer() }),
+    completion_tokens_details: Type.Object({ reasoning_tokens: Type.Integer() }),
+  },
+  { additionalProperties: true },
+);
+
+export const TextCompletionSchema = Type.Object(
+  {
+    id: Type.String(),
+    object: Type.Literal('text_completion'),
+    created: Type.Integer(),
+    model: Type.String(),
+    provider: Type.String(),
+    choices: Type.Array(Type.Object({ index: Type.Integer(), text: Type.String(), finish_reason: Type.String(), logprobs: Type.Null() }, { additionalProperties: true })),
+    usage: Usage,
+    routing: Type.Optional(Type.Unknown()),
+  },
   { additionalProperties: true },
 );
 
@@ -90,33 +114,63 @@ function categoryOf(headers: Record<string, string | string[] | undefined>, req:
   return classify(lastUser ? contentText(lastUser.content) : '');
 }
 
+/** The caller of a request whose key the onRequest hook has checked. */
+function callerOf(deps: ChatRouteDeps, request: FastifyRequest, reply: FastifyReply, body: ChatRequest): Caller {
+  const key = keyOf(request);
+  applyRateLimit(deps, key, reply);
+  return {
+    accountId: key.account_id,
+    keyId: key.id,
+    spendLimitUsd: key.spend_limit_usd,
+    app: appOf(request.headers),
+    category: categoryOf(request.headers, body),
+  };
+}
+
+/** The legacy completions body as a chat request: the prompt is the one user message. */
+function asChat(body: CompletionRequest): ChatRequest {
+  const { prompt, ...rest } = body;
+  return { ...rest, messages: [{ role: 'user', content: typeof prompt === 'string' ? prompt : prompt[0] }] };
+}
+
+const ROUTE = { tags: ['router'], security: [{ bearer: [] }] };
+const ERRORS = errorResponses(400, 401, 402, 404, 413, 429, 502, 503);
+
 export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDeps): void {
-  app.post<{ Body: ChatRequest }>(
-    '/v1/chat/completions',
-    {
-      onRequest: requireKey(deps.keys),
-      preValidation: limitBodyShape(),
-      schema: {
-        summary: 'Chat completion, routed to the best live provider endpoint',
-        description:
-          'OpenAI chat completions with OpenRouter routing extensions (`models`, `provider`, `:floor`, `:nitro`). `stream: true` answers with server-sent events ending in `data: [DONE]`.',
-        tags: ['router'],
-        security: [{ bearer: [] }],
-        body: ChatRequestSchema,
-        response: { 200: ChatCompletionSchema, ...errorResponses(400, 401, 402, 404, 413, 429, 502, 503) },
+  const guard = { onRequest: requireKey(deps.keys), preValidation: limitBodyShape() };
+  for (const url of underEveryBase('/chat/completions')) {
+    app.post<{ Body: ChatRequest }>(
+      url,
+      {
+        ...guard,
+        schema: {
+          ...ROUTE,
+          summary: 'Chat completion, routed to the best live provider endpoint',
+          description:
+            'OpenAI chat completions with OpenRouter routing options (`models`, `provider`, `:floor`, `:nitro`, `:free`). `stream: true` answers with server-sent events ending in `data: [DONE]`.',
+          body: ChatRequestSchema,
+          response: { 200: ChatCompletionSchema, ...ERRORS },
+        },
       },
-    },
-    async (request, reply) => {
-      const key = keyOf(request);
-      applyRateLimit(deps, key, reply);
-      const caller = {
-        accountId: key.account_id,
-        keyId: key.id,
-        spendLimitUsd: key.spend_limit_usd,
-        app: appOf(request.headers),
-        category: categoryOf(request.headers, request.body),
-      };
-      return handleChat(deps.chat, request.body, caller, reply);
-    },
-  );
+      async (request, reply) => handleChat(deps.chat, { req: request.body, caller: callerOf(deps, request, reply, request.body), reply, shape: 'chat' }),
+    );
+  }
+  for (const url of underEveryBase('/completions')) {
+    app.post<{ Body: CompletionRequest }>(
+      url,
+      {
+        ...guard,
+        schema: {
+          ...ROUTE,
+          summary: 'Text completion (legacy): `prompt` in, `choices[].text` out, routed like a chat completion',
+          body: CompletionRequestSchema,
+          response: { 200: TextCompletionSchema, ...ERRORS },
+        },
+      },
+      async (request, reply) => {
+        const req = asChat(request.body);
+        return handleChat(deps.chat, { req, caller: callerOf(deps, request, reply, req), reply, shape: 'text' });
+      },
+    );
+  }
 }

@@ -2,7 +2,8 @@
 // documented behaviour: endpoints without recent failures first, and among them a weighted random choice
 // favouring low price (inverse square), here adjusted by latency, throughput and uptime weights.
 import type { Endpoint, Model } from '../../catalog/catalog.ts';
-import type { ProviderPrefs } from '../chat-schema.ts';
+import { supportedParameters } from '../../catalog/public.ts';
+import type { RoutingPrefs } from './options.ts';
 import type { HealthRegistry } from '../health/registry.ts';
 import { recoveryFraction, type SignalTable } from '../health/signals.ts';
 import { isHeld, type EndpointSignal } from '../../telemetry/signal.ts';
@@ -27,7 +28,9 @@ export const ASSUMED_COMPLETION_TOKENS = 256;
 export interface RouteNeeds {
   model: Model;
   sort: Sort | undefined;
-  prefs: ProviderPrefs | undefined;
+  prefs: RoutingPrefs | undefined;
+  /** `:free`: only endpoints that charge nothing. */
+  free?: boolean;
   promptTokens: number;
   maxTokens: number | undefined;
   needsTools: boolean;
@@ -44,6 +47,8 @@ export interface CandidateScore {
   tokens_per_second: number;
   uptime: number;
   recent_failure: boolean;
+  /** It misses provider.preferred_min_throughput or preferred_max_latency, so it goes after those that do not. */
+  misses_preference: boolean;
   /** Why this router holds it back for slowness it sees in attempts still waiting (null: it does not). */
   local_slow: string | null;
   /** Weight from price, speed and uptime alone, before the fleet's signal. */
@@ -108,7 +113,18 @@ function exclusionReason(e: Endpoint, n: RouteNeeds): string | undefined {
   if (n.needsResponseFormat && !e.supportsResponseFormat) return 'response_format not supported';
   if (p?.max_price?.prompt !== undefined && e.pricePrompt > p.max_price.prompt) return 'prompt price above max_price';
   if (p?.max_price?.completion !== undefined && e.priceCompletion > p.max_price.completion) return 'completion price above max_price';
+  // No endpoint here charges per request or per image: a max_price on those excludes none.
+  if (n.free && (e.pricePrompt > 0 || e.priceCompletion > 0)) return 'not free (the model was asked for as :free)';
+  if (p?.data_collection === 'deny' && e.dataPolicy.training) return 'its provider may train on prompts (provider.data_collection: deny)';
+  if (p?.zdr === true && e.dataPolicy.retainsPrompts) return 'its provider keeps prompts (provider.zdr: only zero-retention endpoints)';
+  const missing = p?.requiredParameters?.filter((param) => !supportedParameters(e).includes(param));
+  if (missing && missing.length > 0) return `does not support ${missing.join(', ')} (provider.require_parameters)`;
   return undefined;
+}
+
+/** A soft preference the endpoint misses (provider.preferred_min_throughput / preferred_max_latency), by this router's medians. */
+function missesPreference(c: { tps: number; ttft: number }, p: RoutingPrefs | undefined): boolean {
+  return (p?.minThroughput !== undefined && c.tps < p.minThroughput) || (p?.maxLatencyMs !== undefined && c.ttft > p.maxLatencyMs);
 }
 
 /** Weighted sampling without replacement: an order in which heavier items tend to come first. */
@@ -221,6 +237,10 @@ export function planRoute(n: RouteNeeds, health: HealthRegistry, opts: { now?: n
     ordered = [...sorted.filter((c) => !c.held), ...sorted.filter((c) => c.held)];
   }
 
+  if (n.prefs?.minThroughput !== undefined || n.prefs?.maxLatencyMs !== undefined) {
+    ordered = [...ordered.filter((c) => !missesPreference(c, n.prefs)), ...ordered.filter((c) => missesPreference(c, n.prefs))];
+  }
+
   const prefOrder = n.prefs?.order;
   const allowFallbacks = n.prefs?.allow_fallbacks !== false;
   if (prefOrder && prefOrder.length > 0) {
@@ -247,6 +267,7 @@ export function planRoute(n: RouteNeeds, health: HealthRegistry, opts: { now?: n
       tokens_per_second: Math.round(c.tps * 10) / 10,
       uptime: c.uptime,
       recent_failure: c.recent,
+      misses_preference: missesPreference(c, n.prefs),
       local_slow: c.slow ?? null,
       base_weight: c.base,
       weight: c.weight,
@@ -346,4 +367,18 @@ function signalUsed(s: EndpointSignal, now: number, localCap: number | null, eff
     local_cap_rps: localCap,
     effect,
   };
+}
+
+/**
+ * `provider.sort` with `partition: "none"`: every model's endpoints in one order by the sort's figure (as
+ * planned for each), instead of one model's endpoints after another's.
+ */
+export function acrossModels(plans: RoutePlan[], by: Sort): Endpoint[] {
+  const figures = new Map(plans.flatMap((p) => p.candidates.map((c) => [c.endpoint, c] as const)));
+  const key = (e: Endpoint) => {
+    const c = figures.get(e.id);
+    if (!c) return Infinity;
+    return by === 'price' ? c.expected_cost_usd : by === 'latency' ? c.ttft_ms : -c.tokens_per_second;
+  };
+  return plans.flatMap((p) => p.order).sort((a, b) => key(a) - key(b));
 }

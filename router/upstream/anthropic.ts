@@ -3,7 +3,7 @@
 import type { ChatMessage, ChatRequest } from '../chat-schema.ts';
 import type { Endpoint } from '../../catalog/catalog.ts';
 import { requestedMaxTokens } from '../../core/tokens.ts';
-import { MalformedUpstreamError, type Adapter, type ParsedCompletion, type StreamPiece, type ToolCall } from './types.ts';
+import { MalformedUpstreamError, type Adapter, type ParsedCompletion, type StreamPiece, type ToolCall, type Usage } from './types.ts';
 
 const STOP_REASONS: Record<string, string> = {
   end_turn: 'stop',
@@ -53,10 +53,12 @@ function toMessages(messages: ChatMessage[]): { system: string | undefined; mess
   return { system: system.length ? system.join('\n\n') : undefined, messages: out };
 }
 
-function usageOf(u: unknown): { prompt?: number; completion?: number } {
+function usageOf(u: unknown): Partial<Usage> {
   const r = (u ?? {}) as Record<string, unknown>;
-  const out: { prompt?: number; completion?: number } = {};
-  if (typeof r.input_tokens === 'number') out.prompt = r.input_tokens + (typeof r.cache_read_input_tokens === 'number' ? r.cache_read_input_tokens : 0);
+  const out: Partial<Usage> = {};
+  const cached = typeof r.cache_read_input_tokens === 'number' ? r.cache_read_input_tokens : undefined;
+  if (typeof r.input_tokens === 'number') out.prompt = r.input_tokens + (cached ?? 0);
+  if (cached !== undefined) out.cached = cached;
   if (typeof r.output_tokens === 'number') out.completion = r.output_tokens;
   return out;
 }
@@ -99,7 +101,9 @@ export const anthropicAdapter: Adapter = {
     const out: ParsedCompletion = {
       message: { role: 'assistant', content: content === '' && toolCalls.length ? null : content },
       finishReason: STOP_REASONS[String(b.stop_reason)] ?? 'stop',
-      usage: u.prompt !== undefined && u.completion !== undefined ? { prompt: u.prompt, completion: u.completion } : undefined,
+      nativeFinishReason: typeof b.stop_reason === 'string' ? b.stop_reason : undefined,
+      upstreamId: typeof b.id === 'string' ? b.id : undefined,
+      usage: u.prompt !== undefined && u.completion !== undefined ? { ...u, prompt: u.prompt, completion: u.completion } : undefined,
     };
     if (toolCalls.length) out.message.tool_calls = toolCalls;
     return out;
@@ -119,8 +123,11 @@ export const anthropicAdapter: Adapter = {
         const type = e.type ?? event.event;
         switch (type) {
           case 'message_start': {
-            const u = usageOf((e.message as Record<string, unknown> | undefined)?.usage);
-            return [{ role: 'assistant', usage: u.prompt === undefined ? {} : { prompt: u.prompt } }];
+            const message = e.message as Record<string, unknown> | undefined;
+            const u = usageOf(message?.usage);
+            const piece: StreamPiece = { role: 'assistant', usage: u.prompt === undefined ? {} : { prompt: u.prompt } };
+            if (typeof message?.id === 'string') piece.upstreamId = message.id;
+            return [piece];
           }
           case 'content_block_start': {
             const block = e.content_block as AnthropicBlock | undefined;
@@ -140,7 +147,10 @@ export const anthropicAdapter: Adapter = {
           case 'message_delta': {
             const d = (e.delta ?? {}) as Record<string, unknown>;
             const piece: StreamPiece = { usage: usageOf(e.usage) };
-            if (typeof d.stop_reason === 'string') piece.finishReason = STOP_REASONS[d.stop_reason] ?? 'stop';
+            if (typeof d.stop_reason === 'string') {
+              piece.finishReason = STOP_REASONS[d.stop_reason] ?? 'stop';
+              piece.nativeFinishReason = d.stop_reason;
+            }
             return [piece];
           }
           case 'message_stop':

@@ -2,16 +2,26 @@
 // the provider's own model id and our routing extensions removed.
 import type { ChatRequest } from '../chat-schema.ts';
 import type { Endpoint } from '../../catalog/catalog.ts';
-import { MalformedUpstreamError, type Adapter, type ParsedCompletion, type StreamPiece } from './types.ts';
+import { MalformedUpstreamError, type Adapter, type ParsedCompletion, type StreamPiece, type Usage } from './types.ts';
 
 /** Fields of the request that are ours (routing) and must not reach a provider. */
 const OURS = new Set(['model', 'models', 'provider', 'route', 'stream', 'stream_options', 'switchboard', 'transforms', 'usage']);
 
-function usageOf(u: unknown): { prompt: number; completion: number } | undefined {
+const count = (details: unknown, field: string): number | undefined => {
+  const v = (details as Record<string, unknown> | null | undefined)?.[field];
+  return typeof v === 'number' ? v : undefined;
+};
+
+function usageOf(u: unknown): Usage | undefined {
   if (typeof u !== 'object' || u === null) return undefined;
-  const { prompt_tokens, completion_tokens } = u as Record<string, unknown>;
+  const { prompt_tokens, completion_tokens, prompt_tokens_details, completion_tokens_details } = u as Record<string, unknown>;
   if (typeof prompt_tokens !== 'number' || typeof completion_tokens !== 'number') return undefined;
-  return { prompt: prompt_tokens, completion: completion_tokens };
+  const usage: Usage = { prompt: prompt_tokens, completion: completion_tokens };
+  const cached = count(prompt_tokens_details, 'cached_tokens');
+  const reasoning = count(completion_tokens_details, 'reasoning_tokens');
+  if (cached !== undefined) usage.cached = cached;
+  if (reasoning !== undefined) usage.reasoning = reasoning;
+  return usage;
 }
 
 export const openAiAdapter: Adapter = {
@@ -34,6 +44,8 @@ export const openAiAdapter: Adapter = {
     const out: ParsedCompletion = {
       message: { role: 'assistant', content },
       finishReason: typeof choice.finish_reason === 'string' ? choice.finish_reason : 'stop',
+      nativeFinishReason: typeof choice.finish_reason === 'string' ? choice.finish_reason : undefined,
+      upstreamId: typeof (body as { id?: unknown }).id === 'string' ? (body as { id: string }).id : undefined,
       usage: usageOf((body as { usage?: unknown }).usage),
     };
     if (Array.isArray(message.tool_calls)) out.message.tool_calls = message.tool_calls;
@@ -59,7 +71,8 @@ export const openAiAdapter: Adapter = {
           if (delta.role === 'assistant') piece.role = 'assistant';
           if (typeof delta.content === 'string' && delta.content !== '') piece.content = delta.content;
           if (Array.isArray(delta.tool_calls)) piece.toolCalls = delta.tool_calls;
-          if (typeof choice.finish_reason === 'string') piece.finishReason = choice.finish_reason;
+          if (typeof choice.finish_reason === 'string') piece.finishReason = piece.nativeFinishReason = choice.finish_reason;
+          if (typeof chunk.id === 'string') piece.upstreamId = chunk.id;
           pieces.push(piece);
         }
         const usage = usageOf(chunk.usage);

@@ -18,11 +18,19 @@ export interface AssistantMessage {
 export interface Usage {
   prompt: number;
   completion: number;
+  /** Prompt tokens read from the provider's cache, when it reports them. */
+  cached?: number;
+  /** Completion tokens spent on reasoning, when it reports them. */
+  reasoning?: number;
 }
 
 export interface ParsedCompletion {
   message: AssistantMessage;
   finishReason: string;
+  /** The finish reason in the provider's own words. */
+  nativeFinishReason?: string;
+  /** The provider's id of its answer. */
+  upstreamId?: string;
   usage: Usage | undefined;
 }
 
@@ -32,6 +40,8 @@ export interface StreamPiece {
   content?: string;
   toolCalls?: ToolCall[];
   finishReason?: string;
+  nativeFinishReason?: string;
+  upstreamId?: string;
   usage?: Partial<Usage>;
   done?: boolean;
   /** The provider reported an error inside the stream. */

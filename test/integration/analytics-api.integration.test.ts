@@ -130,7 +130,10 @@ describe('usage API', () => {
       'SELECT sum(toUInt64(round(cost_usd * 1e9)) + toUInt64(round(fee_usd * 1e9))) AS spent FROM requests WHERE account_id = {a:String}',
       { a: keys.b.account },
     );
-    expect(body.data).toMatchObject({ account_id: keys.b.account, name: 'analytics-b', usage_usd: Number(raw.spent) / 1e9, spend_limit_usd: null });
+    expect(body.data).toMatchObject({ account_id: keys.b.account, label: 'analytics-b', usage: Number(raw.spent) / 1e9, limit: null, limit_remaining: null, is_free_tier: false });
+    expect(body.data.rate_limit).toEqual({ requests: expect.any(Number), interval: '1m' });
+    // OpenRouter's older path answers the same.
+    expect((await api('/api/v1/auth/key', keys.b.secret)).body).toEqual(body);
   });
 });
 

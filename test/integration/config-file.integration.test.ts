@@ -30,8 +30,8 @@ afterAll(async () => s?.close());
 
 describe('config file', () => {
   it('adds models and endpoints to the catalog, and they are routed to', async () => {
-    const models = (await (await fetch(`${s.url}/v1/models`)).json()) as { data: { id: string; author: string; endpoints: { provider: string }[] }[] };
-    expect(models.data.find((m) => m.id === 'acme/rocket-7b')).toMatchObject({ author: 'acme', endpoints: [{ provider: 'together' }] });
+    const models = (await (await fetch(`${s.url}/v1/models`)).json()) as { data: { id: string; owned_by: string; endpoints: { provider: string }[] }[] };
+    expect(models.data.find((m) => m.id === 'acme/rocket-7b')).toMatchObject({ owned_by: 'acme', endpoints: [{ provider: 'together' }] });
     expect(
       models.data
         .find((m) => m.id === 'openai/gpt-4o-mini')!

@@ -41,6 +41,14 @@ describe('operations', () => {
     for (const path of [
       '/v1/chat/completions',
       '/v1/models',
+      '/api/v1/chat/completions',
+      '/api/v1/completions',
+      '/api/v1/models',
+      '/api/v1/models/{author}/{slug}/endpoints',
+      '/api/v1/providers',
+      '/api/v1/credits',
+      '/api/v1/auth/key',
+      '/api/v1/activity',
       '/api/v1/generation',
       '/api/v1/usage',
       '/api/v1/key',
@@ -51,8 +59,9 @@ describe('operations', () => {
       '/metrics',
     ])
       expect(Object.keys(doc.paths)).toContain(path);
-    const chat = doc.paths['/v1/chat/completions'].post;
-    expect(chat.requestBody.content['application/json'].schema.required).toEqual(expect.arrayContaining(['model', 'messages']));
+    const chat = doc.paths['/api/v1/chat/completions'].post;
+    // `model` may be left out when `models` names them (OpenRouter's fallbacks).
+    expect(chat.requestBody.content['application/json'].schema.required).toEqual(['messages']);
     expect(Object.keys(chat.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '402', '404', '413', '429', '502', '503']));
     expect(doc.paths['/api/v1/generation'].get.parameters[0]).toMatchObject({ name: 'id', in: 'query' });
     expect((await fetch(`${s.url}/docs`, { redirect: 'follow' })).status).toBe(200);
@@ -69,7 +78,7 @@ describe('catalog', () => {
   it('lists at least 40 models from 12 authors over 15 providers, with prices, context and live stats', async () => {
     const body = (await (await fetch(`${s.url}/v1/models`)).json()) as { data: any[]; prices_compiled_on: string };
     expect(body.data.length).toBeGreaterThanOrEqual(40);
-    expect(new Set(body.data.map((m) => m.author)).size).toBeGreaterThanOrEqual(12);
+    expect(new Set(body.data.map((m) => m.owned_by)).size).toBeGreaterThanOrEqual(12);
     expect(new Set(body.data.flatMap((m) => m.endpoints.map((e: any) => e.provider))).size).toBeGreaterThanOrEqual(15);
     const popular = body.data.filter((m) => m.endpoints.length >= 3);
     expect(popular.length).toBeGreaterThanOrEqual(10);
@@ -83,6 +92,18 @@ describe('catalog', () => {
     }
     const mini = body.data.find((m) => m.id === 'openai/gpt-4o-mini');
     expect(mini.endpoints[0].stats).toHaveProperty('breaker', 'closed');
+    // OpenRouter's fields and units: prices in USD per token as decimal strings ($0.15 per million: "0.00000015").
+    const cheapest = s.catalog.model('openai/gpt-4o-mini')!.endpoints.reduce((a, b) => (b.pricePrompt + b.priceCompletion < a.pricePrompt + a.priceCompletion ? b : a));
+    expect(Number(mini.pricing.prompt) * 1e6).toBeCloseTo(cheapest.pricePrompt, 9);
+    expect(mini.pricing.prompt).toMatch(/^0\.\d+$/);
+    expect(mini).toMatchObject({
+      canonical_slug: 'openai/gpt-4o-mini',
+      architecture: { input_modalities: ['text'], output_modalities: ['text'], tokenizer: 'GPT' },
+      top_provider: { context_length: expect.any(Number), max_completion_tokens: expect.any(Number) },
+      per_request_limits: null,
+    });
+    expect(mini.supported_parameters).toEqual(expect.arrayContaining(['tools', 'response_format', 'max_tokens']));
+    expect(typeof mini.created).toBe('number');
     expect(body.data.some((m) => m.endpoints.some((e: any) => e.stats.requests_5m > 0 && e.stats.latency_p50_ms !== null))).toBe(true);
     expect(body.prices_compiled_on).toMatch(/^\d{4}-\d{2}-\d{2}$/);
   });

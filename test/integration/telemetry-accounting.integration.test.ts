@@ -28,7 +28,14 @@ describe('telemetry accounting', () => {
       expect(res.status).toBe(200);
       const text = await res.text();
       const usage = stream ? JSON.parse(sseData(text).slice(-2)[0]).usage : JSON.parse(text).usage;
-      seen.set(res.headers.get('x-switchboard-generation-id')!, { prompt: usage.prompt_tokens, completion: usage.completion_tokens, cost: usage.cost, fee: usage.platform_fee });
+      // What the key is charged is the provider's price and the fee, each stored on its own.
+      expect(usage.cost).toBe(Math.round((usage.cost_details.upstream_inference_cost + usage.cost_details.platform_fee) * 1e9) / 1e9);
+      seen.set(res.headers.get('x-switchboard-generation-id')!, {
+        prompt: usage.prompt_tokens,
+        completion: usage.completion_tokens,
+        cost: usage.cost_details.upstream_inference_cost,
+        fee: usage.cost_details.platform_fee,
+      });
     });
     await Promise.all(jobs);
     await flushTelemetry(s);

@@ -53,7 +53,12 @@ describe.skipIf(!brokers)('telemetry through Kafka', () => {
         expect(res.status).toBe(200);
         const text = await res.text();
         const usage = stream ? JSON.parse(sseData(text).slice(-2)[0]).usage : JSON.parse(text).usage;
-        seen.push({ id: res.headers.get('x-switchboard-generation-id')!, prompt: usage.prompt_tokens, completion: usage.completion_tokens, cost: usage.cost });
+        seen.push({
+          id: res.headers.get('x-switchboard-generation-id')!,
+          prompt: usage.prompt_tokens,
+          completion: usage.completion_tokens,
+          cost: usage.cost_details.upstream_inference_cost,
+        });
       }),
     );
     const ids = seen.map((s) => s.id);

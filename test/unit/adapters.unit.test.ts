@@ -54,7 +54,8 @@ describe('OpenAI-compatible adapter', () => {
     const c = openAiAdapter.parseResponse(openAiCompletion);
     expect(c.message.content).toMatch(/wooden boardwalk/);
     expect(c.finishReason).toBe('stop');
-    expect(c.usage).toEqual({ prompt: 1117, completion: 46 });
+    expect(c.usage).toEqual({ prompt: 1117, completion: 46, cached: 0 });
+    expect(c.upstreamId).toBe(openAiCompletion.id);
     const t = openAiAdapter.parseResponse(openAiToolCall);
     expect(t.message.content).toBeNull();
     expect(t.message.tool_calls?.[0].function?.name).toBe('get_current_weather');
@@ -69,7 +70,7 @@ describe('OpenAI-compatible adapter', () => {
     const pieces = decodeAll(openAiAdapter, fixture('openai-stream.txt'));
     expect(pieces.map((p) => p.content ?? '').join('')).toBe('Hello!');
     expect(pieces.find((p) => p.finishReason)?.finishReason).toBe('stop');
-    expect(pieces.find((p) => p.usage)?.usage).toEqual({ prompt: 9, completion: 2 });
+    expect(pieces.find((p) => p.usage)?.usage).toEqual({ prompt: 9, completion: 2, cached: 0, reasoning: 0 });
     expect(pieces[pieces.length - 1].done).toBe(true);
   });
 
@@ -110,7 +111,8 @@ describe('Anthropic Messages adapter', () => {
     const c = anthropicAdapter.parseResponse(anthropicMessage);
     expect(c.message.content).toBe('Hi! My name is Claude.');
     expect(c.finishReason).toBe('stop');
-    expect(c.usage).toEqual({ prompt: 2095, completion: 503 });
+    expect(c.usage).toEqual({ prompt: 2095, completion: 503, cached: 0 });
+    expect(c.nativeFinishReason).toBe(anthropicMessage.stop_reason);
     const t = anthropicAdapter.parseResponse(anthropicToolUse);
     expect(t.finishReason).toBe('tool_calls');
     expect(t.message.tool_calls).toEqual([

@@ -86,18 +86,36 @@ describe('telemetry event contract', () => {
     const id = { generationId: 'gen-abc', accountId: 'acct_1', keyId: 'key_1', streamed: true };
     const outcome = { status: 200, errorClass: 'none' as const, latencyMs: 12.3456, ttftMs: 3.21, tokensPrompt: 10, tokensCompletion: 5, costUsd: costOf(endpoint, 10, 5) };
     const attempt = attemptEvent(id, 0, Date.now(), endpoint, outcome);
-    const request = requestEvent(id, Date.now(), { app: 'x', category: 'general', requestedModel: endpoint.model, endpoint, attempts: 1, fallbackDepth: 0, feeUsd: 0 }, outcome);
+    const answer = { finishReason: 'stop', nativeFinishReason: 'end_turn', upstreamId: 'msg_1', usage: { cached: 3, reasoning: 2 } };
+    const request = requestEvent(
+      id,
+      Date.now(),
+      { app: 'x', category: 'general', requestedModel: endpoint.model, endpoint, attempts: 1, fallbackDepth: 0, feeUsd: 0, externalUser: 'user-7', answer },
+      outcome,
+    );
     expect(validateEvent(attempt)).toMatchObject({ ok: true });
     expect(validateEvent(request)).toMatchObject({ ok: true });
+    expect(request).toMatchObject({
+      finish_reason: 'stop',
+      native_finish_reason: 'end_turn',
+      upstream_id: 'msg_1',
+      external_user: 'user-7',
+      tokens_cached: 3,
+      tokens_reasoning: 2,
+    });
+    expect(decodeEvent(encodeEvent(request))).toEqual({ ok: true, event: request });
     expect(attempt.cost_usd).toBe(0.00000985); // (10 × $0.59 + 5 × $0.79) per million, to the nano-dollar
     const failed = requestEvent(
       id,
       Date.now(),
-      { app: '', category: 'general', requestedModel: 'm', endpoint: undefined, attempts: 0, fallbackDepth: 0, feeUsd: 0 },
+      { app: '', category: 'general', requestedModel: 'm', endpoint: undefined, attempts: 0, fallbackDepth: 0, feeUsd: 0, externalUser: undefined },
       { ...outcome, status: 503, errorClass: 'circuit_open' },
     );
     expect(validateEvent(failed)).toMatchObject({ ok: true });
     expect(failed.provider).toBe('');
+    // Optional fields left out are left out of the wire line, not written as null.
+    expect(encodeEvent(failed)).not.toContain('external_user');
+    expect(decodeEvent(encodeEvent(failed))).toEqual({ ok: true, event: failed });
   });
 
   it('the wire encoder writes what JSON.stringify would, escapes included, and a value breaking the contract as null', () => {

@@ -18,9 +18,10 @@ function seeded(seed: number): () => number {
 
 describe('model references', () => {
   it('reads :floor as price sort and :nitro as throughput sort', () => {
-    expect(parseModelRef('a/b:floor')).toEqual({ id: 'a/b', sort: 'price' });
-    expect(parseModelRef('a/b:nitro')).toEqual({ id: 'a/b', sort: 'throughput' });
-    expect(parseModelRef('a/b')).toEqual({ id: 'a/b', sort: undefined });
+    expect(parseModelRef('a/b:floor')).toEqual({ id: 'a/b', sort: 'price', free: false });
+    expect(parseModelRef('a/b:nitro')).toEqual({ id: 'a/b', sort: 'throughput', free: false });
+    expect(parseModelRef('a/b:free')).toEqual({ id: 'a/b', sort: undefined, free: true });
+    expect(parseModelRef('a/b')).toEqual({ id: 'a/b', sort: undefined, free: false });
   });
 });
 

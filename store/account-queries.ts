@@ -1,0 +1,118 @@
+// An account's own records: one generation and its attempts, usage by a fixed grouping, activity by day,
+// and what a key or the account has spent. Every query is scoped by the account the caller's key belongs
+// to; no parameter widens it. Money is summed in integer nano-dollars (exact), as the aggregates store it.
+import type { ClickHouseClient } from '@clickhouse/client';
+import { queryRows } from './clickhouse.ts';
+import { USAGE_RESUM } from './migrations.ts';
+
+export interface GenerationRow {
+  id: string;
+  created_at: string;
+  requested_model: string;
+  model: string;
+  provider: string;
+  endpoint_id: string;
+  app: string;
+  category: string;
+  status: number;
+  error_class: string;
+  streamed: boolean;
+  latency_ms: number;
+  ttft_ms: number;
+  tokens_prompt: number;
+  tokens_completion: number;
+  cost_usd: number;
+  platform_fee_usd: number;
+  fallback_depth: number;
+  finish_reason: string;
+  native_finish_reason: string;
+  upstream_id: string;
+  external_user: string;
+  tokens_cached: number;
+  tokens_reasoning: number;
+}
+
+export interface AttemptRow {
+  attempt: number;
+  model: string;
+  provider: string;
+  endpoint_id: string;
+  status: number;
+  error_class: string;
+  latency_ms: number;
+  ttft_ms: number;
+  tokens_prompt: number;
+  tokens_completion: number;
+  cost_usd: number;
+}
+
+export async function generation(ch: ClickHouseClient, id: string, account: string): Promise<GenerationRow | undefined> {
+  const [row] = await queryRows<GenerationRow>(
+    ch,
+    `SELECT generation_id AS id, formatDateTime(ts, '%Y-%m-%dT%H:%i:%S.%fZ', 'UTC') AS created_at, requested_model, served_model AS model,
+            provider, endpoint_id, app, category, status, error_class, streamed, latency_ms, ttft_ms, tokens_prompt, tokens_completion,
+            cost_usd, fee_usd AS platform_fee_usd, fallback_depth, finish_reason, native_finish_reason, upstream_id, external_user,
+            tokens_cached, tokens_reasoning
+       FROM requests WHERE generation_id = {id:String} AND account_id = {account:String} LIMIT 1`,
+    { id, account },
+  );
+  return row;
+}
+
+export const attemptsOf = (ch: ClickHouseClient, id: string, account: string): Promise<AttemptRow[]> =>
+  queryRows<AttemptRow>(
+    ch,
+    `SELECT attempt, model, provider, endpoint_id, status, error_class, latency_ms, ttft_ms, tokens_prompt, tokens_completion, cost_usd
+       FROM attempts WHERE generation_id = {id:String} AND account_id = {account:String} ORDER BY attempt`,
+    { id, account },
+  );
+
+/** The usage aggregate's measures, as read: counts and nano-dollars as decimal text. */
+export interface UsageSums {
+  requests: string;
+  errors: string;
+  tokens_prompt: string;
+  tokens_completion: string;
+  cost_nusd: string;
+  fee_nusd: string;
+}
+
+/** Groupings of usage a caller may ask for: a fixed table, so the expression never comes from input. */
+export const USAGE_GROUPS = { day: 'toString(day)', model: 'model', provider: 'provider', key: 'key_id' } as const;
+export type UsageGroup = keyof typeof USAGE_GROUPS;
+
+const ACCOUNT_DAYS = 'account_id = {account:String} AND day BETWEEN {from:Date} AND {to:Date}';
+
+export async function usageBy(ch: ClickHouseClient, account: string, from: string, to: string, group: UsageGroup) {
+  const params = { account, from, to };
+  const rows = await queryRows<UsageSums & { group: string }>(
+    ch,
+    `SELECT ${USAGE_GROUPS[group]} AS group, ${USAGE_RESUM} FROM usage_daily_account WHERE ${ACCOUNT_DAYS} GROUP BY group ORDER BY group`,
+    params,
+  );
+  const [totals] = await queryRows<UsageSums>(ch, `SELECT ${USAGE_RESUM} FROM usage_daily_account WHERE ${ACCOUNT_DAYS}`, params);
+  return { rows, totals };
+}
+
+/** The last 30 days by day, model and provider, newest first. */
+export const activity = (ch: ClickHouseClient, account: string) =>
+  queryRows<UsageSums & { date: string; model: string; provider: string }>(
+    ch,
+    `SELECT toString(day) AS date, model, provider, ${USAGE_RESUM} FROM usage_daily_account
+      WHERE account_id = {account:String} AND day >= today() - 29 GROUP BY date, model, provider ORDER BY date DESC, model, provider`,
+    { account },
+  );
+
+/** USD charged (provider cost and fee) in all, today, this ISO week and this month (UTC), of one key or (key undefined) the whole account. */
+export async function spent(ch: ClickHouseClient, account: string, key?: string): Promise<{ total: number; day: number; week: number; month: number }> {
+  const charged = 'cost_nusd + fee_nusd';
+  const [r] = await queryRows<{ total: string; day: string; week: string; month: string }>(
+    ch,
+    `SELECT sum(${charged}) AS total, sumIf(${charged}, day = today()) AS day, sumIf(${charged}, day >= toMonday(today())) AS week,
+            sumIf(${charged}, day >= toStartOfMonth(today())) AS month
+       FROM usage_daily_account WHERE account_id = {account:String} AND ({key:String} = '' OR key_id = {key:String})`,
+    { account, key: key ?? '' },
+  );
+  const usd = (n: string) => Number(n) / 1e9;
+  return { total: usd(r.total), day: usd(r.day), week: usd(r.week), month: usd(r.month) };
+}
