@@ -19,6 +19,8 @@ export const MessageSchema = Type.Object(
 
 export const SORTS = ['price', 'latency', 'throughput'] as const;
 const ProviderSlugs = Type.Array(Type.String({ minLength: 1, maxLength: 64, description: 'provider slug or name, any case' }), { maxItems: 64 });
+/** USD, as a number or a decimal string (OpenRouter's clients send either). */
+const Price = Type.Union([Type.Number({ minimum: 0 }), Type.String({ pattern: '^\\d+(\\.\\d+)?$', maxLength: 32 })]);
 const SortBy = Type.Union(SORTS.map((s) => Type.Literal(s)));
 /** A soft threshold: one number (the median), or per percentile as OpenRouter accepts it. */
 const Preference = (description: string) =>
@@ -59,12 +61,13 @@ export const ProviderPrefsSchema = Type.Object(
     max_price: Type.Optional(
       Type.Object(
         {
-          prompt: Type.Optional(Type.Number({ minimum: 0 })),
-          completion: Type.Optional(Type.Number({ minimum: 0 })),
-          request: Type.Optional(Type.Number({ minimum: 0 })),
-          image: Type.Optional(Type.Number({ minimum: 0 })),
+          prompt: Type.Optional(Price),
+          completion: Type.Optional(Price),
+          request: Type.Optional(Price),
+          image: Type.Optional(Price),
+          audio: Type.Optional(Price),
         },
-        { additionalProperties: false, description: 'USD per million tokens (prompt, completion), per request and per image' },
+        { additionalProperties: false, description: 'USD per million tokens (prompt, completion), per request, per image and per audio input' },
       ),
     ),
     preferred_min_throughput: Type.Optional(Preference('tokens per second: endpoints this router measures below it go after the others')),

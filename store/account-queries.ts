@@ -106,13 +106,14 @@ export const activity = (ch: ClickHouseClient, account: string) =>
 /** USD charged (provider cost and fee) in all, today, this ISO week and this month (UTC), of one key or (key undefined) the whole account. */
 export async function spent(ch: ClickHouseClient, account: string, key?: string): Promise<{ total: number; day: number; week: number; month: number }> {
   const charged = 'cost_nusd + fee_nusd';
-  const [r] = await queryRows<{ total: string; day: string; week: string; month: string }>(
+  // Aliases apart from the column names: an alias named `day` would stand for the column in what follows.
+  const [r] = await queryRows<{ total: string; today: string; this_week: string; this_month: string }>(
     ch,
-    `SELECT sum(${charged}) AS total, sumIf(${charged}, day = today()) AS day, sumIf(${charged}, day >= toMonday(today())) AS week,
-            sumIf(${charged}, day >= toStartOfMonth(today())) AS month
+    `SELECT sum(${charged}) AS total, sumIf(${charged}, day = today()) AS today, sumIf(${charged}, day >= toMonday(today())) AS this_week,
+            sumIf(${charged}, day >= toStartOfMonth(today())) AS this_month
        FROM usage_daily_account WHERE account_id = {account:String} AND ({key:String} = '' OR key_id = {key:String})`,
     { account, key: key ?? '' },
   );
   const usd = (n: string) => Number(n) / 1e9;
-  return { total: usd(r.total), day: usd(r.day), week: usd(r.week), month: usd(r.month) };
+  return { total: usd(r.total), day: usd(r.today), week: usd(r.this_week), month: usd(r.this_month) };
 }

@@ -14,7 +14,9 @@ export interface ModelChoice {
 }
 
 /** The provider preferences with names resolved to slugs, and the soft thresholds in this router's units. */
-export interface RoutingPrefs extends Omit<ProviderPrefs, 'sort' | 'preferred_min_throughput' | 'preferred_max_latency'> {
+export interface RoutingPrefs extends Omit<ProviderPrefs, 'sort' | 'preferred_min_throughput' | 'preferred_max_latency' | 'max_price'> {
+  /** USD per million tokens; as numbers whatever the client sent. */
+  max_price?: { prompt?: number; completion?: number };
   /** Endpoints this router measures below it (tokens/s) go after the others. */
   minThroughput?: number;
   /** Endpoints whose median time to first token here is above it (ms) go after the others. */
@@ -61,6 +63,8 @@ function slugsOf(catalog: Catalog, names: string[] | undefined): string[] | unde
   return names.map((n) => bySpelling.get(n.trim().toLowerCase()) ?? n);
 }
 
+const usd = (v: number | string | undefined) => (v === undefined ? undefined : Number(v));
+
 function threshold(option: string, v: ProviderPrefs['preferred_min_throughput']): number | undefined {
   if (v === undefined || typeof v === 'number') return v;
   const tails = (['p75', 'p90', 'p99'] as const).filter((p) => v[p] !== undefined);
@@ -86,10 +90,12 @@ export function routingOf(catalog: Catalog, req: ChatRequest): RequestRouting {
   const refs = [...new Set([requestedModel(req), ...(req.models ?? [])])];
   const models = refs.map((ref) => choiceOf(catalog, ref, sort));
   if (p === undefined) return { models, prefs: undefined, acrossModels: false };
-  const { sort: _sort, preferred_min_throughput, preferred_max_latency, ...rest } = p;
+  const { sort: _sort, preferred_min_throughput, preferred_max_latency, max_price, ...rest } = p;
   const maxLatencyS = threshold('preferred_max_latency', preferred_max_latency);
   const prefs: RoutingPrefs = {
     ...rest,
+    // No endpoint here charges per request, image or audio input: those limits exclude none.
+    max_price: max_price && { prompt: usd(max_price.prompt), completion: usd(max_price.completion) },
     order: slugsOf(catalog, p.order),
     only: slugsOf(catalog, p.only),
     ignore: slugsOf(catalog, p.ignore),

@@ -113,7 +113,6 @@ function exclusionReason(e: Endpoint, n: RouteNeeds): string | undefined {
   if (n.needsResponseFormat && !e.supportsResponseFormat) return 'response_format not supported';
   if (p?.max_price?.prompt !== undefined && e.pricePrompt > p.max_price.prompt) return 'prompt price above max_price';
   if (p?.max_price?.completion !== undefined && e.priceCompletion > p.max_price.completion) return 'completion price above max_price';
-  // No endpoint here charges per request or per image: a max_price on those excludes none.
   if (n.free && (e.pricePrompt > 0 || e.priceCompletion > 0)) return 'not free (the model was asked for as :free)';
   if (p?.data_collection === 'deny' && e.dataPolicy.training) return 'its provider may train on prompts (provider.data_collection: deny)';
   if (p?.zdr === true && e.dataPolicy.retainsPrompts) return 'its provider keeps prompts (provider.zdr: only zero-retention endpoints)';

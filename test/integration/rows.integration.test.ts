@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeClickHouse, openClickHouse, queryRows, type ClickHouseClient } from '../../store/clickhouse.ts';
 import { migrate } from '../../store/migrate.ts';
 import { columns, insertEvents, insertRows, toRows } from '../../store/rows.ts';
-import { EVENT_VERSION, type AttemptEvent } from '../../telemetry/event.ts';
+import { EVENT_VERSION, RequestEventSchema, type AttemptEvent } from '../../telemetry/event.ts';
 import { requestEvent } from '../fixtures/events.ts';
 
 let ch: ClickHouseClient;
@@ -45,13 +45,16 @@ describe('events as TabSeparated rows', () => {
         latency_ms: 0.25,
         streamed: i % 2 === 0,
         tokens_prompt: 99_999_999,
+        // Every other event carries the optional fields; the rest read back as the columns' defaults.
+        ...(i % 2 === 1 ? { finish_reason: s, native_finish_reason: s, upstream_id: s, external_user: s, tokens_cached: 7, tokens_reasoning: 9 } : {}),
       }),
     );
     await insertEvents(ch, events);
+    const defaults = { finish_reason: '', native_finish_reason: '', upstream_id: '', external_user: '', tokens_cached: 0, tokens_reasoning: 0 };
     for (const e of events) {
       const row = await readBack('requests', e.event_id);
       const { kind: _k, v: _v, ...want } = e;
-      expect(row).toEqual({ ...want, kafka_partition: 0, kafka_offset_next: 0 });
+      expect(row).toEqual({ ...defaults, ...want, kafka_partition: 0, kafka_offset_next: 0 });
     }
   });
 
@@ -85,6 +88,9 @@ describe('events as TabSeparated rows', () => {
   });
 
   it('lines name every column of the raw tables but the defaults', async () => {
+    // Columns with a default that lines still write: the Kafka origin, and the event's optional fields.
+    const optional = { requests: Object.keys(RequestEventSchema.properties).filter((k) => !(RequestEventSchema.required as string[]).includes(k)), attempts: [] as string[] };
+    expect(optional.requests).toHaveLength(6);
     for (const table of ['requests', 'attempts'] as const) {
       const all = await queryRows<{ name: string }>(ch, `SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {table:String} AND default_kind = ''`, {
         table,
@@ -93,7 +99,7 @@ describe('events as TabSeparated rows', () => {
         all
           .map((c) => c.name)
           .filter((n) => n !== 'kafka_partition' && n !== 'kafka_offset_next')
-          .concat(['kafka_partition', 'kafka_offset_next'])
+          .concat(['kafka_partition', 'kafka_offset_next', ...optional[table]])
           .sort(),
       );
     }
