@@ -25,6 +25,7 @@ import { finalError, noRouteError } from './chat-errors.ts';
 import { streamOut } from './chat-stream.ts';
 import { attemptEvent } from './events.ts';
 import type { EndpointHealth } from './health/registry.ts';
+import { withMiddleOut } from './routing/middle-out.ts';
 import { requestedModel, routingOf } from './routing/options.ts';
 import { acrossModels, ASSUMED_COMPLETION_TOKENS, planRoute, RECENT_FAILURE_MS } from './routing/plan.ts';
 
@@ -40,10 +41,14 @@ export interface ChatCall {
   shape: AnswerShape;
 }
 
-export async function handleChat(deps: ChatDeps, { req, caller, reply, shape }: ChatCall): Promise<unknown> {
+export async function handleChat(deps: ChatDeps, call: ChatCall): Promise<unknown> {
+  const { caller, reply, shape } = call;
   const startedAt = Date.now();
-  const stream = req.stream === true;
-  const routing = routingOf(deps.catalog, req);
+  const stream = call.req.stream === true;
+  const routing = routingOf(deps.catalog, call.req);
+  const contexts = routing.models.flatMap((m) => m.model.endpoints.map((e) => e.contextLength));
+  const { req, applied } = withMiddleOut(call.req, contexts, requestedMaxTokens(call.req));
+  if (applied) reply.header('x-switchboard-middle-out', `removed ${applied.removedMessages} messages (${applied.removedTokens} tokens) from the middle`);
   const ctx: ChatContext = {
     deps,
     req,
@@ -78,7 +83,10 @@ export async function handleChat(deps: ChatDeps, { req, caller, reply, shape }: 
       { now: startedAt, random: deps.random, weights: deps.weights(), signals: deps.signals },
     ),
   );
-  if (req.switchboard?.explain === true) ctx.explain = { generation_id: ctx.id.generationId, plans };
+  if (req.switchboard?.explain === true) {
+    const transforms = applied ? [{ name: 'middle-out', removed_messages: applied.removedMessages, removed_tokens: applied.removedTokens }] : [];
+    ctx.explain = { generation_id: ctx.id.generationId, transforms, plans };
+  }
   const by = routing.models[0].sort;
   const queue: Endpoint[] = routing.acrossModels && by !== undefined ? acrossModels(plans, by) : plans.flatMap((p) => p.order);
   if (queue.length === 0) throw failWith(ctx, noRouteError(plans, deps.health, startedAt));

@@ -156,7 +156,7 @@ export async function runSupervisor(config: Config, logger: Logger): Promise<Sup
     if (config.devKey === undefined) logger.info(`development API key (valid until this process stops): ${devKey}`);
     logger.info(
       { url, routers: config.routerWorkers, data: dataUrl },
-      `switchboard listening on ${url} (OpenAI base URL ${url}/v1): ${config.routerWorkers} router process(es) and a data process`,
+      `switchboard listening on ${url} (base URL ${url}/api/v1 for OpenRouter clients, ${url}/v1 for OpenAI clients): ${config.routerWorkers} router process(es) and a data process`,
     );
     const stopAll = (kind: Kind) => Promise.all(kept.filter((k) => k.kind === kind).map((k) => k.stop()));
     return {

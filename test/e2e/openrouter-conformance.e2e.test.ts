@@ -44,6 +44,8 @@ const post = async (path: string, body: unknown) => {
   const res = await fetch(`${base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return { status: res.status, headers: res.headers, body: (await res.json()) as any };
 };
+/** The cost OpenRouter's provider reports from usage accounting (`usage: { include: true }`). */
+const costIn = (meta: unknown): number => (meta as { openrouter: { usage: { cost: number } } }).openrouter.usage.cost;
 const recorded = (id: string) =>
   eventually(
     () => get(`/generation?id=${id}`),
@@ -236,6 +238,26 @@ describe('request options as OpenRouter accepts them', () => {
     expect(zdr.body.error.message).toMatch(/keeps prompts/);
   });
 
+  it('transforms: ["middle-out"] fits an over-long conversation into the context, counted and explained', async () => {
+    // microsoft/phi-4: 16,384 tokens of context on every endpoint; this conversation holds about 20,000.
+    const messages = [
+      { role: 'system', content: 'You are terse.' },
+      ...Array.from({ length: 40 }, (_, i) => ({ role: i % 2 === 0 ? 'user' : 'assistant', content: `turn ${i} `.padEnd(2000, 'x') })),
+    ];
+    const body = { model: 'microsoft/phi-4', messages, max_tokens: 8 };
+    const plain = await post('/chat/completions', body);
+    expect(plain.status).toBe(400);
+    expect(plain.body.error.message).toMatch(/context length/);
+    const fitted = await post('/chat/completions', { ...body, transforms: ['middle-out'], switchboard: { explain: true } });
+    expect(fitted.status).toBe(200);
+    const [t] = fitted.body.routing.transforms;
+    expect(t).toMatchObject({ name: 'middle-out', removed_messages: expect.any(Number), removed_tokens: expect.any(Number) });
+    expect(t.removed_messages).toBeGreaterThan(0);
+    expect(fitted.headers.get('x-switchboard-middle-out')).toMatch(new RegExp(`removed ${t.removed_messages} messages`));
+    expect(fitted.body.usage.prompt_tokens).toBeLessThanOrEqual(16_384 - 8);
+    charged.push(fitted.body.usage.cost);
+  });
+
   it('require_parameters: only endpoints that support every parameter the request sets', async () => {
     // Claude's endpoints speak the Messages API, which has no frequency_penalty: dropped unless required.
     const body = { model: 'anthropic/claude-sonnet-4.5', messages: [{ role: 'user', content: 'hi' }], max_tokens: 4, frequency_penalty: 0.5 };
@@ -287,7 +309,7 @@ describe('the AI SDK with OpenRouter’s provider at …/api/v1', () => {
     expect(ran).toBe(1);
     expect(r.steps[0].toolCalls[0]).toMatchObject({ toolName: 'weather', input: { city: expect.any(String) } });
     expect(r.text).toMatch(/^Sure/);
-    for (const step of r.steps) charged.push((step.providerMetadata?.openrouter as any).usage.cost);
+    for (const step of r.steps) charged.push(costIn(step.providerMetadata));
   });
 
   it('generateObject with a schema', async () => {
@@ -297,7 +319,7 @@ describe('the AI SDK with OpenRouter’s provider at …/api/v1', () => {
       prompt: 'Make one',
     });
     expect(r.object).toEqual({ name: expect.any(String), count: expect.any(Number), tags: expect.any(Array) });
-    charged.push((r.providerMetadata?.openrouter as any).usage.cost);
+    charged.push(costIn(r.providerMetadata));
   });
 
   it('provider preferences and model fallbacks in the provider settings', async () => {
@@ -308,11 +330,11 @@ describe('the AI SDK with OpenRouter’s provider at …/api/v1', () => {
     });
     expect(r.text).toMatch(/^Sure/);
     expect(r.response.headers?.['x-switchboard-provider']).toBe('together');
-    charged.push((r.providerMetadata?.openrouter as any).usage.cost);
+    charged.push(costIn(r.providerMetadata));
     const schemaOnly = jsonSchema<{ ok: boolean }>({ type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] });
     const o = await generateObject({ model: openrouter().chat('openai/gpt-4o-mini', { usage: { include: true } }), schema: schemaOnly, prompt: 'ok?' });
     expect(o.object).toEqual({ ok: true });
-    charged.push((o.providerMetadata?.openrouter as any).usage.cost);
+    charged.push(costIn(o.providerMetadata));
   });
 });
 
