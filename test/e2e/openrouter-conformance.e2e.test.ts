@@ -151,6 +151,24 @@ describe('the openai SDK at …/api/v1', () => {
     expect(finish).toBe('tool_calls');
   });
 
+  it('tools on a model whose providers speak the Messages API: the same OpenAI tool calls, whole and streamed', async () => {
+    const tools = [{ type: 'function' as const, function: { name: 'search', parameters: { type: 'object', properties: { query: { type: 'string' } }, required: ['query'] } } }];
+    const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Find it' }];
+    const whole = await openai().chat.completions.create({ model: 'anthropic/claude-sonnet-4.5', messages, tools, max_tokens: 200 });
+    charged.push((whole.usage as any).cost);
+    expect(whole.choices[0].finish_reason).toBe('tool_calls');
+    const call = whole.choices[0].message.tool_calls?.[0] as { id: string; function: { name: string; arguments: string } };
+    expect(call.function.name).toBe('search');
+    expect(JSON.parse(call.function.arguments)).toEqual({ query: expect.any(String) });
+    const stream = await openai().chat.completions.create({ model: 'anthropic/claude-sonnet-4.5', messages, tools, max_tokens: 200, stream: true });
+    let args = '';
+    for await (const chunk of stream) {
+      for (const t of chunk.choices[0]?.delta?.tool_calls ?? []) args += t.function?.arguments ?? '';
+      if (chunk.usage) charged.push((chunk.usage as any).cost);
+    }
+    expect(JSON.parse(args)).toEqual({ query: expect.any(String) });
+  });
+
   it('structured output: JSON that fits the schema, whole and streamed', async () => {
     const schema = { type: 'object', properties: { title: { type: 'string' }, tags: { type: 'array', items: { type: 'string' }, minItems: 2 } }, required: ['title', 'tags'] };
     const c = await openai().chat.completions.create({
