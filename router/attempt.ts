@@ -64,7 +64,8 @@ async function errorMessage(body: AsyncIterable<Buffer>): Promise<string> {
   return text.slice(0, 500) || 'no error body';
 }
 
-const meaningful = (p: StreamPiece) => p.content !== undefined || p.toolCalls !== undefined || p.finishReason !== undefined || p.done === true || p.error !== undefined;
+const meaningful = (p: StreamPiece) =>
+  p.content !== undefined || p.reasoning !== undefined || p.toolCalls !== undefined || p.finishReason !== undefined || p.done === true || p.error !== undefined;
 
 async function* decodeStream(body: AsyncIterable<Buffer>, adapter: Adapter): AsyncGenerator<StreamPiece> {
   const parser = new SseParser();

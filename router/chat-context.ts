@@ -44,6 +44,9 @@ export interface Caller {
   category: string;
 }
 
+/** Whether the answer shows the model's reasoning: asked for (`reasoning` or `include_reasoning`), and not excluded. */
+export const showsReasoning = (req: ChatRequest): boolean => req.reasoning?.exclude !== true && (req.reasoning !== undefined || req.include_reasoning === true);
+
 /** Chat completions, or the legacy text completions (`prompt` in, `choices[].text` out). */
 export type AnswerShape = 'chat' | 'text';
 
@@ -189,13 +192,17 @@ export function usageBody(o: Pick<Outcome, 'tokensPrompt' | 'tokensCompletion' |
 
 export function completionBody(ctx: ChatContext, e: Endpoint, message: AssistantMessage, finishReason: string, o: Outcome, fee: number, reported?: Partial<Usage>) {
   const text = ctx.shape === 'text';
+  const { reasoning, ...rest } = message;
+  const shown: AssistantMessage = reasoning !== undefined && showsReasoning(ctx.req) ? message : rest;
   const body: Record<string, unknown> = {
     id: ctx.id.generationId,
     object: text ? 'text_completion' : 'chat.completion',
     created: Math.floor(ctx.startedAt / 1000),
     model: e.model,
     provider: providerName(ctx, e),
-    choices: [text ? { index: 0, text: message.content ?? '', finish_reason: finishReason, logprobs: null } : { index: 0, message, finish_reason: finishReason, logprobs: null }],
+    choices: [
+      text ? { index: 0, text: message.content ?? '', finish_reason: finishReason, logprobs: null } : { index: 0, message: shown, finish_reason: finishReason, logprobs: null },
+    ],
     usage: usageBody(o, fee, reported),
   };
   if (ctx.explain) body.routing = ctx.explain;

@@ -18,6 +18,7 @@ export const MessageSchema = Type.Object(
 );
 
 export const SORTS = ['price', 'latency', 'throughput'] as const;
+export const EFFORTS = ['xhigh', 'high', 'medium', 'low', 'minimal', 'none'] as const;
 const ProviderSlugs = Type.Array(Type.String({ minLength: 1, maxLength: 64, description: 'provider slug or name, any case' }), { maxItems: 64 });
 /** USD, as a number or a decimal string (OpenRouter's clients send either). */
 const Price = Type.Union([Type.Number({ minimum: 0 }), Type.String({ pattern: '^\\d+(\\.\\d+)?$', maxLength: 32 })]);
@@ -118,6 +119,18 @@ export const ChatRequestSchema = Type.Object(
       Type.Object({ type: Type.Union([Type.Literal('text'), Type.Literal('json_object'), Type.Literal('json_schema')]) }, { additionalProperties: true }),
     ),
     user: Type.Optional(Type.String({ maxLength: 256 })),
+    reasoning: Type.Optional(
+      Type.Object(
+        {
+          effort: Type.Optional(Type.Union(EFFORTS.map((e) => Type.Literal(e)))),
+          max_tokens: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000 })),
+          exclude: Type.Optional(Type.Boolean({ description: 'think, but leave the reasoning out of the answer' })),
+          enabled: Type.Optional(Type.Boolean()),
+        },
+        { additionalProperties: true, description: 'forwarded as sent to OpenAI-compatible providers; extended thinking on the Messages API' },
+      ),
+    ),
+    include_reasoning: Type.Optional(Type.Boolean()),
     usage: Type.Optional(Type.Object({ include: Type.Optional(Type.Boolean()) }, { additionalProperties: false, description: 'accepted: usage with cost is always included' })),
     transforms: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 8 })),
     models: Type.Optional(Type.Array(ModelId, { minItems: 1, maxItems: 10 })),

@@ -5,7 +5,7 @@
 import type { Endpoint } from '../catalog/catalog.ts';
 import type { ErrorClass } from '../telemetry/event.ts';
 import { classifyStreamError, RouterAbort, type StreamStart } from './attempt.ts';
-import { finish, providerName, recordFailure, success, usageBody, type ChatContext } from './chat-context.ts';
+import { finish, providerName, recordFailure, showsReasoning, success, usageBody, type ChatContext } from './chat-context.ts';
 import { attemptEvent, costOf, type AnswerFacts, type Outcome } from './events.ts';
 import { SseOut } from './stream-out.ts';
 import type { StreamPiece, ToolCall, Usage } from './upstream/types.ts';
@@ -46,6 +46,7 @@ export async function streamOut(ctx: ChatContext, e: Endpoint, start: StreamStar
   let finishReason: string | null = null;
   let failure: { cls: ErrorClass; message: string } | undefined;
   let firstChunk = true;
+  const showReasoning = showsReasoning(ctx.req);
   const emit = async (piece: StreamPiece) => {
     if (piece.usage?.prompt !== undefined) usagePrompt = piece.usage.prompt;
     if (piece.usage?.completion !== undefined) usageCompletion = piece.usage.completion;
@@ -55,9 +56,11 @@ export async function streamOut(ctx: ChatContext, e: Endpoint, start: StreamStar
     if (piece.finishReason) finishReason = piece.finishReason;
     if (piece.nativeFinishReason) facts.nativeFinishReason = piece.nativeFinishReason;
     if (piece.upstreamId && facts.upstreamId === undefined) facts.upstreamId = piece.upstreamId;
-    if (piece.content === undefined && piece.toolCalls === undefined && !firstChunk) return;
-    const delta: { role?: 'assistant'; content?: string; tool_calls?: ToolCall[] } = firstChunk ? { role: 'assistant', content: piece.content ?? '' } : {};
+    const reasoning = showReasoning ? piece.reasoning : undefined;
+    if (piece.content === undefined && piece.toolCalls === undefined && reasoning === undefined && !firstChunk) return;
+    const delta: { role?: 'assistant'; content?: string; reasoning?: string; tool_calls?: ToolCall[] } = firstChunk ? { role: 'assistant', content: piece.content ?? '' } : {};
     if (!firstChunk && piece.content !== undefined) delta.content = piece.content;
+    if (reasoning !== undefined) delta.reasoning = reasoning;
     if (piece.toolCalls) delta.tool_calls = piece.toolCalls;
     text += piece.content?.length ?? 0;
     await out.chunk(delta, null, firstChunk && ctx.explain ? { routing: ctx.explain } : {});

@@ -44,7 +44,13 @@ interface Plan {
   msPerToken: number;
   /** A tool call or JSON instead of words (dev/simulator/structured.ts). */
   structured?: StructuredAnswer;
+  /** Tokens of extended thinking before the answer (Messages API with `thinking`), counted in its output. */
+  thinking: number;
 }
+
+/** The content block index of the answer's text: after the thinking block when there is one. */
+const textIndex = (plan: Plan) => (plan.thinking > 0 ? 1 : 0);
+const THINKING_CAP = 12;
 
 /** Whether the answer ends at max_tokens rather than where it would by itself. */
 const cutShort = (plan: Plan) => plan.completion < (plan.structured ? structuredTokens(plan.structured) : completionLength(plan.prompt, undefined));
@@ -132,10 +138,11 @@ function openAiBody(plan: Plan, id: string, created: number): unknown {
 function anthropicBody(plan: Plan, id: string): unknown {
   const a = plan.structured;
   const stop = a?.kind === 'tool' ? 'tool_use' : cutShort(plan) ? 'max_tokens' : 'end_turn';
-  const content =
+  const answer =
     a?.kind === 'tool'
       ? [{ type: 'tool_use', id: a.id, name: a.name, input: JSON.parse(a.arguments) }]
       : [{ type: 'text', text: a?.kind === 'json' ? jsonText(plan, a.text) : completionText(plan.completion) }];
+  const content = plan.thinking > 0 ? [{ type: 'thinking', thinking: completionText(plan.thinking), signature: 'simulated' }, ...answer] : answer;
   return {
     id,
     type: 'message',
@@ -144,7 +151,7 @@ function anthropicBody(plan: Plan, id: string): unknown {
     content,
     stop_reason: stop,
     stop_sequence: null,
-    usage: { input_tokens: plan.prompt, output_tokens: plan.completion },
+    usage: { input_tokens: plan.prompt, output_tokens: plan.completion + plan.thinking },
   };
 }
 
@@ -191,7 +198,12 @@ async function answerStream(plan: Plan, res: ServerResponse, api: 'openai' | 'an
       type: 'message_start',
       message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: plan.prompt, output_tokens: 1 } },
     });
-    send('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
+    if (plan.thinking > 0) {
+      send('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '' } });
+      send('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: completionText(plan.thinking) } });
+      send('content_block_stop', { type: 'content_block_stop', index: 0 });
+    }
+    send('content_block_start', { type: 'content_block_start', index: textIndex(plan), content_block: { type: 'text', text: '' } });
   } else {
     send(null, chunk({ role: 'assistant', content: '' }, null));
   }
@@ -218,17 +230,17 @@ async function answerStream(plan: Plan, res: ServerResponse, api: 'openai' | 'an
     let text = '';
     const end = Math.min(plan.completion, i + perChunk);
     for (let t = i; t < end; t++) text += tokenText(t);
-    if (api === 'anthropic') send('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } });
+    if (api === 'anthropic') send('content_block_delta', { type: 'content_block_delta', index: textIndex(plan), delta: { type: 'text_delta', text } });
     else send(null, chunk({ content: text }, null));
     if (end < plan.completion) await sleep(plan.msPerToken * (end - i));
   }
   const natural = completionLength(plan.prompt, undefined);
   if (api === 'anthropic') {
-    send('content_block_stop', { type: 'content_block_stop', index: 0 });
+    send('content_block_stop', { type: 'content_block_stop', index: textIndex(plan) });
     send('message_delta', {
       type: 'message_delta',
       delta: { stop_reason: plan.completion < natural ? 'max_tokens' : 'end_turn', stop_sequence: null },
-      usage: { output_tokens: plan.completion },
+      usage: { output_tokens: plan.completion + plan.thinking },
     });
     send('message_stop', { type: 'message_stop' });
   } else {
@@ -253,17 +265,18 @@ type Chunk = (delta: Record<string, unknown>, finish: string | null) => unknown;
 function streamStructured(plan: Plan, a: StructuredAnswer, api: 'openai' | 'anthropic', send: Send, chunk: Chunk, end: () => void): void {
   const usage = { prompt_tokens: plan.prompt, completion_tokens: plan.completion, total_tokens: plan.prompt + plan.completion };
   if (api === 'anthropic') {
+    const at = textIndex(plan);
     if (a.kind === 'tool') {
-      send('content_block_stop', { type: 'content_block_stop', index: 0 });
-      send('content_block_start', { type: 'content_block_start', index: 1, content_block: { type: 'tool_use', id: a.id, name: a.name, input: {} } });
-      for (const p of pieces(a.arguments)) send('content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: p } });
-      send('content_block_stop', { type: 'content_block_stop', index: 1 });
+      send('content_block_stop', { type: 'content_block_stop', index: at });
+      send('content_block_start', { type: 'content_block_start', index: at + 1, content_block: { type: 'tool_use', id: a.id, name: a.name, input: {} } });
+      for (const p of pieces(a.arguments)) send('content_block_delta', { type: 'content_block_delta', index: at + 1, delta: { type: 'input_json_delta', partial_json: p } });
+      send('content_block_stop', { type: 'content_block_stop', index: at + 1 });
     } else {
-      for (const p of pieces(jsonText(plan, a.text))) send('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: p } });
-      send('content_block_stop', { type: 'content_block_stop', index: 0 });
+      for (const p of pieces(jsonText(plan, a.text))) send('content_block_delta', { type: 'content_block_delta', index: at, delta: { type: 'text_delta', text: p } });
+      send('content_block_stop', { type: 'content_block_stop', index: at });
     }
     const stop = a.kind === 'tool' ? 'tool_use' : cutShort(plan) ? 'max_tokens' : 'end_turn';
-    send('message_delta', { type: 'message_delta', delta: { stop_reason: stop, stop_sequence: null }, usage: { output_tokens: plan.completion } });
+    send('message_delta', { type: 'message_delta', delta: { stop_reason: stop, stop_sequence: null }, usage: { output_tokens: plan.completion + plan.thinking } });
     send('message_stop', { type: 'message_stop' });
     end();
     return;
@@ -355,12 +368,18 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     const slowDecode = fault?.mode === 'slow_stream' ? (fault.multiplier ?? 20) : slowFirst;
     // A zero-delay simulator still has to show a slowed endpoint as slower than the rest.
     const structured = structuredAnswer(body, api);
+    // Extended thinking comes out of max_tokens, as on the Messages API.
+    const budget =
+      (body.thinking as { type?: unknown; budget_tokens?: unknown } | undefined)?.type === 'enabled' ? Number((body.thinking as { budget_tokens?: unknown }).budget_tokens) : 0;
+    const thinking = api === 'anthropic' && budget > 0 ? Math.min(budget, THINKING_CAP) : 0;
+    const room = maxTokens === undefined ? undefined : Math.max(1, maxTokens - thinking);
     const plan: Plan = {
       endpoint,
       stream: body.stream === true,
       prompt,
       structured,
-      completion: structured ? Math.min(structuredTokens(structured), maxTokens ?? Infinity) : completionLength(prompt, maxTokens),
+      thinking,
+      completion: structured ? Math.min(structuredTokens(structured), room ?? Infinity) : completionLength(prompt, room),
       fault,
       ttftMs: Math.max(lat.ttftMs * slowFirst, scale === 0 && slowFirst > 1 ? slowFirst : 0),
       msPerToken: Math.max(lat.msPerToken * slowDecode, scale === 0 && slowDecode > 1 ? slowDecode / 100 : 0),

@@ -16,6 +16,25 @@ const STOP_REASONS: Record<string, string> = {
 const text = (content: ChatMessage['content']): string => (typeof content === 'string' ? content : Array.isArray(content) ? content.map((p) => p.text ?? '').join('') : '');
 
 type AnthropicBlock = Record<string, unknown>;
+
+/** Share of max_tokens an effort may think for (OpenRouter's rule for budget-based providers). */
+const EFFORT_SHARE: Record<string, number> = { xhigh: 0.95, high: 0.8, medium: 0.5, low: 0.2, minimal: 0.1 };
+/** The Messages API's least thinking budget. */
+const MIN_BUDGET = 1024;
+
+/**
+ * Extended thinking for `reasoning` (or `include_reasoning`): a budget from `reasoning.max_tokens` or the
+ * effort's share of max_tokens, at least the API's minimum and below max_tokens (which stays as asked, so
+ * the spend held for the request still covers it). Undefined when it is not asked for or does not fit.
+ */
+export function thinkingBudget(req: ChatRequest, maxTokens: number): number | undefined {
+  const r = req.reasoning;
+  const asked = r !== undefined ? r.enabled !== false && r.effort !== 'none' : req.include_reasoning === true;
+  if (!asked) return undefined;
+  const wanted = r?.max_tokens ?? Math.floor(maxTokens * EFFORT_SHARE[r?.effort ?? 'medium']);
+  const budget = Math.min(Math.max(wanted, MIN_BUDGET), maxTokens - 1);
+  return budget >= MIN_BUDGET ? budget : undefined;
+}
 type AnthropicMessage = { role: 'user' | 'assistant'; content: AnthropicBlock[] };
 
 /** Messages API wants alternating user/assistant turns; consecutive same-role turns are merged. */
@@ -72,8 +91,11 @@ export const anthropicAdapter: Adapter = {
     const maxTokens = requestedMaxTokens(req) ?? Math.min(4096, endpoint.maxCompletionTokens);
     const body: Record<string, unknown> = { model: endpoint.providerModelId, max_tokens: maxTokens, messages, stream };
     if (system !== undefined) body.system = system;
-    if (req.temperature !== undefined) body.temperature = Math.min(req.temperature, 1);
-    if (req.top_p !== undefined) body.top_p = req.top_p;
+    const budget = thinkingBudget(req, maxTokens);
+    // Thinking takes no temperature or top_p (the API refuses them together).
+    if (budget !== undefined) body.thinking = { type: 'enabled', budget_tokens: budget };
+    else if (req.temperature !== undefined) body.temperature = Math.min(req.temperature, 1);
+    if (req.top_p !== undefined && budget === undefined) body.top_p = req.top_p;
     if (req.stop !== undefined && req.stop !== null) body.stop_sequences = Array.isArray(req.stop) ? req.stop : [req.stop];
     if (req.tools) {
       body.tools = req.tools.map((t) => ({
@@ -90,9 +112,11 @@ export const anthropicAdapter: Adapter = {
     const b = body as Record<string, unknown>;
     if (b?.type !== 'message' || !Array.isArray(b.content)) throw new MalformedUpstreamError('upstream answer is not a Messages API message');
     let content = '';
+    let reasoning = '';
     const toolCalls: ToolCall[] = [];
     for (const block of b.content as AnthropicBlock[]) {
       if (block.type === 'text') content += String(block.text ?? '');
+      else if (block.type === 'thinking') reasoning += String(block.thinking ?? '');
       else if (block.type === 'tool_use') {
         toolCalls.push({ id: String(block.id), type: 'function', function: { name: String(block.name), arguments: JSON.stringify(block.input ?? {}) } });
       }
@@ -106,6 +130,7 @@ export const anthropicAdapter: Adapter = {
       usage: u.prompt !== undefined && u.completion !== undefined ? { ...u, prompt: u.prompt, completion: u.completion } : undefined,
     };
     if (toolCalls.length) out.message.tool_calls = toolCalls;
+    if (reasoning !== '') out.message.reasoning = reasoning;
     return out;
   },
 
@@ -139,6 +164,7 @@ export const anthropicAdapter: Adapter = {
           case 'content_block_delta': {
             const d = (e.delta ?? {}) as Record<string, unknown>;
             if (d.type === 'text_delta') return [{ content: String(d.text ?? '') }];
+            if (d.type === 'thinking_delta') return [{ reasoning: String(d.thinking ?? '') }];
             if (d.type === 'input_json_delta') {
               return [{ toolCalls: [{ index: toolIndexByBlock.get(Number(e.index)) ?? 0, function: { arguments: String(d.partial_json ?? '') } }] }];
             }

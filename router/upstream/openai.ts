@@ -49,6 +49,7 @@ export const openAiAdapter: Adapter = {
       usage: usageOf((body as { usage?: unknown }).usage),
     };
     if (Array.isArray(message.tool_calls)) out.message.tool_calls = message.tool_calls;
+    if (typeof message.reasoning === 'string' && message.reasoning !== '') out.message.reasoning = message.reasoning;
     return out;
   },
 
@@ -70,6 +71,7 @@ export const openAiAdapter: Adapter = {
           const piece: StreamPiece = {};
           if (delta.role === 'assistant') piece.role = 'assistant';
           if (typeof delta.content === 'string' && delta.content !== '') piece.content = delta.content;
+          if (typeof delta.reasoning === 'string' && delta.reasoning !== '') piece.reasoning = delta.reasoning;
           if (Array.isArray(delta.tool_calls)) piece.toolCalls = delta.tool_calls;
           if (typeof choice.finish_reason === 'string') piece.finishReason = piece.nativeFinishReason = choice.finish_reason;
           if (typeof chunk.id === 'string') piece.upstreamId = chunk.id;

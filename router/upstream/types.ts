@@ -12,6 +12,8 @@ export interface ToolCall {
 export interface AssistantMessage {
   role: 'assistant';
   content: string | null;
+  /** The model's reasoning, when it was asked to think and to show it. */
+  reasoning?: string;
   tool_calls?: ToolCall[];
 }
 
@@ -38,6 +40,7 @@ export interface ParsedCompletion {
 export interface StreamPiece {
   role?: 'assistant';
   content?: string;
+  reasoning?: string;
   toolCalls?: ToolCall[];
   finishReason?: string;
   nativeFinishReason?: string;

@@ -200,6 +200,43 @@ describe('the openai SDK at …/api/v1', () => {
     charged.push((c.usage as any).cost);
   });
 
+  it('legacy completions, streamed: text chunks, then usage', async () => {
+    const stream = await openai().completions.create({ model: 'openai/gpt-4o-mini', prompt: 'Once', max_tokens: 6, stream: true });
+    let text = '';
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.text ?? '';
+      if (chunk.usage) charged.push((chunk.usage as any).cost);
+    }
+    expect(text).toMatch(/^Sure/);
+  });
+
+  it('reasoning: extended thinking on the Messages API, shown unless excluded, whole and streamed', async () => {
+    const body = { model: 'anthropic/claude-sonnet-4.5', messages: [{ role: 'user', content: 'Think first' }], max_tokens: 2000 };
+    const shown = await post('/chat/completions', { ...body, reasoning: { effort: 'high' } });
+    expect(shown.status).toBe(200);
+    expect(shown.body.choices[0].message.reasoning).toMatch(/^Sure/);
+    expect(shown.body.choices[0].message.content).toMatch(/^Sure/);
+    charged.push(shown.body.usage.cost);
+    const hidden = await post('/chat/completions', { ...body, reasoning: { effort: 'high', exclude: true } });
+    expect(hidden.body.choices[0].message.reasoning).toBeUndefined();
+    charged.push(hidden.body.usage.cost);
+    const plain = await post('/chat/completions', body);
+    expect(plain.body.choices[0].message.reasoning).toBeUndefined();
+    // Thinking is billed as output, as the provider counts it.
+    expect(hidden.body.usage.completion_tokens).toBeGreaterThan(plain.body.usage.completion_tokens - 1);
+    charged.push(plain.body.usage.cost);
+    const stream = await openai().chat.completions.create({ ...body, messages: [{ role: 'user', content: 'Think first' }], stream: true, include_reasoning: true } as any);
+    let reasoning = '';
+    let text = '';
+    for await (const chunk of stream as any) {
+      reasoning += chunk.choices[0]?.delta?.reasoning ?? '';
+      text += chunk.choices[0]?.delta?.content ?? '';
+      if (chunk.usage) charged.push(chunk.usage.cost);
+    }
+    expect(reasoning).toMatch(/^Sure/);
+    expect(text).toMatch(/^Sure/);
+  });
+
   it('errors: OpenAI error classes with OpenRouter statuses', async () => {
     const err = await openai()
       .chat.completions.create({ model: 'nobody/no-such-model', messages: [{ role: 'user', content: 'x' }] })

@@ -96,6 +96,9 @@ const rawDaily = () =>
 beforeAll(async () => {
   ch = await openClickHouse({ url: undefined, dataDir: mkdtempSync(join(tmpdir(), 'migrations-')) });
   await migrate(ch, 400, upTo(5));
+  // The rows are written by today's writer, which names migration 10's columns: those come first here
+  // (their statements are idempotent, and the migration itself runs in its turn below).
+  await rerun(10);
   await insert(40, 'before');
 });
 afterAll(async () => {
@@ -145,6 +148,16 @@ describe('migrations over existing rows', () => {
       limited: 1,
       client: 1,
     });
+  });
+
+  it("10: requests gain the answer's facts, with defaults for rows written before", async () => {
+    expect(await migrate(ch, 400, upTo(10))).toEqual([10]);
+    const [r] = await queryRows<Record<string, string>>(
+      ch,
+      "SELECT countIf(finish_reason = '' AND upstream_id = '' AND external_user = '' AND tokens_cached = 0 AND tokens_reasoning = 0) AS defaults, count() AS n FROM requests WHERE generation_id LIKE 'gen-before-%'",
+    );
+    expect(Number(r.n)).toBe(120);
+    expect(r.defaults).toBe(r.n);
   });
 
   it('rows inserted afterwards flow through the new views', async () => {

@@ -107,6 +107,27 @@ describe('Anthropic Messages adapter', () => {
     expect(body.max_tokens).toBe(1000);
   });
 
+  it('asks for extended thinking for `reasoning`, within max_tokens and without temperature; not when it cannot fit', () => {
+    const ask = (extra: Partial<ChatRequest>) => anthropicAdapter.buildBody({ ...request, max_tokens: 4000, ...extra } as ChatRequest, claude, false) as Record<string, any>;
+    expect(ask({ reasoning: { effort: 'high' } })).toMatchObject({ thinking: { type: 'enabled', budget_tokens: 3200 }, max_tokens: 4000 });
+    expect(ask({ reasoning: { effort: 'high' } }).temperature).toBeUndefined();
+    expect(ask({ reasoning: { max_tokens: 9000 } }).thinking).toEqual({ type: 'enabled', budget_tokens: 3999 });
+    expect(ask({ reasoning: { effort: 'low' } }).thinking).toEqual({ type: 'enabled', budget_tokens: 1024 }); // the API's least
+    expect(ask({ include_reasoning: true }).thinking).toEqual({ type: 'enabled', budget_tokens: 2000 });
+    expect(ask({ reasoning: { effort: 'none' } }).thinking).toBeUndefined();
+    expect(ask({ reasoning: { effort: 'high' }, max_tokens: 800 }).thinking).toBeUndefined();
+    expect(ask({}).thinking).toBeUndefined();
+  });
+
+  it('reads thinking blocks and thinking deltas as reasoning', () => {
+    const c = anthropicAdapter.parseResponse({ ...anthropicMessage, content: [{ type: 'thinking', thinking: 'Let me see.', signature: 's' }, ...anthropicMessage.content] });
+    expect(c.message).toMatchObject({ reasoning: 'Let me see.', content: 'Hi! My name is Claude.' });
+    const d = anthropicAdapter.streamDecoder();
+    expect(d.decode({ event: 'content_block_delta', data: '{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Hmm"}}' })).toEqual([
+      { reasoning: 'Hmm' },
+    ]);
+  });
+
   it('parses recorded messages into OpenAI completions', () => {
     const c = anthropicAdapter.parseResponse(anthropicMessage);
     expect(c.message.content).toBe('Hi! My name is Claude.');
