@@ -26,8 +26,8 @@ import { streamOut } from './chat-stream.ts';
 import { attemptEvent } from './events.ts';
 import type { EndpointHealth } from './health/registry.ts';
 import { withMiddleOut } from './routing/middle-out.ts';
-import { requestedModel, routingOf } from './routing/options.ts';
-import { acrossModels, ASSUMED_COMPLETION_TOKENS, planRoute, RECENT_FAILURE_MS } from './routing/plan.ts';
+import { requestedModel, routingOf, type RequestRouting } from './routing/options.ts';
+import { acrossModels, ASSUMED_COMPLETION_TOKENS, planRoute, RECENT_FAILURE_MS, type RoutePlan } from './routing/plan.ts';
 
 export type { Caller, ChatDeps } from './chat-context.ts';
 
@@ -67,28 +67,11 @@ export async function handleChat(deps: ChatDeps, call: ChatCall): Promise<unknow
     attempts: 0,
     failures: [],
   };
-  const plans = routing.models.map(({ model, sort, free }) =>
-    planRoute(
-      {
-        model,
-        sort,
-        free,
-        prefs: routing.prefs,
-        promptTokens: ctx.prompt,
-        maxTokens: ctx.maxTokens,
-        needsTools: (req.tools?.length ?? 0) > 0,
-        needsResponseFormat: req.response_format !== undefined && req.response_format.type !== 'text',
-      },
-      deps.health,
-      { now: startedAt, random: deps.random, weights: deps.weights(), signals: deps.signals },
-    ),
-  );
+  const { plans, queue } = planAll(ctx, routing);
   if (req.switchboard?.explain === true) {
     const transforms = applied ? [{ name: 'middle-out', removed_messages: applied.removedMessages, removed_tokens: applied.removedTokens }] : [];
     ctx.explain = { generation_id: ctx.id.generationId, transforms, plans };
   }
-  const by = routing.models[0].sort;
-  const queue: Endpoint[] = routing.acrossModels && by !== undefined ? acrossModels(plans, by) : plans.flatMap((p) => p.order);
   if (queue.length === 0) throw failWith(ctx, noRouteError(plans, deps.health, startedAt));
   reserveSpend(ctx, queue);
 
@@ -106,6 +89,29 @@ export async function handleChat(deps: ChatDeps, call: ChatCall): Promise<unknow
     // Settled by a success; anything else (a failure, an unexpected throw) gives the reservation back.
     ctx.hold?.release();
   }
+}
+
+/** Each requested model's plan, and the endpoints to try in order across them. */
+function planAll(ctx: ChatContext, routing: RequestRouting): { plans: RoutePlan[]; queue: Endpoint[] } {
+  const { deps, req } = ctx;
+  const plans = routing.models.map(({ model, sort, free }) =>
+    planRoute(
+      {
+        model,
+        sort,
+        free,
+        prefs: routing.prefs,
+        promptTokens: ctx.prompt,
+        maxTokens: ctx.maxTokens,
+        needsTools: (req.tools?.length ?? 0) > 0,
+        needsResponseFormat: req.response_format !== undefined && req.response_format.type !== 'text',
+      },
+      deps.health,
+      { now: ctx.startedAt, random: deps.random, weights: deps.weights(), signals: deps.signals },
+    ),
+  );
+  const by = routing.models[0].sort;
+  return { plans, queue: routing.acrossModels && by !== undefined ? acrossModels(plans, by) : plans.flatMap((p) => p.order) };
 }
 
 async function tryEndpoints(ctx: ChatContext, queue: Endpoint[]): Promise<unknown> {

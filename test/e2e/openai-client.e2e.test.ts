@@ -1,11 +1,6 @@
-// The service as a user runs it (`npm start`'s command, its own process), driven by the official openai
-// client: a completion, a stream, then the request's record through /api/v1/generation.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServiceProcess, stopProcess, type Child } from '../helpers/process.ts';
+import { startQuietService, stopProcess, type Child } from '../helpers/process.ts';
 
 const KEY = 'e2e-dev-key-0123456789abcdef';
 let service: Child;
@@ -13,13 +8,7 @@ let baseUrl: string;
 const log = () => service.log();
 
 beforeAll(async () => {
-  service = await startServiceProcess(undefined, {
-    DATA_DIR: mkdtempSync(join(tmpdir(), 'switchboard-e2e-')),
-    SWITCHBOARD_DEV_KEY: KEY,
-    SIMULATOR_LATENCY_SCALE: '0.05',
-    TELEMETRY_FLUSH_MS: '200',
-    DEMO: 'off',
-  });
+  service = await startQuietService(KEY);
   baseUrl = service.url;
 });
 

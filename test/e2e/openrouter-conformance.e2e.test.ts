@@ -1,16 +1,9 @@
-// A team leaving OpenRouter changes the base URL and nothing else: the running service (compiled, its own
-// process, the bundled simulator as providers) driven by the official `openai` SDK and by the AI SDK with
-// OpenRouter's provider, both at `…/api/v1`. Chat, stream, tools, structured output, usage accounting,
-// provider preferences and fallbacks, then the generation, key and catalog routes in OpenRouter's names.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createOpenRouter } from '@openrouter/ai-sdk-provider';
 import { generateObject, generateText, jsonSchema, stepCountIs, streamText, tool } from 'ai';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { startServiceProcess, stopProcess, type Child } from '../helpers/process.ts';
+import { startQuietService, stopProcess, type Child } from '../helpers/process.ts';
 import { eventually } from '../helpers/service.ts';
 
 const KEY = 'e2e-openrouter-key-0123456789abcdef';
@@ -20,13 +13,7 @@ let base: string;
 const charged: number[] = [];
 
 beforeAll(async () => {
-  service = await startServiceProcess(undefined, {
-    DATA_DIR: mkdtempSync(join(tmpdir(), 'switchboard-openrouter-')),
-    SWITCHBOARD_DEV_KEY: KEY,
-    SIMULATOR_LATENCY_SCALE: '0.05',
-    TELEMETRY_FLUSH_MS: '200',
-    DEMO: 'off',
-  });
+  service = await startQuietService(KEY);
   base = `${service.url}/api/v1`;
 }, 120_000);
 

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from './service.ts';
 
@@ -40,6 +41,16 @@ export async function startServiceProcess(role: string | undefined, env: Record<
   proc.stderr!.on('data', (c: Buffer) => (out += c.toString()));
   return { proc, url, log: () => out };
 }
+
+/** `npm start` as a new user runs it, on a fresh data directory: the bundled simulator (fast), no demo traffic. */
+export const startQuietService = (key: string): Promise<Child> =>
+  startServiceProcess(undefined, {
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'switchboard-e2e-')),
+    SWITCHBOARD_DEV_KEY: key,
+    SIMULATOR_LATENCY_SCALE: '0.05',
+    TELEMETRY_FLUSH_MS: '200',
+    DEMO: 'off',
+  });
 
 export function stopProcess(child: Child, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
   if (child.proc.exitCode !== null || child.proc.signalCode !== null) return Promise.resolve(child.proc.exitCode);
