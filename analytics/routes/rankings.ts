@@ -132,7 +132,7 @@ async function computeRankings(deps: RankingsDeps, period: keyof typeof PERIOD_H
       `SELECT model, any(author) AS author, sum(tokens) AS tokens, sum(requests) AS requests
          FROM ${USAGE_OVER}
         WHERE model != '' AND ({category:String} = '' OR category = {category:String})
-        GROUP BY model ORDER BY tokens DESC, model`,
+        GROUP BY model HAVING tokens > 0 ORDER BY tokens DESC, model`,
       { ...window(from, to, wholeDays), category: category ?? '' },
     );
   const [current, previous] = await Promise.all([byModel(w.from, w.to), byModel(w.prevFrom, w.from)]);
@@ -184,6 +184,7 @@ async function computeRankings(deps: RankingsDeps, period: keyof typeof PERIOD_H
     .map((r) => ({ model: r.model, tokens: Number(r.tokens), previous_tokens: prev.get(r.model)?.tokens ?? 0 }))
     .filter((r) => r.previous_tokens > 0 && r.tokens >= total * 0.001 && r.previous_tokens >= prevTotal * 0.001)
     .map((r) => ({ ...r, growth: (r.tokens - r.previous_tokens) / r.previous_tokens }))
+    .filter((r) => r.growth > 0)
     .sort((a, b) => b.growth - a.growth || a.model.localeCompare(b.model))
     .slice(0, 10);
   const full: Rankings = {

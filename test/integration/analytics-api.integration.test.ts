@@ -144,7 +144,7 @@ describe('rankings API', () => {
       s.clickhouse!,
       `SELECT if(served_model = '', requested_model, served_model) AS m, sum(tokens_prompt + tokens_completion) AS t
          FROM requests WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} ${category ? 'AND category = {c:String}' : ''}
-        GROUP BY m HAVING m != '' ORDER BY t DESC, m`,
+        GROUP BY m HAVING m != '' AND t > 0 ORDER BY t DESC, m`,
       { from: dateTime64(w.from.getTime()), to: dateTime64(w.to.getTime()), c: category ?? '' },
     );
   };
@@ -161,6 +161,11 @@ describe('rankings API', () => {
     expect(body.models[0]).toMatchObject({ previous_rank: null, rank_change: null, growth: null }); // nothing the day before
     const authors = body.authors.reduce((n: number, a: { tokens: number }) => n + a.tokens, 0);
     expect(authors).toBe(total);
+    // A model is ranked by the tokens its answers delivered: one whose every request failed is not ranked.
+    const all = (await api('/api/v1/rankings?period=day&limit=50')).body;
+    expect(all.models.map((m: { model: string }) => m.model)).not.toContain('x-ai/grok-4');
+    expect(all.other.models).toBe(0);
+    expect(all.models.every((m: { tokens: number }) => m.tokens > 0)).toBe(true);
   });
 
   it('the share-over-time series and the apps equal raw recomputation; apps below k users stay hidden', async () => {
@@ -196,12 +201,12 @@ describe('rankings against the previous period', () => {
   it('rank change, growth and trending follow from what the previous period held', async () => {
     const w = periodWindow('day');
     const yesterday = w.from.getTime() - 6 * 3_600_000;
-    // Yesterday: claude-haiku led with 5,000 tokens, gpt-4o-mini had 1,000.
+    // Yesterday: claude-haiku led with 5,000 tokens (more than today: it shrinks), gpt-4o-mini had 100 (it grows).
     await insertRequests(
       s.clickhouse!,
       [
         { model: 'anthropic/claude-haiku-4.5', tokens: 5000 },
-        { model: 'openai/gpt-4o-mini', tokens: 1000 },
+        { model: 'openai/gpt-4o-mini', tokens: 100 },
       ].map(({ model, tokens }) => ({
         generation_id: `gen-yesterday-${model}`,
         account_id: 'acct_history',
@@ -219,9 +224,12 @@ describe('rankings against the previous period', () => {
     expect(mini.previous_rank).toBe(2);
     expect(haiku.previous_rank).toBe(1);
     expect(mini.rank_change).toBe(2 - mini.rank);
-    expect(mini.growth).toBe((mini.tokens - 1000) / 1000);
+    expect(mini.growth).toBe((mini.tokens - 100) / 100);
     expect(haiku.growth).toBe((haiku.tokens - 5000) / 5000);
-    expect(body.trending.map((t: { model: string }) => t.model)).toEqual([mini, haiku].sort((a, b) => b.growth - a.growth).map((m) => m.model));
+    expect(mini.growth).toBeGreaterThan(0);
+    expect(haiku.growth).toBeLessThan(0);
+    // Trending lists growing models only, even when fewer than ten grow.
+    expect(body.trending.map((t: { model: string }) => t.model)).toEqual(['openai/gpt-4o-mini']);
   });
 });
 
@@ -253,7 +261,7 @@ describe('rankings over weeks and months', () => {
       const raw = (from: string, to: string) =>
         queryRows<{ m: string; t: string }>(
           s.clickhouse!,
-          `SELECT if(served_model = '', requested_model, served_model) AS m, sum(tokens_prompt + tokens_completion) AS t FROM requests WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} GROUP BY m HAVING m != '' ORDER BY t DESC, m`,
+          `SELECT if(served_model = '', requested_model, served_model) AS m, sum(tokens_prompt + tokens_completion) AS t FROM requests WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} GROUP BY m HAVING m != '' AND t > 0 ORDER BY t DESC, m`,
           { from, to },
         );
       const { body } = await api(`/api/v1/rankings?period=${period}&limit=100`);
