@@ -15,6 +15,34 @@ interface State {
   available: boolean;
 }
 
+/** A price an endpoint had from a moment in the past on (a simulated population's price change). */
+export interface PastPrice {
+  ts: number;
+  endpointId: string;
+  provider: string;
+  model: string;
+  pricePrompt: number;
+  priceCompletion: number;
+  contextLength: number;
+}
+
+/** Price changes this process did not see happen, written as they were, so price events cover them. */
+export async function recordPastPrices(client: ClickHouseClient, prices: readonly PastPrice[]): Promise<void> {
+  if (prices.length === 0) return;
+  const values = prices.map((p) => ({
+    ts: dateTime(p.ts),
+    endpoint_id: p.endpointId,
+    provider: p.provider,
+    model: p.model,
+    price_prompt: p.pricePrompt,
+    price_completion: p.priceCompletion,
+    context_length: p.contextLength,
+    available: true,
+    change: 'price',
+  }));
+  await client.insert({ table: 'catalog_history', values, format: 'JSONEachRow' });
+}
+
 export async function recordCatalog(client: ClickHouseClient, catalog: Catalog, now = Date.now()): Promise<number> {
   const last = await queryRows<State>(
     client,

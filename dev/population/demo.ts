@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Catalog } from '../../catalog/catalog.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { KeyStore } from '../../router/auth/key-store.ts';
+import { recordPastPrices } from '../../analytics/catalog-history.ts';
 import { insertRows, toRows } from '../../store/rows.ts';
 import { queryRows } from '../../store/clickhouse.ts';
 import { simulatePopulation, type Population } from './simulate.ts';
@@ -75,6 +76,22 @@ export class Demo {
       launches: [{ model: 'z-ai/glm-4.6', day: Math.floor(this.opts.days / 3) }],
       priceChanges: [{ model: 'moonshotai/kimi-k2', day: Math.floor((this.opts.days * 3) / 4), factor: 0.4 }],
     });
+    // The simulated price cut happened in the recorded past: the catalog's history says so, as it would
+    // have for a real one, so the preference API's price events cover it.
+    await recordPastPrices(
+      this.deps.clickhouse,
+      pop.priceChanges.flatMap((c) =>
+        (this.deps.catalog.model(c.model)?.endpoints ?? []).map((e) => ({
+          ts: c.ts,
+          endpointId: e.id,
+          provider: e.provider,
+          model: e.model,
+          pricePrompt: e.pricePrompt * c.factor,
+          priceCompletion: e.priceCompletion * c.factor,
+          contextLength: e.contextLength,
+        })),
+      ),
+    );
     const { requests } = toRows(pop.events);
     for (let i = 0; i < requests.length && !this.stopped; i += 50_000) {
       await insertRows(this.deps.clickhouse, 'requests', requests.slice(i, i + 50_000));

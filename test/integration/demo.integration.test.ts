@@ -36,4 +36,25 @@ describe('demo data', () => {
     );
     expect(Number(live.ok)).toBeGreaterThan(0);
   });
+
+  it("records the simulated price cut in the catalog's history, so the preference API lists it", async () => {
+    const kimi = s.catalog.model('moonshotai/kimi-k2')!;
+    const history = await eventually(
+      () =>
+        queryRows<{ endpoint_id: string; price_prompt: number }>(
+          s.clickhouse!,
+          "SELECT endpoint_id, price_prompt FROM catalog_history WHERE change = 'price' AND ts < now() - INTERVAL 1 DAY ORDER BY endpoint_id",
+        ),
+      (rows) => rows.length > 0,
+    );
+    // Every endpoint of the cut model, at 40% of its catalog price.
+    expect(history.map((r) => r.endpoint_id)).toEqual(kimi.endpoints.map((e) => e.id).sort());
+    for (const r of history) expect(r.price_prompt).toBeCloseTo(kimi.endpoints.find((e) => e.id === r.endpoint_id)!.pricePrompt * 0.4, 12);
+    const pref = (await (await fetch(`${s.url}/api/v1/rankings/preference?period=month`)).json()) as {
+      price_events: { model: string; at: string }[];
+    };
+    // (A process starting later records the catalog's own price back as a change of its own, now.)
+    const events = pref.price_events.filter((e) => e.model === 'moonshotai/kimi-k2' && Date.parse(e.at) < Date.now() - 86_400_000);
+    expect(events).toHaveLength(kimi.endpoints.length);
+  });
 });
