@@ -235,7 +235,7 @@ export function success(ctx: ChatContext, e: Endpoint, ttftMs: number, latencyMs
   const h = deps.health.get(e);
   const now = Date.now();
   h.breaker.onSuccess(now);
-  h.stats.record('success', now, latencyMs, ttftMs, tokensCompletion);
+  h.stats.record('success', now, { latencyMs, ttftMs, completionTokens: tokensCompletion, streamed: ctx.id.streamed });
   deps.metrics.upstreamAttempts.inc({ provider: e.provider, error_class: 'none' });
   deps.metrics.upstreamTtft.observe({ provider: e.provider }, ttftMs / 1000);
   return { status: 200, errorClass: 'none', latencyMs, ttftMs, tokensPrompt, tokensCompletion, costUsd: costOf(e, tokensPrompt, tokensCompletion) };

@@ -3,7 +3,7 @@
 // own faults left out), and over 30 minutes the time to first token and the streaming throughput by
 // percentile. Read from the raw attempts (ordered by endpoint and time, so a model's endpoints read little).
 import type { ClickHouseClient } from '@clickhouse/client';
-import { PROVIDER_FAILURES } from '../telemetry/event.ts';
+import { PROVIDER_FAILURES, THROUGHPUT_SAMPLE_SQL } from '../telemetry/event.ts';
 import { dateTime64, queryRows } from './clickhouse.ts';
 
 export interface Percentiles {
@@ -58,8 +58,8 @@ export async function endpointFigures(client: ClickHouseClient, endpointIds: rea
             countIf(${ANSWERED} AND ${SINCE_30M}) AS ok_30m, countIf(${FAILED} AND ${SINCE_30M}) AS failed_30m,
             countIf(${ANSWERED}) AS ok_1d, countIf(${FAILED}) AS failed_1d,
             quantilesIf(0.5, 0.75, 0.9, 0.99)(ttft_ms, ${ANSWERED} AND ${SINCE_30M}) AS latency,
-            quantilesIf(0.5, 0.25, 0.1, 0.01)(${RATE}, ${ANSWERED} AND streamed AND latency_ms > ttft_ms AND tokens_completion > 1 AND ${SINCE_30M}) AS throughput,
-            countIf(${ANSWERED} AND streamed AND latency_ms > ttft_ms AND tokens_completion > 1 AND ${SINCE_30M}) AS streamed_30m
+            quantilesIf(0.5, 0.25, 0.1, 0.01)(${RATE}, ${THROUGHPUT_SAMPLE_SQL} AND ${SINCE_30M}) AS throughput,
+            countIf(${THROUGHPUT_SAMPLE_SQL} AND ${SINCE_30M}) AS streamed_30m
        FROM attempts
       WHERE endpoint_id IN {ids:Array(String)} AND ts >= {now:DateTime64(3)} - INTERVAL 1 DAY AND ts <= {now:DateTime64(3)}
       GROUP BY endpoint_id`,

@@ -337,6 +337,29 @@ export const MIGRATIONS: Migration[] = [
       `ALTER TABLE requests ADD COLUMN IF NOT EXISTS tokens_reasoning UInt32 DEFAULT 0`,
     ],
   },
+  {
+    version: 11,
+    name: 'endpoint minutes measure throughput on streamed answers only',
+    // A whole answer arrives at once: its time after the first byte made millions of tokens per second.
+    // The condition is telemetry/event.ts THROUGHPUT_SAMPLE_SQL (a unit test keeps the two equal). Minutes
+    // already aggregated keep what they held; the figures read the last day, so they clear within one.
+    statements: [
+      `DROP VIEW IF EXISTS endpoint_minute_mv`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS endpoint_minute_mv TO endpoint_minute AS
+        SELECT toStartOfMinute(ts) AS minute, endpoint_id, provider, model,
+               count() AS attempts,
+               countIf(error_class = 'none') AS successes,
+               countIf(error_class IN ('upstream_5xx', 'upstream_auth', 'timeout_connect', 'timeout_first_byte', 'timeout_idle', 'connection_error', 'malformed_response', 'stream_cut')) AS failures,
+               countIf(error_class = 'rate_limited') AS rate_limited,
+               countIf(error_class = 'upstream_4xx') AS client_errors,
+               sumIf(tokens_completion, error_class = 'none' AND streamed AND latency_ms > ttft_ms AND tokens_completion > 0) AS decode_tokens,
+               sumIf(toFloat64(latency_ms - ttft_ms), error_class = 'none' AND streamed AND latency_ms > ttft_ms AND tokens_completion > 0) AS decode_ms,
+               quantilesTDigestStateIf(0.5, 0.9, 0.99)(latency_ms, error_class = 'none') AS latency,
+               quantilesTDigestStateIf(0.5, 0.9, 0.99)(ttft_ms, error_class = 'none') AS ttft
+        FROM attempts
+        GROUP BY minute, endpoint_id, provider, model`,
+    ],
+  },
 ];
 
 /** Tables whose rows expire after the configured retention. */

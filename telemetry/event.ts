@@ -46,6 +46,16 @@ export type ErrorClass = (typeof ERROR_CLASSES)[number];
 /** Outcomes that say nothing about the provider at all: left out of its samples, not only out of its failures. */
 export const NOT_ABOUT_PROVIDER = ['client_abort', 'router_error', 'deadline', 'shutdown'] as const satisfies readonly ErrorClass[];
 
+/**
+ * Which answers measure a provider's decode speed (tokens per second after the first token): streamed ones.
+ * A whole answer arrives at once, so the time after its first byte says nothing about how fast it was
+ * made. The SQL form is used by the signal query and the model endpoints' figures; migration 11 writes the
+ * same condition as frozen SQL (a unit test holds them together).
+ */
+export const THROUGHPUT_SAMPLE_SQL = "error_class = 'none' AND streamed AND latency_ms > ttft_ms AND tokens_completion > 0";
+export const measuresThroughput = (a: { streamed: boolean; latencyMs: number; ttftMs: number; completionTokens: number }): boolean =>
+  a.streamed && a.latencyMs > a.ttftMs && a.completionTokens > 0;
+
 const providerFailures: ReadonlySet<ErrorClass> = new Set(PROVIDER_FAILURES);
 export const isProviderFailure = (c: ErrorClass): boolean => providerFailures.has(c);
 

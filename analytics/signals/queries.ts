@@ -1,7 +1,7 @@
 // The two reads behind every signal: the latest attempts per endpoint from the raw table (seconds fresh),
 // and uptimes and baselines from the per-minute aggregate (cheap over a day).
 import { dateTime64, queryRows, type ClickHouseClient } from '../../store/clickhouse.ts';
-import { NOT_ABOUT_PROVIDER, PROVIDER_FAILURES } from '../../telemetry/event.ts';
+import { NOT_ABOUT_PROVIDER, PROVIDER_FAILURES, THROUGHPUT_SAMPLE_SQL } from '../../telemetry/event.ts';
 import type { LongStats, WindowStats } from './judge.ts';
 
 // The contract's own constants as SQL lists (never input).
@@ -23,15 +23,15 @@ const WINDOW_SQL = `
          sumMapIf(map(toString(error_class), toUInt64(1)), sampled AND error_class != 'none') AS by_class,
          quantilesIf(0.5, 0.95)(latency_ms, fast_sample AND error_class = 'none') AS lat,
          quantilesIf(0.5, 0.95)(ttft_ms, fast_sample AND error_class = 'none') AS ttft,
-         sumIf(tokens_completion, sampled AND error_class = 'none' AND latency_ms > ttft_ms) AS decode_tokens,
-         sumIf(toFloat64(latency_ms - ttft_ms), sampled AND error_class = 'none' AND latency_ms > ttft_ms) AS decode_ms,
+         sumIf(tokens_completion, sampled AND ${THROUGHPUT_SAMPLE_SQL}) AS decode_tokens,
+         sumIf(toFloat64(latency_ms - ttft_ms), sampled AND ${THROUGHPUT_SAMPLE_SQL}) AS decode_ms,
          countIf(in_window) AS attempts_window,
          countIf(in_window AND error_class = 'rate_limited') AS limited_window,
          maxIf(accepted_in_second, in_window AND limited_in_second > 0) AS peak,
          countIf(in_window AND second >= toStartOfSecond({now:DateTime64(3)}) - 2) AS recent,
          countIf(in_window AND second >= toStartOfSecond({now:DateTime64(3)}) - 2 AND error_class = 'rate_limited') AS limited_recent
   FROM (
-    SELECT endpoint_id, provider, model, error_class, latency_ms, ttft_ms, tokens_completion,
+    SELECT endpoint_id, provider, model, error_class, latency_ms, ttft_ms, tokens_completion, streamed,
            ts > {since:DateTime64(3)} AS in_window,
            -- Newest first: the window's rows are the first ones, so their numbers are those within the window.
            row_number() OVER (PARTITION BY endpoint_id ORDER BY ts DESC) AS rn,

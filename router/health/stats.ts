@@ -1,6 +1,7 @@
 // What one router has seen of one endpoint lately: latency and speed samples, and outcomes in 10-second
 // buckets over five minutes for a local uptime. Uptime follows OpenRouter's definition: client errors
 // (400/413) are not failures, and 429s are counted apart.
+import { measuresThroughput } from '../../telemetry/event.ts';
 
 const SAMPLES = 256;
 const BUCKET_MS = 10_000;
@@ -31,6 +32,14 @@ export interface StatsSnapshot {
   tokens_per_second_p50: number | null;
 }
 
+/** One answered attempt's timing and length. */
+export interface AnswerSample {
+  latencyMs: number;
+  ttftMs: number;
+  completionTokens: number;
+  streamed: boolean;
+}
+
 export class EndpointStats {
   private ttft: number[] = [];
   private latency: number[] = [];
@@ -47,7 +56,7 @@ export class EndpointStats {
   private cached: { at: number; records: number; snap: StatsSnapshot } | undefined;
   private records = 0;
 
-  record(outcome: Outcome, now: number, latencyMs?: number, ttftMs?: number, completionTokens?: number): void {
+  record(outcome: Outcome, now: number, answer?: AnswerSample): void {
     this.records++;
     const key = Math.floor(now / BUCKET_MS);
     let b = this.buckets.get(key);
@@ -64,13 +73,12 @@ export class EndpointStats {
       b.limited++;
       this.lastFailureAt = now;
     }
-    if (outcome === 'success' && latencyMs !== undefined) {
+    if (outcome === 'success' && answer !== undefined) {
       const i = this.cursor++ % SAMPLES;
-      this.latency[i] = latencyMs;
-      this.ttft[i] = ttftMs ?? latencyMs;
-      const decodeMs = latencyMs - (ttftMs ?? 0);
-      this.tokens[i] = completionTokens ?? NaN;
-      this.tps[i] = completionTokens && decodeMs > 0 ? (completionTokens * 1000) / decodeMs : NaN;
+      this.latency[i] = answer.latencyMs;
+      this.ttft[i] = answer.ttftMs;
+      this.tokens[i] = answer.completionTokens;
+      this.tps[i] = measuresThroughput(answer) ? (answer.completionTokens * 1000) / (answer.latencyMs - answer.ttftMs) : NaN;
     }
   }
 

@@ -160,6 +160,20 @@ describe('migrations over existing rows', () => {
     expect(r.defaults).toBe(r.n);
   });
 
+  it('11: the per-minute view measures throughput on streamed answers only', async () => {
+    expect(await migrate(ch, 400, upTo(11))).toEqual([11]);
+    const base = { ...sampleAttempt, model: 'm11/x', endpoint_id: 'p11:m11/x', provider: 'p11', latency_ms: 1000, ttft_ms: 200, tokens_completion: 80 };
+    await insertEvents(ch, [
+      { ...base, event_id: randomUUID(), generation_id: 'gen-m11-stream', streamed: true },
+      { ...base, event_id: randomUUID(), generation_id: 'gen-m11-whole', streamed: false, ttft_ms: 999 },
+    ]);
+    const [m] = await queryRows<{ dt: string; dms: number; ok: string }>(
+      ch,
+      "SELECT sum(decode_tokens) AS dt, sum(decode_ms) AS dms, sum(successes) AS ok FROM endpoint_minute WHERE model = 'm11/x'",
+    );
+    expect([Number(m.dt), m.dms, Number(m.ok)]).toEqual([80, 800, 2]);
+  });
+
   it('rows inserted afterwards flow through the new views', async () => {
     await insert(55, 'after');
     expect(await apps()).toEqual(await rawApps());

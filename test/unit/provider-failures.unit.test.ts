@@ -7,7 +7,7 @@ import { attempt } from '../../router/attempt.ts';
 import type { ChatRequest } from '../../router/chat-schema.ts';
 import type { UpstreamClient } from '../../router/upstream/client.ts';
 import { shapeProblem } from '../../http/body-shape.ts';
-import { ERROR_CLASSES, isProviderFailure, NOT_ABOUT_PROVIDER, PROVIDER_FAILURES } from '../../telemetry/event.ts';
+import { ERROR_CLASSES, isProviderFailure, measuresThroughput, NOT_ABOUT_PROVIDER, PROVIDER_FAILURES, THROUGHPUT_SAMPLE_SQL } from '../../telemetry/event.ts';
 
 describe('provider failures', () => {
   it('the per-minute view counts exactly the contract list as failures', () => {
@@ -16,6 +16,19 @@ describe('provider failures', () => {
       .statements.find((s) => s.includes('endpoint_minute_mv TO'))!;
     const list = /countIf\(error_class IN \(([^)]*)\)\) AS failures/.exec(view)?.[1];
     expect(list?.split(',').map((x) => x.trim().replace(/'/g, ''))).toEqual([...PROVIDER_FAILURES]);
+  });
+
+  it('the per-minute view measures throughput on the same answers as the contract rule', () => {
+    const view = MIGRATIONS.filter((m) => m.statements.some((s) => s.includes('endpoint_minute_mv TO')))
+      .sort((a, b) => b.version - a.version)[0]
+      .statements.find((s) => s.includes('endpoint_minute_mv TO'))!;
+    expect(view).toContain(`sumIf(tokens_completion, ${THROUGHPUT_SAMPLE_SQL}) AS decode_tokens`);
+    expect(view).toContain(`sumIf(toFloat64(latency_ms - ttft_ms), ${THROUGHPUT_SAMPLE_SQL}) AS decode_ms`);
+    const sample = { streamed: true, latencyMs: 1000, ttftMs: 200, completionTokens: 80 };
+    expect(measuresThroughput(sample)).toBe(true);
+    expect(measuresThroughput({ ...sample, streamed: false })).toBe(false);
+    expect(measuresThroughput({ ...sample, ttftMs: 1000 })).toBe(false);
+    expect(measuresThroughput({ ...sample, completionTokens: 0 })).toBe(false);
   });
 
   it("neither the router's own outcomes nor the request's are provider failures", () => {
