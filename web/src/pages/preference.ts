@@ -1,6 +1,7 @@
 // Revealed preference: where developers move when they switch, who keeps them, and pairwise scores.
 import { getJson, qs } from '../api.ts';
 import { chartCard, colorOf } from '../charts.ts';
+import { intervalSeries } from '../intervals.ts';
 import { fmt, h } from '../dom.ts';
 import { card, categorySwitcher, message, modelLink, pageHead, switcher, table } from '../ui.ts';
 
@@ -107,12 +108,7 @@ export function preferencePage(root: HTMLElement, params: URLSearchParams, go: (
           grid: { left: 190, right: 24, top: 8, bottom: 24 },
           xAxis: { type: 'value', scale: true },
           yAxis: { type: 'category', data: sc.map((s) => s.model), axisLabel: { width: 180, overflow: 'truncate' } },
-          series: [
-            // The interval as a floating bar: an invisible base up to the low end, then low→high.
-            { type: 'bar', stack: 'ci', name: 'base', silent: true, itemStyle: { color: 'transparent' }, data: sc.map((s) => s.low) },
-            { type: 'bar', stack: 'ci', name: '95% interval', barWidth: 8, itemStyle: { color: '#94a3b8', borderRadius: 4 }, data: sc.map((s) => s.high - s.low) },
-            { type: 'scatter', name: 'score', symbolSize: 12, data: sc.map((s) => ({ value: s.score, itemStyle: { color: colorOf(s.model) } })) },
-          ],
+          series: intervalSeries(sc, colorOf),
         });
       eventsBox.replaceChildren(
         table(
