@@ -1,7 +1,9 @@
 // One value per key, recomputed at most every `ttlMs`. For results that are costly to compute and change
 // slowly (weekly preference over millions of rows): a caller gets the cached value at once; a stale one is
-// still served while a single refresh runs in the background; only the first caller for a key waits, and
-// callers arriving meanwhile share that computation. A failed refresh keeps the stale value (reported).
+// still served while a single refresh runs in the background, as long as it is less than two ttls old
+// (after an idle spell the first caller waits for the refresh rather than get figures many periods old);
+// only the first caller for a key waits, and callers arriving meanwhile share that computation. A failed
+// refresh keeps the stale value (reported).
 
 interface Entry<V> {
   value?: V;
@@ -28,10 +30,15 @@ export class RefreshingCache<V> {
     let e = this.entries.get(key);
     if (!e) this.entries.set(key, (e = { computedAt: 0 }));
     if (e.value !== undefined) {
-      if (this.now() - e.computedAt >= this.ttlMs && !e.pending) {
+      const age = this.now() - e.computedAt;
+      if (age >= this.ttlMs && !e.pending) {
         this.refresh(key, e).catch((err) => this.onRefreshError(key, err));
       }
-      return { value: e.value, computedAt: e.computedAt };
+      if (age < 2 * this.ttlMs || !e.pending) return { value: e.value, computedAt: e.computedAt };
+      // Too old to pass for current: wait for the refresh; should it fail (reported above), the old value.
+      const stale = e.value;
+      const value = await e.pending.catch(() => stale);
+      return { value, computedAt: e.computedAt };
     }
     const value = await (e.pending ?? this.refresh(key, e));
     return { value, computedAt: e.computedAt };

@@ -55,6 +55,22 @@ describe('refreshing cache', () => {
     expect(await t.cache.get('a')).toEqual({ value: 'a#2', computedAt: 11_000 });
   });
 
+  it('after an idle spell (two ttls or more) the caller waits for the refresh instead of getting the old value', async () => {
+    const t = setup();
+    await t.cache.get('a');
+    t.tick(1999);
+    expect((await t.cache.get('a')).value).toBe('a#1'); // under two ttls: stale served, refresh started
+    await settle();
+    t.tick(2000);
+    expect(await t.cache.get('a')).toEqual({ value: 'a#3', computedAt: 13_999 });
+    // A refresh that fails then still answers, with the last value, and is reported once.
+    t.tick(5000);
+    t.failNext(true);
+    expect((await t.cache.get('a')).value).toBe('a#3');
+    await settle();
+    expect(t.errors).toHaveLength(1);
+  });
+
   it('callers arriving during the first computation share it', async () => {
     const t = setup();
     t.hold(true);
