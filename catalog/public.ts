@@ -49,6 +49,8 @@ export const architectureOf = (m: Pick<Model, 'author'>) => ({
 export function supportedParameters(e: Pick<Endpoint, 'supportsTools' | 'supportsResponseFormat' | 'api'>): string[] {
   const params = ['max_tokens', 'temperature', 'top_p', 'stop'];
   if (e.api === 'openai') params.push('seed', 'frequency_penalty', 'presence_penalty');
+  // The Messages API's extended thinking, which the router asks for on `reasoning` (router/upstream/anthropic.ts).
+  if (e.api === 'anthropic') params.push('reasoning', 'include_reasoning');
   if (e.supportsTools) params.push('tools', 'tool_choice');
   if (e.supportsResponseFormat) params.push('response_format', 'structured_outputs');
   return params;

@@ -33,7 +33,20 @@ export interface RequestRouting {
 }
 
 /** Request fields an endpoint declares support for (catalog/public.ts supportedParameters). */
-const DECLARED = ['tools', 'tool_choice', 'response_format', 'seed', 'frequency_penalty', 'presence_penalty', 'stop', 'temperature', 'top_p', 'max_tokens'] as const;
+const DECLARED = [
+  'tools',
+  'tool_choice',
+  'response_format',
+  'seed',
+  'frequency_penalty',
+  'presence_penalty',
+  'stop',
+  'temperature',
+  'top_p',
+  'max_tokens',
+  'reasoning',
+  'include_reasoning',
+] as const;
 
 export const isFree = (e: Endpoint) => e.pricePrompt === 0 && e.priceCompletion === 0;
 

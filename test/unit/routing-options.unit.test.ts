@@ -81,6 +81,11 @@ describe('request options', () => {
     const claude = plan(ask({ model: 'anthropic/claude-sonnet-4.5', seed: 7, provider: { require_parameters: true } } as Partial<ChatRequest>));
     expect(claude.order).toEqual([]);
     expect(claude.excluded[0].reason).toMatch(/does not support seed/);
+    // Reasoning is asked of the Messages API's extended thinking; OpenAI-compatible endpoints do not declare it.
+    const thinking = plan(ask({ model: 'anthropic/claude-sonnet-4.5', reasoning: { effort: 'low' }, provider: { require_parameters: true } }));
+    expect(thinking.excluded).toEqual([]);
+    const llama = plan(ask({ reasoning: { effort: 'low' }, provider: { require_parameters: true } }));
+    expect(llama.order).toEqual([]);
   });
 
   it('max_price accepts decimal strings; soft thresholds take a median, and a tail percentile is a clear 400', () => {
