@@ -23,6 +23,11 @@ export class Catalog {
     }
   }
 
+  /** A provider's display name (its slug when the catalog does not know it). */
+  providerName(slug: string): string {
+    return this.providers.get(slug)?.name ?? slug;
+  }
+
   model(id: string): Model | undefined {
     return this.byId.get(id);
   }

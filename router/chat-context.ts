@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import type { Catalog, Endpoint } from '../catalog/catalog.ts';
 import type { Config } from '../core/config.ts';
 import { ApiError } from '../core/errors.ts';
+import { chargedUsd } from '../core/money.ts';
 import type { Metrics } from '../core/metrics.ts';
 import type { StopSignal } from '../core/stop-signal.ts';
 import type { TelemetrySink } from '../telemetry/bus.ts';
@@ -170,7 +171,7 @@ export function setRouteHeaders(ctx: ChatContext, e: Endpoint): void {
   ctx.reply.header('x-switchboard-endpoint', e.id);
 }
 
-export const providerName = (ctx: ChatContext, e: Endpoint): string => ctx.deps.catalog.providers.get(e.provider)?.name ?? e.provider;
+export const providerName = (ctx: ChatContext, e: Endpoint): string => ctx.deps.catalog.providerName(e.provider);
 
 /**
  * The answer's usage as OpenRouter gives it. `cost` is what the key is charged for this request, the
@@ -182,7 +183,7 @@ export function usageBody(o: Pick<Outcome, 'tokensPrompt' | 'tokensCompletion' |
     prompt_tokens: o.tokensPrompt,
     completion_tokens: o.tokensCompletion,
     total_tokens: o.tokensPrompt + o.tokensCompletion,
-    cost: Math.round((o.costUsd + fee) * 1e9) / 1e9,
+    cost: chargedUsd(o.costUsd, fee),
     is_byok: false,
     cost_details: { upstream_inference_cost: o.costUsd, platform_fee: fee },
     prompt_tokens_details: { cached_tokens: reported?.cached ?? 0 },

@@ -87,7 +87,7 @@ export function registerEndpointsRoute(app: FastifyInstance, deps: { clickhouse:
             endpoints: model.endpoints.map((e) => {
               const f = figures.get(e.id);
               const status = deps.signals?.fresh(e.id, now)?.status ?? 'unknown';
-              const provider = deps.catalog.providers.get(e.provider)?.name ?? e.provider;
+              const provider = deps.catalog.providerName(e.provider);
               return {
                 name: `${provider} | ${model.name}`,
                 model_id: model.id,

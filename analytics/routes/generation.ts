@@ -6,6 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Catalog } from '../../catalog/catalog.ts';
 import { notFound } from '../../core/errors.ts';
+import { chargedUsd } from '../../core/money.ts';
 import type { KeyStore } from '../../router/auth/key-store.ts';
 import { keyOf, requireKey } from '../../http/auth.ts';
 import { underEveryBase } from '../../http/paths.ts';
@@ -76,7 +77,7 @@ export const GenerationSchema = Type.Object({
 const orNull = (s: string) => (s === '' ? null : s);
 
 function openRouterFields(row: GenerationRow, catalog: Catalog) {
-  const charged = Math.round((row.cost_usd + row.platform_fee_usd) * 1e9) / 1e9;
+  const charged = chargedUsd(row.cost_usd, row.platform_fee_usd);
   return {
     total_cost: charged,
     upstream_inference_cost: row.cost_usd,
@@ -86,7 +87,7 @@ function openRouterFields(row: GenerationRow, catalog: Catalog) {
     app_id: orNull(row.app),
     external_user: orNull(row.external_user),
     cancelled: row.error_class === 'client_abort',
-    provider_name: catalog.providers.get(row.provider)?.name ?? row.provider,
+    provider_name: catalog.providerName(row.provider),
     latency: row.ttft_ms,
     generation_time: row.latency_ms,
     finish_reason: orNull(row.finish_reason),

@@ -130,7 +130,7 @@ async function computeModelStats(deps: ModelStatsDeps, model: Model): Promise<St
       return {
         endpoint: e.id,
         provider: e.provider,
-        provider_name: deps.catalog.providers.get(e.provider)?.name ?? e.provider,
+        provider_name: deps.catalog.providerName(e.provider),
         pricing: { prompt: e.pricePrompt, completion: e.priceCompletion },
         context_length: e.contextLength,
         requests_1d: Number(r?.a1d ?? 0),

@@ -6,6 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Catalog } from '../../catalog/catalog.ts';
 import { badRequest } from '../../core/errors.ts';
+import { chargedUsd, toNanoUsd } from '../../core/money.ts';
 import type { KeyStore } from '../../router/auth/key-store.ts';
 import { keyOf, requireKey } from '../../http/auth.ts';
 import { underEveryBase } from '../../http/paths.ts';
@@ -160,8 +161,8 @@ export function registerUsageRoutes(app: FastifyInstance, deps: UsageRouteDeps):
               model: r.model,
               model_permaslug: r.model,
               endpoint_id: r.provider ? `${r.provider}:${r.model}` : '',
-              provider_name: deps.catalog.providers.get(r.provider)?.name ?? r.provider,
-              usage: Math.round((f.cost_usd + f.platform_fee_usd) * 1e9) / 1e9,
+              provider_name: deps.catalog.providerName(r.provider),
+              usage: chargedUsd(f.cost_usd, f.platform_fee_usd),
               byok_usage_inference: 0,
               prompt_tokens: f.tokens_prompt,
               completion_tokens: f.tokens_completion,
@@ -191,7 +192,7 @@ export function registerUsageRoutes(app: FastifyInstance, deps: UsageRouteDeps):
             usage_weekly: s.week,
             usage_monthly: s.month,
             limit,
-            limit_remaining: limit === null ? null : Math.max(0, Math.round((limit - s.total) * 1e9) / 1e9),
+            limit_remaining: limit === null ? null : Math.max(0, toNanoUsd(limit - s.total)),
             limit_reset: null,
             is_free_tier: false,
             is_provisioning_key: false,

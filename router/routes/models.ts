@@ -94,7 +94,7 @@ export function registerModelsRoute(app: FastifyInstance, deps: { catalog: Catal
               return {
                 id: e.id,
                 provider: e.provider,
-                provider_name: catalog.providers.get(e.provider)?.name ?? e.provider,
+                provider_name: catalog.providerName(e.provider),
                 context_length: e.contextLength,
                 max_completion_tokens: e.maxCompletionTokens,
                 quantization: e.quantization,
