@@ -46,6 +46,8 @@ export interface AppDeps {
   defaultRateLimitPerMinute: number;
   preferenceRefreshS: number;
   publicRefreshS: number;
+  /** What the public figures take as now (default: the system clock). */
+  clock?: () => number;
   /** Collects the public figures worth computing ahead (the caller decides when). */
   warmup?: Warmup;
   /** Router role: present when this process routes requests. */
@@ -113,7 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registerGenerationRoute(app, { keys: deps.keys, clickhouse: deps.clickhouse, catalog: deps.catalog });
     registerUsageRoutes(app, { keys: deps.keys, clickhouse: deps.clickhouse, catalog: deps.catalog, defaultRateLimitPerMinute: deps.defaultRateLimitPerMinute });
     registerEndpointsRoute(app, { clickhouse: deps.clickhouse, catalog: deps.catalog, signals: deps.status?.signals });
-    registerRankingsRoutes(app, { clickhouse: deps.clickhouse, appMinUsers: deps.appMinUsers, refreshS: deps.publicRefreshS, warmup: deps.warmup });
+    registerRankingsRoutes(app, { clickhouse: deps.clickhouse, appMinUsers: deps.appMinUsers, refreshS: deps.publicRefreshS, warmup: deps.warmup, clock: deps.clock });
     registerModelStatsRoute(app, { clickhouse: deps.clickhouse, catalog: deps.catalog, appMinUsers: deps.appMinUsers, refreshS: deps.publicRefreshS, warmup: deps.warmup });
     registerPreferenceRoute(app, { clickhouse: deps.clickhouse, refreshS: deps.preferenceRefreshS, warmup: deps.warmup });
   }

@@ -74,6 +74,8 @@ export interface Service {
 export interface ServiceOptions {
   logger?: Logger;
   random?: () => number;
+  /** What the public figures take as now (tests put recent traffic into complete hours). */
+  clock?: () => number;
 }
 
 /** How long a stop waits, after cutting what still ran, for those answers to end. */
@@ -149,6 +151,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     defaultRateLimitPerMinute: config.defaultRateLimitPerMinute,
     preferenceRefreshS: config.preferenceRefreshS,
     publicRefreshS: config.publicRefreshS,
+    clock: opts.clock,
     router: a.routes
       ? {
           chat: {

@@ -360,6 +360,54 @@ export const MIGRATIONS: Migration[] = [
         GROUP BY minute, endpoint_id, provider, model`,
     ],
   },
+  {
+    version: 12,
+    name: 'rollups for revealed preference and model pages',
+    // Revealed preference reads each account's weekly use of each model, and a model page its apps over a
+    // week; from raw rows both grew with the number of requests (12 s a month at 50 M rows). Filled from
+    // the raw rows still kept before the views exist, guarded like migration 6; run before ingest
+    // consumes, as every role does at start.
+    statements: [
+      `CREATE TABLE IF NOT EXISTS account_week_model (
+        week Date,
+        category LowCardinality(String),
+        account_id String,
+        model LowCardinality(String),
+        tokens UInt64
+      ) ENGINE = SummingMergeTree
+      PARTITION BY toYYYYMM(week)
+      ORDER BY (week, category, account_id, model)`,
+      `INSERT INTO account_week_model
+        SELECT toMonday(ts) AS week, category, account_id, served_model AS model, sum(tokens_prompt + tokens_completion) AS tokens
+        FROM requests WHERE status = 200 AND served_model != '' AND (SELECT count() FROM account_week_model) = 0
+        GROUP BY week, category, account_id, model`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS account_week_model_mv TO account_week_model AS
+        SELECT toMonday(ts) AS week, category, account_id, served_model AS model, sum(tokens_prompt + tokens_completion) AS tokens
+        FROM requests WHERE status = 200 AND served_model != ''
+        GROUP BY week, category, account_id, model`,
+      `CREATE TABLE IF NOT EXISTS app_model_daily (
+        day Date,
+        model LowCardinality(String),
+        app LowCardinality(String),
+        users_approx AggregateFunction(uniqCombined64, String),
+        requests SimpleAggregateFunction(sum, UInt64),
+        tokens SimpleAggregateFunction(sum, UInt64)
+      ) ENGINE = AggregatingMergeTree
+      PARTITION BY toYYYYMM(day)
+      ORDER BY (model, day, app)`,
+      `INSERT INTO app_model_daily
+        SELECT toDate(ts) AS day, ${MODEL_OF_REQUEST} AS model, app, uniqCombined64State(account_id), count(), sum(tokens_prompt + tokens_completion)
+        FROM requests WHERE app != '' AND (SELECT count() FROM app_model_daily) = 0
+        GROUP BY day, model, app`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS app_model_daily_mv TO app_model_daily AS
+        SELECT toDate(ts) AS day, ${MODEL_OF_REQUEST} AS model, app,
+               uniqCombined64State(account_id) AS users_approx,
+               count() AS requests,
+               sum(tokens_prompt + tokens_completion) AS tokens
+        FROM requests WHERE app != ''
+        GROUP BY day, model, app`,
+    ],
+  },
 ];
 
 /** Tables whose rows expire after the configured retention. */

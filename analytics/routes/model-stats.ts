@@ -7,8 +7,8 @@ import type { Catalog, Model } from '../../catalog/catalog.ts';
 import { refreshing, type Warmup } from '../../core/refreshing-cache.ts';
 import { notFound } from '../../core/errors.ts';
 import { errorResponses, Nullable } from '../../http/schemas.ts';
-import { dateTime64, queryRows } from '../../store/clickhouse.ts';
-import { MODEL_OF_REQUEST } from '../../store/migrations.ts';
+import { queryRows } from '../../store/clickhouse.ts';
+import { isoDay } from '../../core/time.ts';
 
 const Params = Type.Object({
   author: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' }),
@@ -109,14 +109,15 @@ async function computeModelStats(deps: ModelStatsDeps, model: Model): Promise<St
     p,
   );
   // Apps are named only once enough distinct accounts use them: the same k as the public leaderboard.
+  // Over the last seven calendar days (today and the six before), from the daily per-model rollup.
   const apps = await queryRows<{ app: string; users: string; requests: string; tokens: string }>(
     deps.clickhouse,
-    `SELECT app, uniqCombined64(account_id) AS users, count() AS requests, sum(tokens_prompt + tokens_completion) AS tokens
-       FROM requests
-      WHERE ts >= {w1:DateTime64(3)} AND ${MODEL_OF_REQUEST} = {model:String} AND app != ''
+    `SELECT app, uniqCombined64Merge(users_approx) AS users, sum(requests) AS requests, sum(tokens) AS tokens
+       FROM app_model_daily
+      WHERE model = {model:String} AND day > toDate({today:String}) - 7
       GROUP BY app HAVING users >= {k:UInt32}
-      ORDER BY tokens DESC LIMIT 20`,
-    { ...p, w1: dateTime64(now - 7 * 86_400_000), k: deps.appMinUsers },
+      ORDER BY tokens DESC, app LIMIT 20`,
+    { ...p, today: isoDay(now), k: deps.appMinUsers },
   );
   const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
   return {

@@ -1,13 +1,15 @@
 // Public revealed preference: retention, switching flows, pairwise Bradley–Terry scores with bootstrap
-// intervals (ties where intervals overlap), and what each price change did to the model's share.
+// intervals (ties where intervals overlap) and the win matrix behind them, and what each price change did
+// to the model's share and who moved.
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { CATEGORIES } from '../../router/classify.ts';
 import { errorResponses, Nullable } from '../../http/schemas.ts';
 import { refreshing, type Warmup } from '../../core/refreshing-cache.ts';
-import { dateTime64 as ch, queryRows } from '../../store/clickhouse.ts';
-import { scores } from '../preference/bradley-terry.ts';
+import { adoptersOf, type PriceChange, priceChanges, sharesAround } from '../../store/price-event-queries.ts';
+import { mondayOf, WEEK_MS } from '../../core/time.ts';
+import { METHOD, scores } from '../preference/bradley-terry.ts';
 import { revealedPreference } from '../preference/revealed.ts';
 
 export const PREFERENCE_WEEKS = { month: 5, quarter: 13, year: 52 } as const;
@@ -27,12 +29,27 @@ const Query = Type.Object(
 
 const Share = Type.Object({ before: Type.Number(), after: Type.Number() });
 
+const Method = Type.Object(
+  {
+    model: Type.Literal('bradley-terry'),
+    scale: Type.String(),
+    shrink: Type.Number(),
+    interval: Type.String(),
+    level: Type.Number(),
+    clusters: Type.Integer(),
+    min_model_comparisons: Type.Integer(),
+    min_pair_comparisons: Type.Integer(),
+    ties: Type.String(),
+  },
+  { description: 'how the scores and intervals are computed' },
+);
+
 export const PreferenceSchema = Type.Object({
   period: Type.String(),
   computed_at: Type.String({ description: 'when this result was computed: it is recomputed at most every PREFERENCE_REFRESH_S' }),
   category: Nullable(Type.String()),
-  from: Type.String(),
-  to: Type.String(),
+  from: Type.String({ description: 'start of the first week read (a Monday)' }),
+  to: Type.String({ description: 'end of the data read (exclusive): the time of the computation' }),
   accounts: Type.Integer(),
   retention: Type.Array(
     Type.Object({
@@ -43,10 +60,25 @@ export const PreferenceSchema = Type.Object({
   ),
   switching: Type.Array(Type.Object({ from: Type.String(), to: Type.String(), accounts: Type.Integer() })),
   pairwise: Type.Object({
+    method: Method,
     outcomes: Type.Integer(),
     scores: Type.Array(
-      Type.Object({ model: Type.String(), score: Type.Number(), low: Type.Number(), high: Type.Number(), comparisons: Type.Integer(), tied_with: Type.Array(Type.String()) }),
+      Type.Object({
+        model: Type.String(),
+        score: Type.Number(),
+        low: Type.Number(),
+        high: Type.Number(),
+        comparisons: Type.Integer({ description: 'outcomes against the other scored models' }),
+        accounts: Type.Integer({ description: 'distinct accounts with outcomes involving the model' }),
+        tied_with: Type.Array(Type.String()),
+      }),
     ),
+    unscored: Type.Array(Type.Object({ model: Type.String(), comparisons: Type.Integer() }), {
+      description: 'models with outcomes but too few (or none linking them to the scored models) to be scored',
+    }),
+    wins: Type.Array(Type.Object({ winner: Type.String(), loser: Type.String(), outcomes: Type.Integer(), accounts: Type.Integer() }), {
+      description: 'the win matrix: outcomes per ordered pair of scored models, for pairs with min_pair_comparisons or more',
+    }),
   }),
   price_events: Type.Array(
     Type.Object({
@@ -57,66 +89,57 @@ export const PreferenceSchema = Type.Object({
       price_completion: Type.Number(),
       share: Share,
       peers: Type.Array(Type.Object({ model: Type.String(), share: Share })),
+      adopters: Type.Object({
+        users_before: Type.Integer(),
+        users_kept: Type.Integer(),
+        newcomers: Type.Integer(),
+        newcomers_lasting: Nullable(Type.Integer()),
+        newcomers_trial: Nullable(Type.Integer()),
+        token_share: Type.Object({ earlier_users: Type.Number(), newcomers: Type.Number() }),
+      }),
     }),
   ),
 });
 
-/** The whole result for one period and category (seconds at tens of millions of raw rows). */
+const METHOD_TEXT = {
+  model: 'bradley-terry' as const,
+  scale: 'log-strength; the scored models sum to 0; a difference d means the first wins with odds e^d',
+  shrink: METHOD.shrink,
+  interval: `delete-one-cluster jackknife: accounts hashed into ${METHOD.clusters} clusters, the fit repeated without each; score ± t(clusters − 1) × standard error`,
+  level: METHOD.level,
+  clusters: METHOD.clusters,
+  min_model_comparisons: METHOD.min_model_comparisons,
+  min_pair_comparisons: METHOD.min_pair_comparisons,
+  ties: 'models whose intervals overlap',
+};
+
+type PriceEvent = Static<typeof PreferenceSchema>['price_events'][number];
+
+async function priceEvent(clickhouse: ClickHouseClient, c: PriceChange, category: string | null, now: number): Promise<PriceEvent> {
+  const [shares, adopters] = await Promise.all([sharesAround(clickhouse, c.ms, category), adoptersOf(clickhouse, c.model, c.ms, category, now)]);
+  const own = shares.find((s) => s.model === c.model);
+  return {
+    model: c.model,
+    endpoint: c.endpoint_id,
+    at: c.at,
+    price_prompt: c.price_prompt,
+    price_completion: c.price_completion,
+    share: { before: own?.before ?? 0, after: own?.after ?? 0 },
+    peers: shares
+      .filter((s) => s.model !== c.model)
+      .slice(0, 5)
+      .map((s) => ({ model: s.model, share: { before: s.before, after: s.after } })),
+    adopters,
+  };
+}
+
+/** The whole result for one period and category, read from the weekly and hourly rollups. */
 async function computePreference(clickhouse: ClickHouseClient, period: keyof typeof PREFERENCE_WEEKS, category: string | null): Promise<Static<typeof PreferenceSchema>> {
   const now = Date.now();
-  const monday = Date.parse(new Date(now - ((new Date(now).getUTCDay() + 6) % 7) * 86_400_000).toISOString().slice(0, 10));
-  const from = monday - (PREFERENCE_WEEKS[period] - 1) * 7 * 86_400_000;
-  const p = { from: ch(from), to: ch(now + 1), category: category ?? '' };
-  const revealed = await revealedPreference(clickhouse, from, now + 1, category);
-  const sc = scores(revealed.pairs, { resamples: 100, seed: 7 });
-
-  // Price events: each price change in the window, with the model's token share 48 h before and after.
-  const changes = await queryRows<{ model: string; endpoint_id: string; at: string; ms: string; price_prompt: number; price_completion: number }>(
-    clickhouse,
-    `SELECT model, endpoint_id, formatDateTime(ts, '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS at, toUnixTimestamp64Milli(ts) AS ms, price_prompt, price_completion
-       FROM catalog_history WHERE change = 'price' AND ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} ORDER BY ts`,
-    p,
-  );
-  const priceEvents = await Promise.all(
-    changes.map(async (c) => {
-      const at = Number(c.ms);
-      // One scan of the 96 hours: each model's answered tokens before and after, shares of their totals.
-      const tokens = await queryRows<{ model: string; before: string; after: string }>(
-        clickhouse,
-        `SELECT served_model AS model,
-                sumIf(tokens_prompt + tokens_completion, ts < {at:DateTime64(3, 'UTC')}) AS before,
-                sumIf(tokens_prompt + tokens_completion, ts >= {at:DateTime64(3, 'UTC')}) AS after
-           FROM requests
-          WHERE ts >= {b:DateTime64(3, 'UTC')} AND ts < {a:DateTime64(3, 'UTC')} AND status = 200 AND served_model != ''
-            AND ({category:String} = '' OR category = {category:String})
-          GROUP BY model`,
-        { at: ch(at), b: ch(at - 48 * 3_600_000), a: ch(at + 48 * 3_600_000), category: category ?? '' },
-      );
-      const total = (k: 'before' | 'after') =>
-        Math.max(
-          1,
-          tokens.reduce((n, t) => n + Number(t[k]), 0),
-        );
-      const [before, after] = [total('before'), total('after')];
-      const shares = tokens
-        .map((t) => ({ model: t.model, before: Number(t.before) / before, after: Number(t.after) / after }))
-        .sort((x, y) => y.before - x.before || x.model.localeCompare(y.model));
-      const own = shares.find((s) => s.model === c.model);
-      return {
-        model: c.model,
-        endpoint: c.endpoint_id,
-        at: c.at,
-        price_prompt: c.price_prompt,
-        price_completion: c.price_completion,
-        share: { before: own?.before ?? 0, after: own?.after ?? 0 },
-        peers: shares
-          .filter((s) => s.model !== c.model)
-          .slice(0, 5)
-          .map((s) => ({ model: s.model, share: { before: s.before, after: s.after } })),
-      };
-    }),
-  );
-
+  const from = mondayOf(now) - (PREFERENCE_WEEKS[period] - 1) * WEEK_MS;
+  const [revealed, changes] = await Promise.all([revealedPreference(clickhouse, from, now + 1, category), priceChanges(clickhouse, from, now + 1)]);
+  const scoring = scores(revealed.pairs);
+  const sc = scoring.scores;
   return {
     computed_at: new Date(now).toISOString(),
     period,
@@ -127,6 +150,7 @@ async function computePreference(clickhouse: ClickHouseClient, period: keyof typ
     retention: revealed.retention,
     switching: revealed.flows,
     pairwise: {
+      method: METHOD_TEXT,
       outcomes: revealed.pairs.reduce((n, x) => n + x.count, 0),
       scores: sc.map((s) => ({
         model: s.item,
@@ -134,10 +158,13 @@ async function computePreference(clickhouse: ClickHouseClient, period: keyof typ
         low: s.low,
         high: s.high,
         comparisons: s.comparisons,
+        accounts: revealed.outcomeAccounts.get(s.item) ?? 0,
         tied_with: sc.filter((o) => o.item !== s.item && o.low <= s.high && s.low <= o.high).map((o) => o.item),
       })),
+      unscored: scoring.unscored.map((u) => ({ model: u.item, comparisons: u.comparisons })),
+      wins: scoring.wins,
     },
-    price_events: priceEvents,
+    price_events: await Promise.all(changes.map((c) => priceEvent(clickhouse, c, category, now))),
   };
 }
 

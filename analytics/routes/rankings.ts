@@ -70,9 +70,9 @@ interface ModelRow {
   requests: string;
 }
 
-/** The period as whole hours ending with the current one: [from, to). */
+/** The period as the complete hours before the current one: [from, to), and the period before it. */
 export function periodWindow(period: keyof typeof PERIOD_HOURS, now = Date.now()): { from: Date; to: Date; prevFrom: Date } {
-  const to = new Date(Math.floor(now / 3_600_000) * 3_600_000 + 3_600_000);
+  const to = new Date(Math.floor(now / 3_600_000) * 3_600_000);
   const span = PERIOD_HOURS[period] * 3_600_000;
   return { from: new Date(to.getTime() - span), to, prevFrom: new Date(to.getTime() - 2 * span) };
 }
@@ -84,17 +84,17 @@ const DAY_MS = 86_400_000;
 /**
  * Usage rows over [from, to): whole UTC days from the daily table, the hours at either edge from the hourly
  * one (a month of hours is 720 × every endpoint × category; of days, 30 × every model × category). `t` is a
- * row's hour, a day row's midnight. Parameters: from, to, dfrom, dto (see `window`).
+ * row's hour, a day row's midnight. Parameters: from, to, dfrom, dto prefixed with `p` (see `window`).
  */
-const USAGE_OVER = `(
+const usageOver = (p: string) => `(
   SELECT toDateTime(day, 'UTC') AS t, model, author, category, tokens_prompt + tokens_completion AS tokens, requests
-    FROM usage_daily_model WHERE day >= toDate({dfrom:DateTime('UTC')}) AND day < toDate({dto:DateTime('UTC')})
+    FROM usage_daily_model WHERE day >= toDate({${p}dfrom:DateTime('UTC')}) AND day < toDate({${p}dto:DateTime('UTC')})
   UNION ALL
   SELECT hour AS t, model, author, category, tokens_prompt + tokens_completion AS tokens, requests
     FROM usage_hourly
-   WHERE (hour >= {from:DateTime('UTC')} AND hour < {dfrom:DateTime('UTC')}) OR (hour >= {dto:DateTime('UTC')} AND hour < {to:DateTime('UTC')}))`;
+   WHERE (hour >= {${p}from:DateTime('UTC')} AND hour < {${p}dfrom:DateTime('UTC')}) OR (hour >= {${p}dto:DateTime('UTC')} AND hour < {${p}to:DateTime('UTC')}))`;
 
-/** Apps' rows over [from, to), split like USAGE_OVER: whole days from the daily table, edge hours from the hourly one. */
+/** Apps' rows over [from, to), split like usageOver: whole days from the daily table, edge hours from the hourly one. */
 const APPS_OVER = `(
   SELECT app, category, users_approx, requests, tokens
     FROM app_daily WHERE day >= toDate({dfrom:DateTime('UTC')}) AND day < toDate({dto:DateTime('UTC')})
@@ -103,12 +103,12 @@ const APPS_OVER = `(
     FROM app_hourly
    WHERE (hour >= {from:DateTime('UTC')} AND hour < {dfrom:DateTime('UTC')}) OR (hour >= {dto:DateTime('UTC')} AND hour < {to:DateTime('UTC')}))`;
 
-/** The parameters of USAGE_OVER and APPS_OVER; without whole days (hourly buckets wanted), every hour comes from the hourly table. */
-function window(from: Date, to: Date, wholeDays: boolean): Record<string, string> {
+/** The parameters of usageOver and APPS_OVER; without whole days (hourly buckets wanted), every hour comes from the hourly table. */
+function window(from: Date, to: Date, wholeDays: boolean, p = ''): Record<string, string> {
   let dfrom = Math.ceil(from.getTime() / DAY_MS) * DAY_MS;
   let dto = Math.floor(to.getTime() / DAY_MS) * DAY_MS;
   if (!wholeDays || dfrom >= dto) dfrom = dto = to.getTime();
-  return { from: ch(from), to: ch(to), dfrom: ch(new Date(dfrom)), dto: ch(new Date(dto)) };
+  return { [`${p}from`]: ch(from), [`${p}to`]: ch(to), [`${p}dfrom`]: ch(new Date(dfrom)), [`${p}dto`]: ch(new Date(dto)) };
 }
 
 interface RankingsDeps {
@@ -116,81 +116,125 @@ interface RankingsDeps {
   appMinUsers: number;
   refreshS: number;
   warmup?: Warmup;
+  clock?: () => number;
 }
 
 type Rankings = Static<typeof RankingsSchema>;
 
-/** The leaderboard for one period and category at the longest length, and how many models it ranked. */
-async function computeRankings(deps: RankingsDeps, period: keyof typeof PERIOD_HOURS, category: string | null): Promise<{ full: Rankings; ranked: number }> {
-  const limit = MAX_LIMIT;
-  const w = periodWindow(period);
+interface UsageRow {
+  t: string;
+  cur: number;
+  model: string;
+  author: string;
+  category: string;
+  tokens: string;
+  requests: string;
+}
+
+interface AppRow {
+  app: string;
+  /** '' for the overall grouping. */
+  cat: string;
+  users: string;
+  requests: string;
+  tokens: string;
+}
+
+/** One read of a period: every model's tokens per bucket and category over both periods, and the current period's apps. */
+async function readPeriod(deps: RankingsDeps, period: keyof typeof PERIOD_HOURS, w: ReturnType<typeof periodWindow>) {
   // The day's chart is by hour: whole days would lump its hours together.
   const wholeDays = period !== 'day';
-  const byModel = (from: Date, to: Date) =>
-    queryRows<ModelRow>(
+  const bucket = wholeDays ? 'toStartOfDay(t)' : 't';
+  const [usage, apps] = await Promise.all([
+    queryRows<UsageRow>(
       deps.clickhouse,
-      `SELECT model, any(author) AS author, sum(tokens) AS tokens, sum(requests) AS requests
-         FROM ${USAGE_OVER}
-        WHERE model != '' AND ({category:String} = '' OR category = {category:String})
-        GROUP BY model HAVING tokens > 0 ORDER BY tokens DESC, model`,
-      { ...window(from, to, wholeDays), category: category ?? '' },
-    );
-  const [current, previous] = await Promise.all([byModel(w.from, w.to), byModel(w.prevFrom, w.from)]);
-  const total = current.reduce((s, r) => s + Number(r.tokens), 0);
+      `SELECT formatDateTime(${bucket}, '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS t, cur, model, any(author) AS author, category, sum(tokens) AS tokens, sum(requests) AS requests
+         FROM (SELECT 1 AS cur, * FROM ${usageOver('c')} UNION ALL SELECT 0 AS cur, * FROM ${usageOver('p')}) WHERE model != ''
+        GROUP BY t, cur, model, category HAVING tokens > 0`,
+      { ...window(w.from, w.to, wholeDays, 'c'), ...window(w.prevFrom, w.from, wholeDays, 'p') },
+    ),
+    // Distinct users do not add up across categories: the overall list is its own grouping (category '').
+    queryRows<AppRow>(
+      deps.clickhouse,
+      `SELECT app, if(grouping(category) = 1, '', category) AS cat, uniqCombined64Merge(users_approx) AS users, sum(requests) AS requests, sum(tokens) AS tokens
+         FROM ${APPS_OVER}
+        GROUP BY GROUPING SETS ((app), (app, category)) HAVING users >= {k:UInt32}`,
+      { ...window(w.from, w.to, wholeDays), k: deps.appMinUsers },
+    ),
+  ]);
+  return { usage, apps, bucket: (wholeDays ? 'day' : 'hour') as 'day' | 'hour' };
+}
+
+/** The leaderboard of one category (null: all) at the longest length, from the period's one read. */
+function rankingsOf(
+  read: Awaited<ReturnType<typeof readPeriod>>,
+  w: ReturnType<typeof periodWindow>,
+  period: keyof typeof PERIOD_HOURS,
+  category: string | null,
+  computedAt: string,
+): { full: Rankings; ranked: number } {
+  const limit = MAX_LIMIT;
+  const rows = read.usage.filter((r) => category === null || r.category === category);
+  const sums = (current: boolean) => {
+    const m = new Map<string, { model: string; author: string; tokens: number; requests: number }>();
+    for (const r of rows) {
+      if ((Number(r.cur) === 1) !== current) continue;
+      const had = m.get(r.model) ?? { model: r.model, author: r.author, tokens: 0, requests: 0 };
+      had.tokens += Number(r.tokens);
+      had.requests += Number(r.requests);
+      m.set(r.model, had);
+    }
+    return [...m.values()].sort((a, b) => b.tokens - a.tokens || byBytes(a.model, b.model));
+  };
+  const [current, previous] = [sums(true), sums(false)];
+  const total = current.reduce((n, r) => n + r.tokens, 0);
   const share = (t: number) => (total > 0 ? t / total : 0);
-  const prev = new Map(previous.map((r, i) => [r.model, { rank: i + 1, tokens: Number(r.tokens) }]));
+  const prev = new Map(previous.map((r, i) => [r.model, { rank: i + 1, tokens: r.tokens }]));
   const models = current.slice(0, limit).map((r, i) => {
     const p = prev.get(r.model);
-    const tokens = Number(r.tokens);
     return {
       rank: i + 1,
       model: r.model,
       author: r.author,
-      tokens,
-      requests: Number(r.requests),
-      share: share(tokens),
+      tokens: r.tokens,
+      requests: r.requests,
+      share: share(r.tokens),
       previous_rank: p?.rank ?? null,
       rank_change: p ? p.rank - (i + 1) : null,
-      growth: p && p.tokens > 0 ? (tokens - p.tokens) / p.tokens : null,
+      growth: p && p.tokens > 0 ? (r.tokens - p.tokens) / p.tokens : null,
     };
   });
   const rest = current.slice(limit);
-  const restTokens = rest.reduce((s, r) => s + Number(r.tokens), 0);
+  const restTokens = rest.reduce((n, r) => n + r.tokens, 0);
   const authors = new Map<string, number>();
-  for (const r of current) authors.set(r.author, (authors.get(r.author) ?? 0) + Number(r.tokens));
-  const listed = models.map((m) => m.model);
-  const bucket = period === 'day' ? 'hour' : 'day';
-  const [series, apps] = await Promise.all([
-    queryRows<{ bucket: string; m: string; tokens: string }>(
-      deps.clickhouse,
-      `SELECT formatDateTime(${bucket === 'hour' ? 't' : 'toStartOfDay(t)'}, '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS bucket,
-              if(has({listed:Array(String)}, model), model, 'other') AS m, sum(tokens) AS tokens
-         FROM ${USAGE_OVER}
-        WHERE model != '' AND ({category:String} = '' OR category = {category:String})
-        GROUP BY bucket, m ORDER BY bucket, m`,
-      { ...window(w.from, w.to, wholeDays), category: category ?? '', listed },
-    ),
-    queryRows<{ app: string; users: string; requests: string; tokens: string }>(
-      deps.clickhouse,
-      `SELECT app, uniqCombined64Merge(users_approx) AS users, sum(requests) AS requests, sum(tokens) AS tokens
-         FROM ${APPS_OVER}
-        WHERE {category:String} = '' OR category = {category:String}
-        GROUP BY app HAVING users >= {k:UInt32} ORDER BY tokens DESC, app LIMIT {limit:UInt32}`,
-      { ...window(w.from, w.to, wholeDays), category: category ?? '', k: deps.appMinUsers, limit },
-    ),
-  ]);
-  const prevTotal = previous.reduce((n, r) => n + Number(r.tokens), 0);
+  for (const r of current) authors.set(r.author, (authors.get(r.author) ?? 0) + r.tokens);
+  const listed = new Set(models.map((m) => m.model));
+  const points = new Map<string, { t: string; model: string; tokens: number }>();
+  for (const r of rows) {
+    if (Number(r.cur) !== 1) continue;
+    const model = listed.has(r.model) ? r.model : 'other';
+    const key = `${r.t} ${model}`;
+    const had = points.get(key) ?? { t: r.t, model, tokens: 0 };
+    had.tokens += Number(r.tokens);
+    points.set(key, had);
+  }
+  const prevTotal = previous.reduce((n, r) => n + r.tokens, 0);
   const trending = current
-    .map((r) => ({ model: r.model, tokens: Number(r.tokens), previous_tokens: prev.get(r.model)?.tokens ?? 0 }))
+    .map((r) => ({ model: r.model, tokens: r.tokens, previous_tokens: prev.get(r.model)?.tokens ?? 0 }))
     .filter((r) => r.previous_tokens > 0 && r.tokens >= total * 0.001 && r.previous_tokens >= prevTotal * 0.001)
     .map((r) => ({ ...r, growth: (r.tokens - r.previous_tokens) / r.previous_tokens }))
     .filter((r) => r.growth > 0)
     .sort((a, b) => b.growth - a.growth || a.model.localeCompare(b.model))
     .slice(0, 10);
+  const apps = read.apps
+    .filter((a) => a.cat === (category ?? ''))
+    .map((a) => ({ app: a.app, users: Number(a.users), requests: Number(a.requests), tokens: Number(a.tokens) }))
+    .sort((a, b) => b.tokens - a.tokens || byBytes(a.app, b.app))
+    .slice(0, limit);
   const full: Rankings = {
-    computed_at: new Date().toISOString(),
-    series: { bucket, points: series.map((p) => ({ t: p.bucket, model: p.m, tokens: Number(p.tokens) })) },
-    apps: apps.map((a) => ({ app: a.app, users: Number(a.users), requests: Number(a.requests), tokens: Number(a.tokens) })),
+    computed_at: computedAt,
+    series: { bucket: read.bucket, points: [...points.values()].sort((a, b) => byBytes(a.t, b.t) || byBytes(a.model, b.model)) },
+    apps,
     trending,
     period,
     category,
@@ -203,6 +247,17 @@ async function computeRankings(deps: RankingsDeps, period: keyof typeof PERIOD_H
   };
   return { full, ranked: current.length };
 }
+
+/** Every category's leaderboard and the overall one for a period, from one read: they sum exactly. */
+async function computeRankings(deps: RankingsDeps, period: keyof typeof PERIOD_HOURS, now: number): Promise<Map<string | null, { full: Rankings; ranked: number }>> {
+  const w = periodWindow(period, now);
+  const read = await readPeriod(deps, period, w);
+  const computedAt = new Date(now).toISOString();
+  return new Map([null, ...CATEGORIES].map((c) => [c, rankingsOf(read, w, period, c, computedAt)]));
+}
+
+/** Order by UTF-8 bytes, as ClickHouse sorts strings. */
+const byBytes = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The leaderboard cut to `limit` models and apps: models past it join "other", in the totals and the series. */
 export function cutRankings({ full, ranked }: { full: Rankings; ranked: number }, limit: number): Rankings {
@@ -217,8 +272,6 @@ export function cutRankings({ full, ranked }: { full: Rankings; ranked: number }
     if (had) had.tokens += p.tokens;
     else points.set(key, { t: p.t, model, tokens: p.tokens });
   }
-  // The order SQL gave the full series (bucket, then model name as bytes).
-  const byBytes = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   return {
     ...full,
     models,
@@ -230,15 +283,11 @@ export function cutRankings({ full, ranked }: { full: Rankings; ranked: number }
 
 export function registerRankingsRoutes(app: FastifyInstance, deps: RankingsDeps): void {
   // Public and the same for every caller: computed at most every refreshS, served from memory in between.
-  const cached = refreshing(
-    deps.refreshS * 1000,
-    (q: { period: keyof typeof PERIOD_HOURS; category: string | null }) => computeRankings(deps, q.period, q.category),
-    app.log,
-    'rankings',
-  );
+  // One computation per period serves all its categories.
+  const cached = refreshing(deps.refreshS * 1000, (q: { period: keyof typeof PERIOD_HOURS }) => computeRankings(deps, q.period, (deps.clock ?? Date.now)()), app.log, 'rankings');
   deps.warmup?.add((stopped) =>
     cached.warm(
-      [null, ...CATEGORIES].flatMap((category) => (['week', 'day', 'month'] as const).map((period) => ({ period, category }))),
+      (['week', 'day', 'month'] as const).map((period) => ({ period })),
       stopped,
     ),
   );
@@ -254,7 +303,7 @@ export function registerRankingsRoutes(app: FastifyInstance, deps: RankingsDeps)
     },
     async (request) => {
       const period = (request.query.period ?? 'week') as keyof typeof PERIOD_HOURS;
-      return cutRankings(await cached({ period, category: request.query.category ?? null }), request.query.limit ?? 20);
+      return cutRankings((await cached({ period })).get(request.query.category ?? null)!, request.query.limit ?? 20);
     },
   );
 }

@@ -35,7 +35,10 @@ await migrate(ch, 400);
 const catalog = loadCatalog();
 const endpoints = [...catalog.endpoints];
 
-// Generated in ClickHouse: 60 days, 20,000 accounts, every catalog endpoint, skewed popularity.
+// Generated in ClickHouse: 60 days, 20,000 accounts, every catalog endpoint. Each account has a home app
+// and category and three models (one main at 70% of its requests), drawn with skewed popularity, as real
+// accounts use a few models (a generator where every account used every model and app made the
+// per-account rollups as large as the raw rows).
 const models = `[${endpoints.map((e) => `'${e.model}'`).join(',')}]`;
 const providers = `[${endpoints.map((e) => `'${e.provider}'`).join(',')}]`;
 const ids = `[${endpoints.map((e) => `'${e.id}'`).join(',')}]`;
@@ -46,15 +49,15 @@ for (let done = 0; done < ROWS; done += CHUNK) {
   await ch.command({
     query: `INSERT INTO requests (event_id, generation_id, ts, account_id, key_id, app, category, requested_model, served_model, provider, endpoint_id, status, error_class, latency_ms, ttft_ms, tokens_prompt, tokens_completion, cost_usd, fee_usd, streamed, fallback_depth, attempts)
       SELECT generateUUIDv4(), concat('gen-b', toString(number + ${done})), now64(3) - toIntervalMillisecond(rand(1) % (60 * 86400000)),
-             concat('acct_', toString(rand(2) % 20000)), concat('key_', toString(rand(2) % 20000)), concat('app-', toString(rand(3) % 300)),
-             ['programming','roleplay','translation','general','marketing','science'][1 + rand(4) % 6],
-             ${models}[1 + toUInt32(pow(rand(5) % 10000 / 10000, 2) * ${endpoints.length})] AS m, m,
-             ${providers}[1 + toUInt32(pow(rand(5) % 10000 / 10000, 2) * ${endpoints.length})],
-             ${ids}[1 + toUInt32(pow(rand(5) % 10000 / 10000, 2) * ${endpoints.length})],
+             concat('acct_', toString(a)), concat('key_', toString(a)), concat('app-', toString(a % 300)),
+             ['programming','roleplay','translation','general','marketing','science'][1 + a % 6],
+             ${models}[e] AS m, m, ${providers}[e], ${ids}[e],
              if(rand(6) % 100 < 2, 502, 200), if(rand(6) % 100 < 2, 'upstream_5xx', 'none'),
              200 + rand(7) % 5000, 100 + rand(8) % 1500, 100 + rand(9) % 4000, 20 + rand(10) % 800,
              (100 + rand(9) % 4000) * 0.000001, (100 + rand(9) % 4000) * 0.000000055, rand(11) % 3 = 0, 0, 1
-        FROM numbers(${n})`,
+        FROM (SELECT number, rand(2) % 20000 AS a, if(rand(12) % 10 < 7, 0, 1 + rand(13) % 2) AS k,
+                     1 + toUInt32(pow((cityHash64(a, k) % 10000) / 10000, 2) * ${endpoints.length}) AS e
+                FROM numbers(${n}))`,
   });
   process.stderr.write(`generated ${Math.min(ROWS, done + n).toLocaleString('en')} of ${ROWS.toLocaleString('en')} rows (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
 }
@@ -63,7 +66,7 @@ const genSeconds = (Date.now() - t0) / 1000;
 // Sixty days inserted in minutes leave each aggregate in many unmerged parts (every insert block spans all
 // sixty days); a table that grew over sixty days has long been merged in the background. --settle (the
 // default) merges them now, as time would; --no-settle measures the state right after the bulk insert.
-const AGGREGATES = ['usage_hourly', 'usage_daily_model', 'usage_daily_account', 'endpoint_minute', 'app_daily', 'app_hourly'];
+const AGGREGATES = ['usage_hourly', 'usage_daily_model', 'usage_daily_account', 'endpoint_minute', 'app_daily', 'app_hourly', 'account_week_model', 'app_model_daily'];
 const partsAndRows = async () =>
   (
     await queryRows<{ table: string; parts: string; rows: string }>(

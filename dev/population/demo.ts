@@ -9,6 +9,7 @@ import type { KeyStore } from '../../router/auth/key-store.ts';
 import { recordPastPrices } from '../../analytics/catalog-history.ts';
 import { insertRows, toRows } from '../../store/rows.ts';
 import { queryRows } from '../../store/clickhouse.ts';
+import { DAY_MS } from '../../core/time.ts';
 import { simulatePopulation, type Population } from './simulate.ts';
 
 export const DEMO_MODELS = [
@@ -100,6 +101,10 @@ export class Demo {
         `demo backfill: ${this.backfilled.toLocaleString('en')} of ${requests.length.toLocaleString('en')} requests (${Math.round((100 * this.backfilled) / requests.length)}%)`,
       );
     }
+    // The providers' side for the last two days: endpoint figures (model pages, uptime, latency) read the
+    // last day of attempts; older ones would only cost backfill time.
+    const { attempts } = toRows(pop.attempts.filter((a) => a.ts >= Date.now() - 2 * DAY_MS));
+    for (let i = 0; i < attempts.length && !this.stopped; i += 50_000) await insertRows(this.deps.clickhouse, 'attempts', attempts.slice(i, i + 50_000));
     this.deps.log.info({ seconds: (Date.now() - t0) / 1000, accounts: this.opts.accounts, days: this.opts.days }, 'demo backfill done; live traffic starts');
     if (this.opts.liveRps > 0 && !this.stopped) this.live(pop);
   }

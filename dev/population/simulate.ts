@@ -5,8 +5,9 @@
 // price-sensitive accounts look again when a price drops. The output is raw request events plus the truth.
 import { createHash } from 'node:crypto';
 import type { Catalog, Model } from '../../catalog/catalog.ts';
-import { seededRandom } from '../../analytics/preference/bradley-terry.ts';
-import { EVENT_VERSION, type RequestEvent } from '../../telemetry/event.ts';
+import { seededRandom } from '../../core/random.ts';
+import { type AttemptEvent, EVENT_VERSION, type RequestEvent } from '../../telemetry/event.ts';
+import { isoDay, mondayOf } from '../../core/time.ts';
 
 export const SIM_CATEGORIES = ['programming', 'roleplay', 'translation', 'general'] as const;
 const DAY = 86_400_000;
@@ -15,6 +16,8 @@ export interface PopulationOptions {
   catalog: Catalog;
   models: string[];
   seed: number;
+  /** Seeds the models' hidden qualities apart from the accounts, so replicate populations share one world. */
+  worldSeed?: number;
   accounts: number;
   days: number;
   /** End of the simulated span (ms); it starts `days` before. */
@@ -22,10 +25,23 @@ export interface PopulationOptions {
   requestsPerDay?: number;
   launches?: { model: string; day: number }[];
   priceChanges?: { model: string; day: number; factor: number }[];
+  /** Keep only weekly usage (what revealed preference reads), not events: for populations of many thousands. */
+  weeklyOnly?: boolean;
+}
+
+/** Answered tokens of one account on one model in one calendar week (Monday, YYYY-MM-DD). */
+export interface WeeklyUse {
+  account: string;
+  week: string;
+  model: string;
+  tokens: number;
 }
 
 export interface Population {
   events: RequestEvent[];
+  /** One answered attempt per request, for the endpoint figures. */
+  attempts: AttemptEvent[];
+  weekly: WeeklyUse[];
   /**
    * Per category, models best first by the utility that category's accounts would get from them, averaged
    * over the days each model was available: the preference over the period, which is what behaviour in
@@ -47,10 +63,17 @@ interface Account {
   main: string;
 }
 
+const uuidOf = (seed: string) =>
+  createHash('sha1')
+    .update(seed)
+    .digest('hex')
+    .replace(/^(.{8})(.{4})(.{4})(.{4})(.{12}).*$/, '$1-$2-$3-$4-$5');
+
 const gaussian = (r: () => number) => Math.sqrt(-2 * Math.log(Math.max(r(), 1e-12))) * Math.cos(2 * Math.PI * r());
 
 export function simulatePopulation(o: PopulationOptions): Population {
   const random = seededRandom(o.seed);
+  const worldRandom = o.worldSeed === undefined ? random : seededRandom(o.worldSeed);
   const models = o.models.map((id) => {
     const m = o.catalog.model(id);
     if (!m) throw new Error(`population: unknown model ${id}`);
@@ -60,8 +83,8 @@ export function simulatePopulation(o: PopulationOptions): Population {
   // Hidden quality per model and category: a model's general strength plus a category-specific twist.
   const quality = new Map(
     models.map((m) => {
-      const base = gaussian(random);
-      return [m.id, Object.fromEntries(SIM_CATEGORIES.map((c) => [c, base + 0.8 * gaussian(random)]))];
+      const base = gaussian(worldRandom);
+      return [m.id, Object.fromEntries(SIM_CATEGORIES.map((c) => [c, base + 0.8 * gaussian(worldRandom)]))];
     }),
   );
   const launchDay = new Map((o.launches ?? []).map((l) => [l.model, l.day]));
@@ -88,29 +111,29 @@ export function simulatePopulation(o: PopulationOptions): Population {
   const byId = new Map(models.map((m) => [m.id, m]));
   const start = o.endMs - o.days * DAY;
   const events: RequestEvent[] = [];
+  const attempts: AttemptEvent[] = [];
+  const weekly = new Map<string, WeeklyUse>();
   let n = 0;
   const emit = (a: Account, m: Model, day: number) => {
     const e = cheapest(m);
     const ts = Math.min(o.endMs - 1, start + day * DAY + Math.floor(random() * DAY));
     const prompt = 200 + Math.floor(1800 * random());
     const completion = 50 + Math.floor(450 * random());
+    const week = isoDay(mondayOf(ts));
+    const use = weekly.get(`${a.id} ${week} ${m.id}`);
+    if (use) use.tokens += prompt + completion;
+    else weekly.set(`${a.id} ${week} ${m.id}`, { account: a.id, week, model: m.id, tokens: prompt + completion });
+    if (o.weeklyOnly) return;
     const f = priceFactor(m.id, day);
     const cost = Math.round((((prompt * e.pricePrompt + completion * e.priceCompletion) * f) / 1e6) * 1e9) / 1e9;
-    events.push({
+    // Every other answer streamed (throughput is measured on streamed answers), without drawing a number.
+    const streamed = n % 2 === 0;
+    const common = {
       v: EVENT_VERSION,
-      kind: 'request',
-      event_id: createHash('sha1')
-        .update(`${o.seed}:e:${n}`)
-        .digest('hex')
-        .replace(/^(.{8})(.{4})(.{4})(.{4})(.{12}).*$/, '$1-$2-$3-$4-$5'),
-      generation_id: `gen-pop-${o.seed}-${n++}`,
+      generation_id: `gen-pop-${o.seed}-${n}`,
       ts,
       account_id: a.id,
       key_id: `key_${a.id}`,
-      app: `app-${a.id.slice(4, 6)}`,
-      category: a.category,
-      requested_model: m.id,
-      served_model: m.id,
       provider: e.provider,
       endpoint_id: e.id,
       status: 200,
@@ -120,8 +143,19 @@ export function simulatePopulation(o: PopulationOptions): Population {
       tokens_prompt: prompt,
       tokens_completion: completion,
       cost_usd: cost,
+      streamed,
+    } as const;
+    // The provider's side of the request (one attempt that answered): what endpoint figures are read from.
+    attempts.push({ ...common, kind: 'attempt', event_id: uuidOf(`${o.seed}:a:${n}`), attempt: 0, model: m.id });
+    events.push({
+      kind: 'request',
+      event_id: uuidOf(`${o.seed}:e:${n++}`),
+      ...common,
+      app: `app-${a.id.slice(4, 6)}`,
+      category: a.category,
+      requested_model: m.id,
+      served_model: m.id,
       fee_usd: Math.round(cost * 0.055 * 1e9) / 1e9,
-      streamed: false,
       fallback_depth: 0,
       attempts: 1,
     });
@@ -159,5 +193,12 @@ export function simulatePopulation(o: PopulationOptions): Population {
       .map((x) => x.id);
   }
   const finalAccounts = accounts.map((a) => ({ id: a.id, category: a.category, app: `app-${a.id.slice(4, 6)}`, main: a.main, curiosity: a.curiosity }));
-  return { accounts: finalAccounts, events, truth, priceChanges: (o.priceChanges ?? []).map((p) => ({ model: p.model, ts: start + p.day * DAY, factor: p.factor })) };
+  return {
+    accounts: finalAccounts,
+    events,
+    attempts,
+    weekly: [...weekly.values()],
+    truth,
+    priceChanges: (o.priceChanges ?? []).map((p) => ({ model: p.model, ts: start + p.day * DAY, factor: p.factor })),
+  };
 }

@@ -3,13 +3,17 @@
 // tokens; ties to the first name), retention of each model's users 1, 2 and 4 weeks later, the
 // week-to-week flows between main models, and pairwise outcomes: an account whose main was A and that moved
 // to B and stayed there says B beats A; one that tried B beside A and kept A says A beats B.
-import type { Outcome } from '../../analytics/preference/bradley-terry.ts';
+import { accountCluster } from '../../analytics/preference/revealed.ts';
+import type { WeeklyUse } from '../../dev/population/simulate.ts';
+import { isoDay, mondayOf as monday } from '../../core/time.ts';
 
-export interface WeeklyUse {
+export type { WeeklyUse };
+
+export interface Outcome {
+  winner: string;
+  loser: string;
   account: string;
-  week: string; // Monday, YYYY-MM-DD
-  model: string;
-  tokens: number;
+  cluster: number;
 }
 
 interface Week {
@@ -39,11 +43,7 @@ export function weeklyMains(rows: readonly WeeklyUse[]): Map<string, Map<string,
 }
 
 /** The Monday (UTC, YYYY-MM-DD) of the week holding `ts`. */
-export const mondayOf = (ts: number): string => {
-  const d = new Date(ts);
-  d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
-  return d.toISOString().slice(0, 10);
-};
+export const mondayOf = (ts: number): string => isoDay(monday(ts));
 
 export const addWeeks = (week: string, n: number) => new Date(Date.parse(week) + n * 7 * 86_400_000).toISOString().slice(0, 10);
 
@@ -97,18 +97,39 @@ export function flows(mains: Map<string, Map<string, Week>>): { from: string; to
 
 export function outcomes(mains: Map<string, Map<string, Week>>): Outcome[] {
   const out: Outcome[] = [];
-  for (const weeks of mains.values()) {
+  for (const [account, weeks] of mains) {
+    const cluster = accountCluster(account);
     for (const [week, w] of weeks) {
       const next = weeks.get(addWeeks(week, 1));
       if (!next) continue;
       const after = weeks.get(addWeeks(week, 2));
       if (next.main !== w.main) {
         // Moved its traffic; it counts once it stayed (or when there is no later week to tell).
-        if (!after || after.main === next.main) out.push({ winner: next.main, loser: w.main });
+        if (!after || after.main === next.main) out.push({ winner: next.main, loser: w.main, account, cluster });
       } else {
-        for (const tried of w.used) if (tried !== w.main) out.push({ winner: w.main, loser: tried });
+        for (const tried of w.used) if (tried !== w.main) out.push({ winner: w.main, loser: tried, account, cluster });
       }
     }
   }
   return out;
+}
+
+/** Outcome counts per ordered pair and cluster, with their distinct accounts (the SQL's grouping). */
+export function clusteredPairs(list: readonly Outcome[]): { winner: string; loser: string; cluster: number; count: number; accounts: number }[] {
+  const groups = new Map<string, { winner: string; loser: string; cluster: number; count: number; seen: Set<string> }>();
+  for (const o of list) {
+    const key = `${o.winner}\u0000${o.loser}\u0000${o.cluster}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { winner: o.winner, loser: o.loser, cluster: o.cluster, count: 0, seen: new Set() }));
+    g.count++;
+    g.seen.add(o.account);
+  }
+  return [...groups.values()].map(({ seen, ...g }) => ({ ...g, accounts: seen.size }));
+}
+
+/** Per model, the distinct accounts behind its outcomes. */
+export function outcomeAccounts(list: readonly Outcome[]): Map<string, number> {
+  const seen = new Map<string, Set<string>>();
+  for (const o of list) for (const m of [o.winner, o.loser]) seen.set(m, (seen.get(m) ?? new Set()).add(o.account));
+  return new Map([...seen].map(([m, s]) => [m, s.size]));
 }

@@ -8,7 +8,7 @@ import { startService, type Service } from '../../service/server.ts';
 export const DEV_KEY = 'test-dev-key-0123456789abcdef';
 
 /** The embedded service on a loopback port, with its own data directory and a fast simulator. */
-export async function startTestService(env: Record<string, string> = {}, random?: () => number, role?: string): Promise<Service> {
+export async function startTestService(env: Record<string, string> = {}, random?: () => number, role?: string, clock?: () => number): Promise<Service> {
   const config = loadConfig(
     {
       DATA_DIR: mkdtempSync(join(tmpdir(), 'switchboard-test-')),
@@ -23,7 +23,7 @@ export async function startTestService(env: Record<string, string> = {}, random?
     },
     role ? [role] : [],
   );
-  return startService(config, { logger: createLogger(env.LOG_LEVEL ?? 'silent'), random });
+  return startService(config, { logger: createLogger(env.LOG_LEVEL ?? 'silent'), random, clock });
 }
 
 export const auth = (key = DEV_KEY) => ({ authorization: `Bearer ${key}`, 'content-type': 'application/json' });

@@ -22,10 +22,14 @@ const TRAFFIC: [string, string, number][] = [
   ['mistralai/mistral-nemo', 'general', 2],
 ];
 
+// Leaderboards count complete hours only: the figures' clock runs an hour ahead, so the traffic these
+// tests send now is in a complete hour.
+const clock = () => Date.now() + 3_600_000;
+
 beforeAll(async () => {
   // Figures recomputed on every request (PUBLIC_REFRESH_S=0): these tests add rows between reads. The
   // served-from-memory path is tested in preference.integration.test.ts.
-  s = await startTestService({ RATE_LIMIT_PER_MINUTE: '100000', PUBLIC_REFRESH_S: '0' });
+  s = await startTestService({ RATE_LIMIT_PER_MINUTE: '100000', PUBLIC_REFRESH_S: '0' }, undefined, undefined, clock);
   const store = new KeyStore(join(s.config.dataDir, 'keys.json'));
   for (const who of ['a', 'b'] as const) {
     const { secret, record } = store.create({ name: `analytics-${who}`, accountId: `acct_analytics_${who}` });
@@ -139,7 +143,7 @@ describe('usage API', () => {
 
 describe('rankings API', () => {
   const rawRanking = (category?: string) => {
-    const w = periodWindow('day');
+    const w = periodWindow('day', clock());
     return queryRows<{ m: string; t: string }>(
       s.clickhouse!,
       `SELECT if(served_model = '', requested_model, served_model) AS m, sum(tokens_prompt + tokens_completion) AS t
@@ -175,7 +179,7 @@ describe('rankings API', () => {
     const raw = await queryRows<{ t: string; m: string; tokens: string }>(
       s.clickhouse!,
       `SELECT formatDateTime(toStartOfHour(ts), '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS t, if(has({listed:Array(String)}, mm), mm, 'other') AS m, sum(tokens_prompt + tokens_completion) AS tokens
-         FROM (SELECT *, if(served_model = '', requested_model, served_model) AS mm FROM requests) WHERE mm != '' GROUP BY t, m ORDER BY t, m`,
+         FROM (SELECT *, if(served_model = '', requested_model, served_model) AS mm FROM requests) WHERE mm != '' GROUP BY t, m HAVING tokens > 0 ORDER BY t, m`,
       { listed },
     );
     expect(body.series.points).toEqual(raw.map((r) => ({ t: r.t, model: r.m, tokens: Number(r.tokens) })));
@@ -199,7 +203,7 @@ describe('rankings API', () => {
 
 describe('rankings against the previous period', () => {
   it('rank change, growth and trending follow from what the previous period held', async () => {
-    const w = periodWindow('day');
+    const w = periodWindow('day', clock());
     const yesterday = w.from.getTime() - 6 * 3_600_000;
     // Yesterday: claude-haiku led with 5,000 tokens (more than today: it shrinks), gpt-4o-mini had 100 (it grows).
     await insertRequests(
@@ -235,7 +239,7 @@ describe('rankings against the previous period', () => {
 
 describe('rankings over weeks and months', () => {
   it('whole days (daily aggregates) and the edge hours (hourly aggregates) add up to the raw rows exactly, series and apps included', async () => {
-    const m = periodWindow('month');
+    const m = periodWindow('month', clock());
     const H = 3_600_000;
     // Older than two days, so the day leaderboard and its previous day stay as the other tests left them.
     const at = [m.from.getTime(), m.from.getTime() + H / 2, m.from.getTime() - 1000, m.from.getTime() - 3 * H, 10 * 24 * H, 5 * 24 * H + 17 * H, 3 * 24 * H - 1000].map((t, i) =>
@@ -256,7 +260,7 @@ describe('rankings over weeks and months', () => {
     );
     await insertRequests(s.clickhouse!, events);
     for (const period of ['week', 'month'] as const) {
-      const w = periodWindow(period);
+      const w = periodWindow(period, clock());
       const p = { from: dateTime64(w.from.getTime()), to: dateTime64(w.to.getTime()), prev: dateTime64(w.prevFrom.getTime()) };
       const raw = (from: string, to: string) =>
         queryRows<{ m: string; t: string }>(
@@ -273,7 +277,7 @@ describe('rankings over weeks and months', () => {
       const series = await queryRows<{ t: string; m: string; tokens: string }>(
         s.clickhouse!,
         `SELECT formatDateTime(toStartOfDay(ts), '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS t, if(has({listed:Array(String)}, mm), mm, 'other') AS m, sum(tokens_prompt + tokens_completion) AS tokens
-           FROM (SELECT *, if(served_model = '', requested_model, served_model) AS mm FROM requests) WHERE mm != '' AND ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} GROUP BY t, m ORDER BY t, m`,
+           FROM (SELECT *, if(served_model = '', requested_model, served_model) AS mm FROM requests) WHERE mm != '' AND ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} GROUP BY t, m HAVING tokens > 0 ORDER BY t, m`,
         { listed, from: p.from, to: p.to },
       );
       expect(body.series).toEqual({ bucket: 'day', points: series.map((r) => ({ t: r.t, model: r.m, tokens: Number(r.tokens) })) });

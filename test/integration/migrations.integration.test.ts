@@ -174,6 +174,42 @@ describe('migrations over existing rows', () => {
     expect([Number(m.dt), m.dms, Number(m.ok)]).toEqual([80, 800, 2]);
   });
 
+  it('12: weekly account use and apps per model are filled from the raw rows kept, once, and then by their views', async () => {
+    const weekly = () =>
+      queryRows<{ w: string; c: string; a: string; m: string; t: string }>(
+        ch,
+        'SELECT toString(week) AS w, category AS c, account_id AS a, model AS m, sum(tokens) AS t FROM account_week_model GROUP BY w, c, a, m ORDER BY w, c, a, m',
+      );
+    const rawWeekly = () =>
+      queryRows<{ w: string; c: string; a: string; m: string; t: string }>(
+        ch,
+        `SELECT toString(toMonday(ts)) AS w, category AS c, account_id AS a, served_model AS m, sum(tokens_prompt + tokens_completion) AS t
+           FROM requests WHERE status = 200 AND served_model != '' GROUP BY w, c, a, m ORDER BY w, c, a, m`,
+      );
+    const modelApps = () =>
+      queryRows<{ d: string; m: string; app: string; u: string; n: string; t: string }>(
+        ch,
+        'SELECT toString(day) AS d, model AS m, app, uniqCombined64Merge(users_approx) AS u, sum(requests) AS n, sum(tokens) AS t FROM app_model_daily GROUP BY d, m, app ORDER BY d, m, app',
+      );
+    const rawModelApps = () =>
+      queryRows<{ d: string; m: string; app: string; u: string; n: string; t: string }>(
+        ch,
+        `SELECT toString(toDate(ts)) AS d, if(served_model = '', requested_model, served_model) AS m, app, uniqExact(account_id) AS u, count() AS n, sum(tokens_prompt + tokens_completion) AS t
+           FROM requests WHERE app != '' GROUP BY d, m, app ORDER BY d, m, app`,
+      );
+    expect(await migrate(ch, 400, upTo(12))).toEqual([12]);
+    expect((await rawWeekly()).length).toBeGreaterThan(0);
+    expect(await weekly()).toEqual(await rawWeekly());
+    expect(await modelApps()).toEqual(await rawModelApps());
+    // A re-run (a crash before the migration was recorded) adds nothing twice.
+    await rerun(12);
+    expect(await weekly()).toEqual(await rawWeekly());
+    expect(await modelApps()).toEqual(await rawModelApps());
+    await insert(56, 'after12');
+    expect(await weekly()).toEqual(await rawWeekly());
+    expect(await modelApps()).toEqual(await rawModelApps());
+  });
+
   it('rows inserted afterwards flow through the new views', async () => {
     await insert(55, 'after');
     expect(await apps()).toEqual(await rawApps());

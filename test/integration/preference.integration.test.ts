@@ -2,11 +2,12 @@
 // backfill, the pairwise ranking per category agrees with the truth, and a price cut shows as a share gain.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulatePopulation, SIM_CATEGORIES, type Population } from '../../dev/population/simulate.ts';
-import { kendallTau, scores, tally } from '../../analytics/preference/bradley-terry.ts';
+import { kendallTau, scores } from '../../analytics/preference/bradley-terry.ts';
 import { insertEvents } from '../../store/rows.ts';
+import { CATEGORIES } from '../../router/classify.ts';
 import type { Service } from '../../service/server.ts';
-import { startTestService } from '../helpers/service.ts';
-import { addWeeks, flows, mondayOf, outcomes, retention, weeklyMains } from '../helpers/revealed-oracle.ts';
+import { auth, startTestService } from '../helpers/service.ts';
+import { addWeeks, clusteredPairs, flows, mondayOf, outcomeAccounts, outcomes, retention, weeklyMains } from '../helpers/revealed-oracle.ts';
 
 const MODELS = [
   'openai/gpt-4o-mini',
@@ -40,7 +41,7 @@ beforeAll(async () => {
     launches: [{ model: 'z-ai/glm-4.6', day: 14 }],
     priceChanges: [{ model: CUT, day: 42, factor: 0.3 }],
   });
-  await insertEvents(s.clickhouse!, pop.events, 100_000);
+  await insertEvents(s.clickhouse!, [...pop.events, ...pop.attempts], 100_000);
   const cut = pop.priceChanges[0];
   const endpoint = [...s.catalog.model(CUT)!.endpoints].sort((a, b) => a.pricePrompt + a.priceCompletion - (b.pricePrompt + b.priceCompletion))[0];
   await s.clickhouse!.insert({
@@ -85,6 +86,75 @@ describe('revealed preference against known truth', () => {
     console.log(`price cut of ${CUT}: share ${ev.share.before.toFixed(4)} → ${ev.share.after.toFixed(4)}`);
     expect(ev.share.after).toBeGreaterThan(ev.share.before * 1.2);
     expect(ev.peers.length).toBeGreaterThan(0);
+    // Who moved, recounted from the events: users of the week before against newcomers of the cut's week and the next.
+    const week = Date.parse(`${mondayOf(Date.parse(ev.at))}T00:00:00Z`);
+    const W = 7 * 86_400_000;
+    const use = new Map<string, { before: number; during: number; later: number }>();
+    let during = 0;
+    for (const e of pop.events) {
+      if (e.status !== 200 || !e.served_model) continue;
+      const t = e.tokens_prompt + e.tokens_completion;
+      if (e.ts >= week && e.ts < week + 2 * W) during += t;
+      if (e.served_model !== CUT) continue;
+      const u = use.get(e.account_id) ?? { before: 0, during: 0, later: 0 };
+      if (e.ts >= week - W && e.ts < week) u.before += t;
+      else if (e.ts >= week && e.ts < week + 2 * W) u.during += t;
+      else if (e.ts >= week + 2 * W && e.ts < week + 3 * W) u.later += t;
+      use.set(e.account_id, u);
+    }
+    const all = [...use.values()];
+    const newcomers = all.filter((u) => u.before === 0 && u.during > 0);
+    const known = Date.now() >= week + 3 * W;
+    expect(ev.adopters).toEqual({
+      users_before: all.filter((u) => u.before > 0).length,
+      users_kept: all.filter((u) => u.before > 0 && u.during > 0).length,
+      newcomers: newcomers.length,
+      newcomers_lasting: known ? newcomers.filter((u) => u.later > 0).length : null,
+      newcomers_trial: known ? newcomers.filter((u) => u.later === 0).length : null,
+      token_share: {
+        earlier_users: all.filter((u) => u.before > 0).reduce((n, u) => n + u.during, 0) / during,
+        newcomers: newcomers.reduce((n, u) => n + u.during, 0) / during,
+      },
+    });
+    console.log(`price cut adopters: ${JSON.stringify(ev.adopters)}`);
+    expect(ev.adopters.newcomers).toBeGreaterThan(0);
+  });
+
+  it('every category of a period comes from one computation: categories sum to all and series to totals, under live traffic', async () => {
+    // Live traffic goes on while the views are read: each answer still comes from the period's one read.
+    let live = true;
+    const traffic = (async () => {
+      for (let i = 0; live && i < 200; i++) {
+        await fetch(`${s.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: auth(),
+          body: JSON.stringify({ model: MODELS[i % MODELS.length], messages: [{ role: 'user', content: `write code ${i}` }], max_tokens: 8 }),
+        });
+      }
+    })();
+    try {
+      for (const period of ['day', 'week', 'month']) {
+        const overall = await get(`/api/v1/rankings?period=${period}&limit=100`);
+        const views = await Promise.all(CATEGORIES.map((c) => get(`/api/v1/rankings?period=${period}&category=${c}&limit=100`)));
+        for (const v of views) expect(v.computed_at).toBe(overall.computed_at);
+        expect(views.reduce((n, v) => n + v.total_tokens, 0)).toBe(overall.total_tokens);
+        for (const v of [overall, ...views]) {
+          expect(v.series.points.reduce((n: number, p: { tokens: number }) => n + p.tokens, 0)).toBe(v.total_tokens);
+          expect(v.models.reduce((n: number, m: { tokens: number }) => n + m.tokens, 0) + v.other.tokens).toBe(v.total_tokens);
+        }
+        // Per model, the categories add up to the overall figure.
+        for (const m of overall.models) {
+          const sum = views.reduce((n, v) => n + (v.models.find((x: { model: string }) => x.model === m.model)?.tokens ?? 0), 0);
+          expect(sum).toBe(m.tokens);
+        }
+        expect(overall.total_tokens).toBeGreaterThan(0);
+        // Complete hours only: the window ends at the start of the current hour.
+        expect(Date.parse(overall.to)).toBe(Math.floor(Date.parse(overall.computed_at) / 3_600_000) * 3_600_000);
+      }
+    } finally {
+      live = false;
+      await traffic;
+    }
   });
 
   for (const path of ['/api/v1/rankings/preference?period=month', '/api/v1/rankings?period=month&category=programming', '/api/v1/models/moonshotai/kimi-k2/stats']) {
@@ -122,10 +192,16 @@ describe('revealed preference against known truth', () => {
       expect(body.retention).toEqual(retention(mains, mondayOf(Date.parse(body.to))));
       expect(body.switching).toEqual(flows(mains));
       expect(body.pairwise.outcomes).toBe(pairs.length);
-      const expected = scores(tally(pairs), { resamples: 100, seed: 7 });
+      const expected = scores(clusteredPairs(pairs));
+      const accounts = outcomeAccounts(pairs);
       expect(body.pairwise.scores.map(({ tied_with: _, ...x }: { tied_with: string[] }) => x)).toEqual(
-        expected.map((x) => ({ model: x.item, score: x.score, low: x.low, high: x.high, comparisons: x.comparisons })),
+        expected.scores.map((x) => ({ model: x.item, score: x.score, low: x.low, high: x.high, comparisons: x.comparisons, accounts: accounts.get(x.item) })),
       );
+      expect(body.pairwise.unscored).toEqual(expected.unscored.map((u) => ({ model: u.item, comparisons: u.comparisons })));
+      expect(body.pairwise.wins).toEqual(expected.wins);
+      // The win matrix adds up to the outcomes between scored models.
+      expect(body.pairwise.wins.reduce((n: number, w: { outcomes: number }) => n + w.outcomes, 0)).toBeLessThanOrEqual(body.pairwise.outcomes);
+      expect(body.pairwise.method).toMatchObject({ model: 'bradley-terry', level: 0.95 });
     });
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../../analytics/preference/bradley-terry.ts';
+import { seededRandom } from '../../core/random.ts';
 import { AttemptRate } from '../../router/health/attempt-rate.ts';
 import { breaker, llama, needs } from '../helpers/routing.ts';
 import { HealthRegistry } from '../../router/health/registry.ts';
