@@ -17,6 +17,7 @@ import { registerRankingsRoutes } from '../analytics/routes/rankings.ts';
 import { registerUsageRoutes } from '../analytics/routes/usage.ts';
 import { registerModelStatsRoute } from '../analytics/routes/model-stats.ts';
 import { registerPreferenceRoute } from '../analytics/routes/preference.ts';
+import { registerExportsRoute } from '../analytics/routes/exports.ts';
 import { registerEndpointsRoute } from '../analytics/routes/endpoints.ts';
 import { registerProviderStatusRoute, type ProviderStatusDeps } from '../analytics/routes/provider-status.ts';
 import { installErrorHandling } from '../http/error-handler.ts';
@@ -118,6 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registerRankingsRoutes(app, { clickhouse: deps.clickhouse, appMinUsers: deps.appMinUsers, refreshS: deps.publicRefreshS, warmup: deps.warmup, clock: deps.clock });
     registerModelStatsRoute(app, { clickhouse: deps.clickhouse, catalog: deps.catalog, appMinUsers: deps.appMinUsers, refreshS: deps.publicRefreshS, warmup: deps.warmup });
     registerPreferenceRoute(app, { clickhouse: deps.clickhouse, refreshS: deps.preferenceRefreshS, warmup: deps.warmup });
+    registerExportsRoute(app, { clickhouse: deps.clickhouse });
   }
   if (deps.status) registerProviderStatusRoute(app, deps.status);
   if (deps.webDir) await registerWeb(app, deps.webDir);

@@ -107,6 +107,18 @@ describe.skipIf(skip !== '')('public web pages in chromium', () => {
     expect(await page.$$eval('canvas', (c) => c.length)).toBeGreaterThanOrEqual(2);
     const rows = await page.$$eval('section[aria-label="Top models"] tbody tr', (r) => r.length);
     expect(rows).toBeGreaterThanOrEqual(5);
+    // The page's download holds the models its table shows, in the same order.
+    const href = await page.getAttribute('.downloads a[href*="/exports/rankings?"][href*="format=csv"]', 'href');
+    const csv = await (await fetch(`${s.url}${href}`)).text();
+    const shown = await page.$$eval('section[aria-label="Top models"] tbody tr td:nth-child(2)', (td) => td.map((t) => t.textContent?.trim()));
+    const models = csv
+      .trimEnd()
+      .split('\r\n')
+      .slice(1)
+      .map((l) => l.split(',')[6]);
+    expect(csv.split('\r\n')[0].split(',')[6]).toBe('model');
+    expect(models.length).toBe(rows);
+    expect(shown).toEqual(models);
     await shot('rankings');
     await page.click('button[data-value="month"]');
     await page.waitForFunction(() => location.hash.includes('period=month'));

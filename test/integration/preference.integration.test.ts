@@ -4,6 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulatePopulation, SIM_CATEGORIES, type Population } from '../../dev/population/simulate.ts';
 import { kendallTau, scores } from '../../analytics/preference/bradley-terry.ts';
 import { insertEvents } from '../../store/rows.ts';
+import { queryRows } from '../../store/clickhouse.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CATEGORIES } from '../../router/classify.ts';
 import type { Service } from '../../service/server.ts';
 import { auth, startTestService } from '../helpers/service.ts';
@@ -204,6 +208,53 @@ describe('revealed preference against known truth', () => {
       expect(body.pairwise.method).toMatchObject({ model: 'bradley-terry', level: 0.95 });
     });
   }
+
+  it('every public dataset downloads as CSV and Parquet with the figures its route answers', async () => {
+    const csvRows = (text: string) => {
+      const [head, ...lines] = text.trimEnd().split('\r\n');
+      const cols = head.split(',');
+      return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i], v])));
+    };
+    const rankings = await get('/api/v1/rankings?period=week&category=programming&limit=5');
+    const res = await fetch(`${s.url}/api/v1/exports/rankings?period=week&category=programming&limit=5`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(res.headers.get('content-disposition')).toBe('attachment; filename="rankings-week-programming.csv"');
+    const rows = csvRows(await res.text());
+    expect(rows.map((r) => [r.rank, r.model, r.tokens, r.share, r.computed_at, r.to])).toEqual(
+      rankings.models.map((m: any) => [String(m.rank), m.model, String(m.tokens), String(m.share), rankings.computed_at, rankings.to]),
+    );
+    const pref = await get('/api/v1/rankings/preference?period=quarter&category=roleplay');
+    const scoresCsv = csvRows(await (await fetch(`${s.url}/api/v1/exports/preference_scores?period=quarter&category=roleplay`)).text());
+    expect(scoresCsv.map((r) => [r.model, Number(r.score), Number(r.low), Number(r.high), Number(r.accounts), r.tied_with])).toEqual(
+      pref.pairwise.scores.map((x: any) => [x.model, x.score, x.low, x.high, x.accounts, x.tied_with.join(';')]),
+    );
+    // Parquet, read back by ClickHouse.
+    const pq = await fetch(`${s.url}/api/v1/exports/preference_wins?period=quarter&category=roleplay&format=parquet`);
+    expect(pq.headers.get('content-type')).toBe('application/vnd.apache.parquet');
+    const file = join(mkdtempSync(join(tmpdir(), 'export-')), 'wins.parquet');
+    writeFileSync(file, Buffer.from(await pq.arrayBuffer()));
+    const back = await queryRows<{ winner: string; loser: string; outcomes: string; accounts: string; period: string }>(
+      s.clickhouse!,
+      `SELECT winner, loser, outcomes, accounts, period FROM file('${file}', Parquet)`,
+    );
+    expect(back.map((r) => ({ winner: r.winner, loser: r.loser, outcomes: Number(r.outcomes), accounts: Number(r.accounts) }))).toEqual(pref.pairwise.wins);
+    expect(back.every((r) => r.period === 'quarter')).toBe(true);
+    // Bad requests are clear 4xx answers.
+    for (const [path, status] of [
+      ['/api/v1/exports/nope', 400],
+      ['/api/v1/exports/rankings?format=xml', 400],
+      ['/api/v1/exports/rankings?period=century', 400],
+      ['/api/v1/exports/endpoints', 400],
+      ['/api/v1/exports/endpoints?model=nobody/nothing', 404],
+    ] as const) {
+      const r = await fetch(`${s.url}${path}`);
+      expect([path, r.status]).toEqual([path, status]);
+      expect((await r.json()).error.message).toEqual(expect.any(String));
+    }
+    const endpoints = csvRows(await (await fetch(`${s.url}/api/v1/exports/endpoints?model=${CUT}`)).text());
+    expect(endpoints.length).toBe(s.catalog.model(CUT)!.endpoints.length);
+  });
 
   it('retention and switching flows account for every account-week', async () => {
     const body = await get('/api/v1/rankings/preference?period=quarter');

@@ -66,3 +66,20 @@ export function modelLink(id: string): HTMLElement {
 export function message(kind: 'loading' | 'empty' | 'error', text: string): HTMLElement {
   return h('p', { class: `state ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
 }
+
+/** Links to the page's datasets as files (the figures shown, from /api/v1/exports). */
+export function downloads(datasets: readonly { dataset: string; label: string }[], params: Record<string, string>): HTMLElement {
+  const query = (format: string) => new URLSearchParams({ ...Object.fromEntries(Object.entries(params).filter(([, v]) => v !== '')), format }).toString();
+  return h(
+    'p',
+    { class: 'downloads note' },
+    'Download: ',
+    ...datasets.flatMap((d, i) => [
+      i > 0 ? ' · ' : '',
+      `${d.label} `,
+      h('a', { href: `/api/v1/exports/${d.dataset}?${query('csv')}`, download: '' }, 'CSV'),
+      ' ',
+      h('a', { href: `/api/v1/exports/${d.dataset}?${query('parquet')}`, download: '' }, 'Parquet'),
+    ]),
+  );
+}

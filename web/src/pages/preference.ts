@@ -3,7 +3,7 @@ import { getJson, qs } from '../api.ts';
 import { chartCard, colorOf } from '../charts.ts';
 import { intervalSeries } from '../intervals.ts';
 import { fmt, h } from '../dom.ts';
-import { card, categorySwitcher, message, modelLink, pageHead, switcher, table } from '../ui.ts';
+import { card, categorySwitcher, downloads, message, modelLink, pageHead, switcher, table } from '../ui.ts';
 
 interface Preference {
   accounts: number;
@@ -37,7 +37,10 @@ export function preferencePage(root: HTMLElement, params: URLSearchParams, go: (
   const category = params.get('category') ?? '';
   const flows = chartCard('Where developers move', { wide: true, height: 420, note: "Each account's main model one week (left) and the next (right), when it changed." });
   const retention = chartCard('Who keeps its users', { height: 340, note: "Share of a week's users still using the model 1, 2 and 4 weeks later." });
-  const scores = chartCard('Pairwise preference', { height: 380, note: 'Bradley–Terry scores from switches that stuck, with bootstrap 95% intervals.' });
+  const scores = chartCard('Pairwise preference', {
+    height: 380,
+    note: 'Bradley–Terry scores from switches that stuck, with 95% intervals (jackknife over accounts); models with too few comparisons are left out.',
+  });
   const eventsBox = h('div', {}, message('loading', 'Loading…'));
   root.append(
     pageHead(
@@ -46,6 +49,15 @@ export function preferencePage(root: HTMLElement, params: URLSearchParams, go: (
       switcher('Period', PERIODS, period, (v) => go({ period: v, category })),
     ),
     categorySwitcher(category, (v) => go({ period, category: v })),
+    downloads(
+      [
+        { dataset: 'preference_scores', label: 'scores' },
+        { dataset: 'preference_wins', label: 'win matrix' },
+        { dataset: 'preference_flows', label: 'flows' },
+        { dataset: 'preference_retention', label: 'retention' },
+      ],
+      { period, category },
+    ),
     h(
       'div',
       { class: 'grid' },

@@ -2,7 +2,7 @@
 import { getJson, qs } from '../api.ts';
 import { chartCard, colorOf } from '../charts.ts';
 import { fmt, h } from '../dom.ts';
-import { appsTable, card, categorySwitcher, message, modelLink, pageHead, switcher, table } from '../ui.ts';
+import { appsTable, card, categorySwitcher, downloads, message, modelLink, pageHead, switcher, table } from '../ui.ts';
 
 interface Rankings {
   period: string;
@@ -36,6 +36,16 @@ export function rankingsPage(root: HTMLElement, params: URLSearchParams, go: (p:
       switcher('Period', PERIODS, period, (v) => go({ period: v, category })),
     ),
     categorySwitcher(category, (v) => go({ period, category: v })),
+    downloads(
+      [
+        { dataset: 'rankings', label: 'models' },
+        { dataset: 'series', label: 'share over time' },
+        { dataset: 'authors', label: 'authors' },
+        { dataset: 'apps', label: 'apps' },
+        { dataset: 'trending', label: 'trending' },
+      ],
+      { period, category, limit: '15' },
+    ),
     h(
       'div',
       { class: 'grid' },
