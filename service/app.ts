@@ -18,6 +18,7 @@ import { registerUsageRoutes } from '../analytics/routes/usage.ts';
 import { registerModelStatsRoute } from '../analytics/routes/model-stats.ts';
 import { registerPreferenceRoute } from '../analytics/routes/preference.ts';
 import { registerExportsRoute } from '../analytics/routes/exports.ts';
+import { registerShareRoute } from '../analytics/routes/share.ts';
 import { registerEndpointsRoute } from '../analytics/routes/endpoints.ts';
 import { registerProviderStatusRoute, type ProviderStatusDeps } from '../analytics/routes/provider-status.ts';
 import { installErrorHandling } from '../http/error-handler.ts';
@@ -119,6 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registerRankingsRoutes(app, { clickhouse: deps.clickhouse, appMinUsers: deps.appMinUsers, refreshS: deps.publicRefreshS, warmup: deps.warmup, clock: deps.clock });
     registerModelStatsRoute(app, { clickhouse: deps.clickhouse, catalog: deps.catalog, appMinUsers: deps.appMinUsers, refreshS: deps.publicRefreshS, warmup: deps.warmup });
     registerPreferenceRoute(app, { clickhouse: deps.clickhouse, refreshS: deps.preferenceRefreshS, warmup: deps.warmup });
+    registerShareRoute(app, { clickhouse: deps.clickhouse, clock: deps.clock });
     registerExportsRoute(app, { clickhouse: deps.clickhouse });
   }
   if (deps.status) registerProviderStatusRoute(app, deps.status);

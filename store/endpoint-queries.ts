@@ -80,3 +80,41 @@ export async function endpointFigures(client: ClickHouseClient, endpointIds: rea
     ]),
   );
 }
+
+export interface PerformancePoint {
+  t: string;
+  provider: string;
+  requests: number;
+  /** Percent of answered among answered and provider failures; null without either. */
+  uptime: number | null;
+  ttft_ms: Percentiles | null;
+  latency_ms: Percentiles | null;
+  /** Streamed tokens per second after the first token; p99 is the slowest percent. */
+  tokens_per_second: Percentiles | null;
+}
+
+/** A model's providers per hour or day over [fromMs, toMs), from the hourly digests (migration 13). */
+export async function performanceOverTime(client: ClickHouseClient, model: string, fromMs: number, toMs: number, bucket: 'hour' | 'day'): Promise<PerformancePoint[]> {
+  const rows = await queryRows<{ t: string; provider: string; n: string; ok: string; failed: string; ttft: number[]; latency: number[]; rate: number[] }>(
+    client,
+    `SELECT formatDateTime(${bucket === 'hour' ? 'hour' : 'toStartOfDay(hour)'}, '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS t, provider,
+            sum(attempts) AS n, sum(successes) AS ok, sum(failures) AS failed,
+            quantilesTDigestMerge(0.5, 0.75, 0.9, 0.99)(ttft) AS ttft, quantilesTDigestMerge(0.5, 0.75, 0.9, 0.99)(latency) AS latency,
+            quantilesTDigestMerge(0.5, 0.25, 0.1, 0.01)(throughput) AS rate
+       FROM endpoint_hour
+      WHERE model = {model:String} AND hour >= {from:DateTime64(3)} AND hour < {to:DateTime64(3)}
+      GROUP BY t, provider ORDER BY t, provider`,
+    { model, from: dateTime64(fromMs), to: dateTime64(toMs) },
+  );
+  const round = (q: number[]) => q.map((v) => Math.round(v * 10) / 10);
+  const finite = (q: number[]) => q.length === 4 && q.every(Number.isFinite);
+  return rows.map((r) => ({
+    t: r.t,
+    provider: r.provider,
+    requests: Number(r.n),
+    uptime: uptime(r.ok, r.failed),
+    ttft_ms: Number(r.ok) > 0 && finite(r.ttft) ? percentiles(round(r.ttft), 1) : null,
+    latency_ms: Number(r.ok) > 0 && finite(r.latency) ? percentiles(round(r.latency), 1) : null,
+    tokens_per_second: finite(r.rate) && r.rate.some((x) => x > 0) ? percentiles(round(r.rate), 1) : null,
+  }));
+}

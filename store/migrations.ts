@@ -408,6 +408,53 @@ export const MIGRATIONS: Migration[] = [
         GROUP BY day, model, app`,
     ],
   },
+  {
+    version: 13,
+    name: 'endpoint hours with latency and throughput digests',
+    // Model pages chart each provider's latency and throughput percentiles over weeks; the per-minute
+    // table is too fine for that and keeps no throughput digest. Time to first token and latency of
+    // answers, and tokens per second of streamed answers after the first token (telemetry/event.ts
+    // THROUGHPUT_SAMPLE_SQL, as in migration 11). Filled from the raw attempts still kept, guarded like
+    // migration 6; run before ingest consumes, as every role does at start.
+    statements: [
+      `CREATE TABLE IF NOT EXISTS endpoint_hour (
+        hour DateTime('UTC'),
+        model LowCardinality(String),
+        provider LowCardinality(String),
+        endpoint_id LowCardinality(String),
+        attempts SimpleAggregateFunction(sum, UInt64),
+        successes SimpleAggregateFunction(sum, UInt64),
+        failures SimpleAggregateFunction(sum, UInt64),
+        ttft AggregateFunction(quantilesTDigest(0.5, 0.75, 0.9, 0.99), Float32),
+        latency AggregateFunction(quantilesTDigest(0.5, 0.75, 0.9, 0.99), Float32),
+        throughput AggregateFunction(quantilesTDigest(0.5, 0.25, 0.1, 0.01), Float64)
+      ) ENGINE = AggregatingMergeTree
+      PARTITION BY toYYYYMM(hour)
+      ORDER BY (model, hour, provider, endpoint_id)`,
+      `INSERT INTO endpoint_hour
+        SELECT toStartOfHour(ts) AS hour, model, provider, endpoint_id,
+               count(),
+               countIf(error_class = 'none'),
+               countIf(error_class IN ('upstream_5xx', 'upstream_auth', 'timeout_connect', 'timeout_first_byte', 'timeout_idle', 'connection_error', 'malformed_response', 'stream_cut')),
+               quantilesTDigestStateIf(0.5, 0.75, 0.9, 0.99)(ttft_ms, error_class = 'none'),
+               quantilesTDigestStateIf(0.5, 0.75, 0.9, 0.99)(latency_ms, error_class = 'none'),
+               quantilesTDigestStateIf(0.5, 0.25, 0.1, 0.01)(tokens_completion / ((latency_ms - ttft_ms) / 1000),
+                 error_class = 'none' AND streamed AND latency_ms > ttft_ms AND tokens_completion > 0)
+        FROM attempts WHERE (SELECT count() FROM endpoint_hour) = 0
+        GROUP BY hour, model, provider, endpoint_id`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS endpoint_hour_mv TO endpoint_hour AS
+        SELECT toStartOfHour(ts) AS hour, model, provider, endpoint_id,
+               count() AS attempts,
+               countIf(error_class = 'none') AS successes,
+               countIf(error_class IN ('upstream_5xx', 'upstream_auth', 'timeout_connect', 'timeout_first_byte', 'timeout_idle', 'connection_error', 'malformed_response', 'stream_cut')) AS failures,
+               quantilesTDigestStateIf(0.5, 0.75, 0.9, 0.99)(ttft_ms, error_class = 'none') AS ttft,
+               quantilesTDigestStateIf(0.5, 0.75, 0.9, 0.99)(latency_ms, error_class = 'none') AS latency,
+               quantilesTDigestStateIf(0.5, 0.25, 0.1, 0.01)(tokens_completion / ((latency_ms - ttft_ms) / 1000),
+                 error_class = 'none' AND streamed AND latency_ms > ttft_ms AND tokens_completion > 0) AS throughput
+        FROM attempts
+        GROUP BY hour, model, provider, endpoint_id`,
+    ],
+  },
 ];
 
 /** Tables whose rows expire after the configured retention. */

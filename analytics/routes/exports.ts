@@ -14,7 +14,7 @@ type Body = Record<string, any>;
 interface Dataset {
   /** The public route the figures come from, and the query parameters it takes. */
   path: (q: ExportQuery) => string;
-  params: readonly ('period' | 'category' | 'limit')[];
+  params: readonly ('period' | 'category' | 'limit' | 'by' | 'bucket' | 'from' | 'to' | 'days')[];
   rows: (body: Body) => Row[];
   /** Facts of the whole answer repeated on every row. */
   meta: readonly string[];
@@ -33,7 +33,19 @@ const DATASETS: Record<string, Dataset> = {
   preference_wins: { path: () => '/api/v1/rankings/preference', params: ['period', 'category'], rows: (b) => b.pairwise.wins, meta: PREFERENCE_META },
   preference_flows: { path: () => '/api/v1/rankings/preference', params: ['period', 'category'], rows: (b) => b.switching, meta: PREFERENCE_META },
   preference_retention: { path: () => '/api/v1/rankings/preference', params: ['period', 'category'], rows: (b) => b.retention, meta: PREFERENCE_META },
+  share: {
+    path: () => '/api/v1/rankings/share',
+    params: ['by', 'bucket', 'from', 'to', 'category'],
+    rows: (b) => b.points,
+    meta: ['by', 'bucket', 'category', 'from', 'to', 'computed_at'],
+  },
   endpoints: { path: (q) => `/api/v1/models/${q.model ?? ''}/stats`, params: [], rows: (b) => b.endpoints, meta: ['model', 'computed_at'] },
+  performance: {
+    path: (q) => `/api/v1/models/${q.model ?? ''}/performance`,
+    params: ['days', 'bucket'],
+    rows: (b) => b.points,
+    meta: ['model', 'bucket', 'from', 'to', 'computed_at'],
+  },
 };
 
 const Params = Type.Object({ dataset: Type.Union(Object.keys(DATASETS).map((d) => Type.Literal(d))) });
@@ -43,7 +55,12 @@ const Query = Type.Object(
     period: Type.Optional(Type.String({ maxLength: 16 })),
     category: Type.Optional(Type.String({ maxLength: 32 })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
-    model: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}/[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$', description: 'for the endpoints dataset' })),
+    model: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}/[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$', description: 'for the endpoints and performance datasets' })),
+    by: Type.Optional(Type.String({ maxLength: 16 })),
+    bucket: Type.Optional(Type.String({ maxLength: 16 })),
+    from: Type.Optional(Type.String({ maxLength: 10 })),
+    to: Type.Optional(Type.String({ maxLength: 10 })),
+    days: Type.Optional(Type.Integer({ minimum: 1, maximum: 365 })),
   },
   { additionalProperties: false },
 );
@@ -113,7 +130,7 @@ export function registerExportsRoute(app: FastifyInstance, deps: { clickhouse: C
     async (request, reply) => {
       const d = DATASETS[request.params.dataset];
       const q = request.query;
-      if (request.params.dataset === 'endpoints' && !q.model) throw badRequest('the endpoints dataset needs model=author/slug', 'invalid_request', 'model');
+      if (d.path(q).includes('/models//')) throw badRequest(`the ${request.params.dataset} dataset needs model=author/slug`, 'invalid_request', 'model');
       const search = new URLSearchParams();
       for (const p of d.params) if (q[p] !== undefined) search.set(p, String(q[p]));
       const source = await app.inject({ method: 'GET', url: `${d.path(q)}${search.size > 0 ? `?${search}` : ''}` });

@@ -8,7 +8,8 @@ import { refreshing, type Warmup } from '../../core/refreshing-cache.ts';
 import { notFound } from '../../core/errors.ts';
 import { errorResponses, Nullable } from '../../http/schemas.ts';
 import { queryRows } from '../../store/clickhouse.ts';
-import { isoDay } from '../../core/time.ts';
+import { DAY_MS, HOUR_MS, isoDay } from '../../core/time.ts';
+import { performanceOverTime } from '../../store/endpoint-queries.ts';
 
 const Params = Type.Object({
   author: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' }),
@@ -172,6 +173,77 @@ export function registerModelStatsRoute(app: FastifyInstance, deps: ModelStatsDe
       const model = deps.catalog.model(id);
       if (!model) throw notFound(`model ${id} is not in the catalog`, 'model_not_found');
       return cached(model.id);
+    },
+  );
+  registerPerformanceRoute(app, deps);
+}
+
+const PerformanceQuery = Type.Object(
+  {
+    days: Type.Optional(Type.Integer({ minimum: 1, maximum: 365, default: 7, description: 'how many days back from now' })),
+    bucket: Type.Optional(Type.Union([Type.Literal('hour'), Type.Literal('day')], { description: 'default: hour up to 2 days, day beyond' })),
+  },
+  { additionalProperties: false },
+);
+const Percentiles = Nullable(Type.Object({ p50: Type.Number(), p75: Type.Number(), p90: Type.Number(), p99: Type.Number() }));
+
+export const PerformanceSchema = Type.Object({
+  computed_at: Type.String(),
+  model: Type.String(),
+  from: Type.String(),
+  to: Type.String(),
+  bucket: Type.Union([Type.Literal('hour'), Type.Literal('day')]),
+  points: Type.Array(
+    Type.Object({
+      t: Type.String(),
+      provider: Type.String(),
+      requests: Type.Integer(),
+      uptime: Nullable(Type.Number({ description: 'percent' })),
+      ttft_ms: Percentiles,
+      latency_ms: Percentiles,
+      tokens_per_second: Nullable(
+        Type.Object({ p50: Type.Number(), p75: Type.Number(), p90: Type.Number(), p99: Type.Number() }, { description: 'streamed answers; p99 is the slowest percent' }),
+      ),
+    }),
+  ),
+});
+
+/** Each provider's latency and throughput percentiles over days or weeks, per hour or day. */
+function registerPerformanceRoute(app: FastifyInstance, deps: ModelStatsDeps): void {
+  const cached = refreshing(
+    deps.refreshS * 1000,
+    async (q: { model: string; days: number; bucket: 'hour' | 'day' }): Promise<Static<typeof PerformanceSchema>> => {
+      const now = Date.now();
+      const from = Math.floor(now / HOUR_MS) * HOUR_MS - q.days * DAY_MS;
+      return {
+        computed_at: new Date(now).toISOString(),
+        model: q.model,
+        from: new Date(from).toISOString(),
+        to: new Date(now).toISOString(),
+        bucket: q.bucket,
+        points: await performanceOverTime(deps.clickhouse, q.model, from, now + HOUR_MS, q.bucket),
+      };
+    },
+    app.log,
+    'model performance',
+  );
+  app.get<{ Params: Static<typeof Params>; Querystring: Static<typeof PerformanceQuery> }>(
+    '/api/v1/models/:author/:slug/performance',
+    {
+      schema: {
+        summary: "A model's providers over time: requests, uptime, and p50/p75/p90/p99 time to first token, latency and throughput",
+        tags: ['analytics'],
+        params: Params,
+        querystring: PerformanceQuery,
+        response: { 200: PerformanceSchema, ...errorResponses(400, 404) },
+      },
+    },
+    async (request) => {
+      const id = `${request.params.author}/${request.params.slug}`;
+      const model = deps.catalog.model(id);
+      if (!model) throw notFound(`model ${id} is not in the catalog`, 'model_not_found');
+      const days = request.query.days ?? 7;
+      return cached({ model: model.id, days, bucket: request.query.bucket ?? (days <= 2 ? 'hour' : 'day') });
     },
   );
 }

@@ -352,6 +352,47 @@ describe('model stats API', () => {
     expect(grok.series.every((p: { uptime: number; ttft_p50_ms: number | null }) => p.uptime === 0 && p.ttft_p50_ms === null)).toBe(true);
   });
 
+  it('performance over time: per provider and hour, requests and uptime equal the raw attempts; percentiles agree with exact ones', async () => {
+    const { status, body } = await api('/api/v1/models/openai/gpt-4o-mini/performance?days=2');
+    expect(status).toBe(200);
+    expect(body.bucket).toBe('hour');
+    const raw = await queryRows<{ t: string; provider: string; n: string; ok: string; bad: string; ttft: number[]; rate: number[]; n_streamed: string }>(
+      s.clickhouse!,
+      `SELECT formatDateTime(toStartOfHour(ts), '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS t, provider, count() AS n, countIf(error_class = 'none') AS ok,
+              countIf(error_class NOT IN ('none', 'rate_limited', 'upstream_4xx', 'client_abort')) AS bad,
+              quantilesExactIf(0.25, 0.75)(ttft_ms, error_class = 'none') AS ttft,
+              quantilesExactIf(0.25, 0.75)(tokens_completion / ((latency_ms - ttft_ms) / 1000), error_class = 'none' AND streamed AND latency_ms > ttft_ms AND tokens_completion > 0) AS rate,
+              countIf(error_class = 'none' AND streamed AND latency_ms > ttft_ms AND tokens_completion > 0) AS n_streamed
+         FROM attempts WHERE model = 'openai/gpt-4o-mini' GROUP BY t, provider ORDER BY t, provider`,
+    );
+    expect(body.points.map((p: any) => [p.t, p.provider, p.requests])).toEqual(raw.map((r) => [r.t, r.provider, Number(r.n)]));
+    for (const [i, r] of raw.entries()) {
+      const p = body.points[i];
+      expect(p.uptime).toBe(Math.round((10_000 * Number(r.ok)) / (Number(r.ok) + Number(r.bad))) / 100);
+      // The t-digest median lies between the exact quartiles (a few samples per hour here: no closer bound holds).
+      expect(p.ttft_ms.p50).toBeGreaterThanOrEqual(Math.floor(r.ttft[0] * 10) / 10);
+      expect(p.ttft_ms.p50).toBeLessThanOrEqual(Math.ceil(r.ttft[1] * 10) / 10);
+      expect(p.ttft_ms.p50).toBeLessThanOrEqual(p.ttft_ms.p75);
+      expect(p.ttft_ms.p90).toBeLessThanOrEqual(p.ttft_ms.p99);
+      if (Number(r.n_streamed) > 0) {
+        expect(p.tokens_per_second.p50).toBeGreaterThanOrEqual(Math.floor(r.rate[0] * 10) / 10);
+        expect(p.tokens_per_second.p50).toBeLessThanOrEqual(Math.ceil(r.rate[1] * 10) / 10);
+        expect(p.tokens_per_second.p99).toBeLessThanOrEqual(p.tokens_per_second.p50); // the slowest percent
+      } else expect(p.tokens_per_second).toBeNull();
+    }
+    expect(raw.some((r) => Number(r.n_streamed) > 0)).toBe(true);
+    const daily = (await api('/api/v1/models/openai/gpt-4o-mini/performance?days=30')).body;
+    expect(daily.bucket).toBe('day');
+    expect(daily.points.reduce((n: number, p: { requests: number }) => n + p.requests, 0)).toBe(raw.reduce((n, r) => n + Number(r.n), 0));
+    for (const [path, code] of [
+      ['/api/v1/models/openai/gpt-4o-mini/performance?days=0', 400],
+      ['/api/v1/models/openai/gpt-4o-mini/performance?days=1000', 400],
+      ['/api/v1/models/openai/gpt-4o-mini/performance?bucket=minute', 400],
+      ['/api/v1/models/nobody/nothing/performance', 404],
+    ] as const)
+      expect([path, (await api(path)).status]).toEqual([path, code]);
+  });
+
   it('an endpoint that failed every request shows uptime 0 and no latency', async () => {
     const { body } = await api('/api/v1/models/x-ai/grok-4/stats');
     expect(body.endpoints[0]).toMatchObject({ provider: 'xai', uptime: { m5: 0, m30: 0, d1: 0 }, latency_ms: null, tokens_per_second: null });
@@ -360,6 +401,47 @@ describe('model stats API', () => {
   it('an unknown model is a 404, a malformed one a 400', async () => {
     expect((await api('/api/v1/models/nobody/nothing/stats')).status).toBe(404);
     expect((await api(`/api/v1/models/${encodeURIComponent("x' OR 1=1")}/y/stats`)).status).toBe(400);
+  });
+});
+
+describe('share over time', () => {
+  it('by author, category and model over a span of whole days: each bucket equals the raw rows, shares sum to 1', async () => {
+    const today = new Date(clock()).toISOString().slice(0, 10);
+    const to = new Date(Date.parse(today) - 86_400_000).toISOString().slice(0, 10);
+    const from = new Date(Date.parse(to) - 39 * 86_400_000).toISOString().slice(0, 10);
+    for (const by of ['author', 'category', 'model'] as const) {
+      const { status, body } = await api(`/api/v1/rankings/share?by=${by}&from=${from}&to=2099-01-01`);
+      expect(status).toBe(200);
+      expect([body.from, body.to, body.bucket]).toEqual([from, to, 'day']); // the current day is not complete
+      const key = { author: "splitByChar('/', mm)[1]", category: 'category', model: 'mm' }[by];
+      const raw = await queryRows<{ t: string; k: string; tokens: string }>(
+        s.clickhouse!,
+        `SELECT toString(toDate(ts)) AS t, ${key} AS k, sum(tokens_prompt + tokens_completion) AS tokens
+           FROM (SELECT *, if(served_model = '', requested_model, served_model) AS mm FROM requests)
+          WHERE mm != '' AND toDate(ts) >= {from:String} AND toDate(ts) <= {to:String} GROUP BY t, k HAVING tokens > 0 ORDER BY t, k`,
+        { from, to },
+      );
+      expect(raw.length).toBeGreaterThan(0);
+      const totals = new Map<string, number>();
+      for (const r of raw) totals.set(r.t, (totals.get(r.t) ?? 0) + Number(r.tokens));
+      expect(body.totals).toEqual([...totals].map(([t, tokens]) => ({ t, tokens })));
+      for (const p of body.points) {
+        const want = p.key === 'other' ? undefined : raw.find((r) => r.t === p.t && r.k === p.key);
+        if (want) expect(p.tokens).toBe(Number(want.tokens));
+        expect(p.share).toBe(p.tokens / totals.get(p.t)!);
+      }
+      for (const t of totals.keys()) {
+        const sum = body.points.filter((p: { t: string }) => p.t === t).reduce((n: number, p: { tokens: number }) => n + p.tokens, 0);
+        expect(sum).toBe(totals.get(t));
+      }
+    }
+    const weekly = (await api(`/api/v1/rankings/share?by=author&from=${from}&to=${to}&bucket=week`)).body;
+    expect(weekly.totals.reduce((n: number, x: { tokens: number }) => n + x.tokens, 0)).toBe(
+      (await api(`/api/v1/rankings/share?by=author&from=${from}&to=${to}`)).body.totals.reduce((n: number, x: { tokens: number }) => n + x.tokens, 0),
+    );
+    for (const q of ['from=2026-13-01', 'from=2030-01-01', 'from=2020-01-01', 'by=provider', 'bucket=year', 'category=nope', 'x=1']) {
+      expect([q, (await api(`/api/v1/rankings/share?${q}`)).status]).toEqual([q, 400]);
+    }
   });
 });
 

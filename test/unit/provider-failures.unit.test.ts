@@ -31,6 +31,13 @@ describe('provider failures', () => {
     expect(measuresThroughput({ ...sample, completionTokens: 0 })).toBe(false);
   });
 
+  it('the per-hour view counts the same failures and samples throughput on the same answers', () => {
+    const view = MIGRATIONS.flatMap((m) => m.statements).find((s) => s.includes('endpoint_hour_mv TO'))!;
+    const list = /countIf\(error_class IN \(([^)]*)\)\) AS failures/.exec(view)?.[1];
+    expect(list?.split(',').map((x) => x.trim().replace(/'/g, ''))).toEqual([...PROVIDER_FAILURES]);
+    expect(view.replace(/\s+/g, ' ')).toContain(`${THROUGHPUT_SAMPLE_SQL}) AS throughput`);
+  });
+
   it("neither the router's own outcomes nor the request's are provider failures", () => {
     for (const c of [...NOT_ABOUT_PROVIDER, 'none', 'rate_limited', 'upstream_4xx', 'no_candidates', 'circuit_open'] as const) expect(isProviderFailure(c)).toBe(false);
     for (const c of PROVIDER_FAILURES) expect(ERROR_CLASSES).toContain(c);
