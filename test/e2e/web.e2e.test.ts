@@ -102,8 +102,8 @@ const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`
 
 describe.skipIf(skip !== '')('public web pages in chromium', () => {
   it('rankings: token share, author share and the tables render with data; the period and category switches work', async () => {
-    await open('rankings', 2);
-    expect(await chartStates()).toEqual(['ready', 'ready']);
+    await open('rankings', 3);
+    expect(await chartStates()).toEqual(['ready', 'ready', 'ready']);
     expect(await page.$$eval('canvas', (c) => c.length)).toBeGreaterThanOrEqual(2);
     const rows = await page.$$eval('section[aria-label="Top models"] tbody tr', (r) => r.length);
     expect(rows).toBeGreaterThanOrEqual(5);
@@ -122,13 +122,13 @@ describe.skipIf(skip !== '')('public web pages in chromium', () => {
     await shot('rankings');
     await page.click('button[data-value="month"]');
     await page.waitForFunction(() => location.hash.includes('period=month'));
-    await open('rankings?period=month&category=programming', 2);
+    await open('rankings?period=month&category=programming', 3);
     expect(await page.getAttribute('button[data-value="programming"]', 'aria-pressed')).toBe('true');
     expect(problems).toEqual([]);
   });
 
   it('an app named like markup shows as text, and no script runs', async () => {
-    await open('rankings?period=day', 2);
+    await open('rankings?period=day', 3);
     const apps = page.locator('section[aria-label="Top apps"]');
     await expect.poll(() => apps.locator('td', { hasText: XSS }).count()).toBeGreaterThan(0);
     expect(await apps.locator('img').count()).toBe(0);
@@ -149,8 +149,8 @@ describe.skipIf(skip !== '')('public web pages in chromium', () => {
     await page.focus(`a[href="#/model/${MODEL}"]`);
     await page.keyboard.press('Enter');
     await page.waitForFunction((m) => location.hash === `#/model/${m}`, MODEL);
-    await open(`model/${MODEL}`, 3);
-    expect(await chartStates()).toEqual(['ready', 'ready', 'ready']);
+    await open(`model/${MODEL}`, 5);
+    expect(await chartStates()).toEqual(['ready', 'ready', 'ready', 'ready', 'ready']);
     expect(await page.$$eval('section[aria-label="Providers side by side"] tbody tr', (r) => r.length)).toBeGreaterThanOrEqual(5);
     expect(await page.getAttribute('nav a[data-page="models"]', 'aria-current')).toBe('page');
     await shot('model');
@@ -209,11 +209,11 @@ describe.skipIf(skip !== '')('public web pages in chromium', () => {
 
   it('dark theme and a phone-sized screen: charts redraw, nothing overflows sideways', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
-    await open('rankings', 2);
+    await open('rankings', 3);
     await page.click('#theme');
     await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark');
-    await open('rankings', 2);
-    expect(await chartStates()).toEqual(['ready', 'ready']);
+    await open('rankings', 3);
+    expect(await chartStates()).toEqual(['ready', 'ready', 'ready']);
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
     await shot('rankings-phone-dark');
   });

@@ -37,6 +37,8 @@ export function modelPage(root: HTMLElement, id: string): void {
   const ttft = chartCard('Time to first token by hour (p50)', { height: 300 });
   const uptime = chartCard('Uptime by hour', { height: 300 });
   const daily = chartCard('Daily tokens by provider', { wide: true, height: 300 });
+  const slowest = chartCard('Time to first token by day, 30 days', { height: 300, note: 'Solid: p50; dashed: p90.' });
+  const speed = chartCard('Streamed throughput by day, 30 days', { height: 300, note: 'Tokens per second after the first token. Solid: p50; dashed: the slowest 10%.' });
   const head = pageHead(id, 'Loading…');
   root.append(
     head,
@@ -47,10 +49,13 @@ export function modelPage(root: HTMLElement, id: string): void {
       ttft.el,
       uptime.el,
       daily.el,
+      slowest.el,
+      speed.el,
       card('Apps using it', appsBox, { note: 'Apps shown once enough distinct users use them.' }),
     ),
   );
-  for (const c of [ttft, uptime, daily]) c.loading();
+  for (const c of [ttft, uptime, daily, slowest, speed]) c.loading();
+  performanceCharts(id, slowest, speed);
   getJson<ModelStats>(`/api/v1/models/${id.split('/').map(encodeURIComponent).join('/')}/stats`)
     .then((m) => {
       head.replaceWith(pageHead(m.name, `${m.model} by ${m.author}, served by ${m.endpoints.length} provider endpoint${m.endpoints.length === 1 ? '' : 's'}.`));
@@ -117,6 +122,54 @@ export function modelPage(root: HTMLElement, id: string): void {
       providersBox.replaceChildren(message('error', `Could not load: ${err.message}`));
       appsBox.replaceChildren(message('error', `Could not load: ${err.message}`));
       for (const c of [ttft, uptime, daily]) c.error(err.message);
+    });
+}
+
+interface Performance {
+  points: {
+    t: string;
+    provider: string;
+    ttft_ms: { p50: number; p90: number } | null;
+    tokens_per_second: { p50: number; p90: number } | null;
+  }[];
+}
+
+/** Each provider's p50 and p90 per day over 30 days: one solid and one dashed line per provider. */
+function performanceCharts(id: string, slowest: ReturnType<typeof chartCard>, speed: ReturnType<typeof chartCard>): void {
+  getJson<Performance>(`/api/v1/models/${id.split('/').map(encodeURIComponent).join('/')}/performance${qs({ days: '30', bucket: 'day' })}`)
+    .then((perf) => {
+      const days = [...new Set(perf.points.map((p) => p.t))].sort();
+      const providers = [...new Set(perf.points.map((p) => p.provider))];
+      const at = new Map(perf.points.map((p) => [`${p.t}|${p.provider}`, p]));
+      const lines = (pick: (p: Performance['points'][number]) => { p50: number; p90: number } | null) =>
+        providers.flatMap((provider) =>
+          (['p50', 'p90'] as const).map((q) => ({
+            name: `${provider} ${q}`,
+            type: 'line',
+            color: colorOf(provider),
+            connectNulls: true,
+            symbolSize: 4,
+            lineStyle: { type: q === 'p50' ? 'solid' : 'dashed' },
+            data: days.map((d) => {
+              const p = at.get(`${d}|${provider}`);
+              return p ? (pick(p)?.[q] ?? null) : null;
+            }),
+          })),
+        );
+      const base = {
+        tooltip: { trigger: 'axis' },
+        legend: { type: 'scroll', bottom: 0 },
+        grid: { left: 56, right: 16, top: 16, bottom: 48 },
+        xAxis: { type: 'category', data: days.map((d) => d.slice(5, 10)) },
+      };
+      if (days.length === 0) slowest.empty('No traffic in the last 30 days.');
+      else slowest.render({ ...base, yAxis: { type: 'value', axisLabel: { formatter: (v: number) => fmt.ms(v) } }, series: lines((p) => p.ttft_ms) });
+      if (!perf.points.some((p) => p.tokens_per_second)) speed.empty('No streamed answers in the last 30 days.');
+      else speed.render({ ...base, yAxis: { type: 'value' }, series: lines((p) => p.tokens_per_second) });
+    })
+    .catch((err: Error) => {
+      slowest.error(err.message);
+      speed.error(err.message);
     });
 }
 

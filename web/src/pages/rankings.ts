@@ -21,11 +21,20 @@ const PERIODS = [
   { value: 'month', text: 'This month' },
 ];
 
+interface Share {
+  points: { t: string; key: string; tokens: number; share: number }[];
+}
+
 export function rankingsPage(root: HTMLElement, params: URLSearchParams, go: (p: Record<string, string>) => void): void {
   const period = params.get('period') ?? 'week';
   const category = params.get('category') ?? '';
   const share = chartCard('Token share over time', { wide: true, height: 340, note: 'Top models stacked; the rest as "other".' });
   const authors = chartCard('Market share by author', { height: 300 });
+  const authorsOverTime = chartCard('Author share over 90 days', {
+    wide: true,
+    height: 300,
+    note: 'Share of tokens per week, complete days only; the ten largest authors, the rest as "other".',
+  });
   const topBox = h('div', {}, message('loading', 'Loading…'));
   const appsBox = h('div', {}, message('loading', 'Loading…'));
   const trendBox = h('div', {}, message('loading', 'Loading…'));
@@ -43,6 +52,7 @@ export function rankingsPage(root: HTMLElement, params: URLSearchParams, go: (p:
         { dataset: 'authors', label: 'authors' },
         { dataset: 'apps', label: 'apps' },
         { dataset: 'trending', label: 'trending' },
+        { dataset: 'share', label: 'author share over time' },
       ],
       { period, category, limit: '15' },
     ),
@@ -52,12 +62,39 @@ export function rankingsPage(root: HTMLElement, params: URLSearchParams, go: (p:
       share.el,
       card('Top models', topBox, { wide: true }),
       authors.el,
+      authorsOverTime.el,
       card('Trending', trendBox, { note: 'Growth against the previous period.' }),
       card('Top apps', appsBox, { note: 'Apps shown once enough distinct users use them.' }),
     ),
   );
   share.loading();
   authors.loading();
+  authorsOverTime.loading();
+  getJson<Share>(`/api/v1/rankings/share${qs({ by: 'author', bucket: 'week', category })}`)
+    .then((r) => {
+      if (r.points.length === 0) return authorsOverTime.empty('No complete day of traffic yet.');
+      const weeks = [...new Set(r.points.map((p) => p.t))].sort();
+      const keys = [...new Set(r.points.map((p) => p.key))];
+      const at = new Map(r.points.map((p) => [`${p.t}|${p.key}`, p.share]));
+      authorsOverTime.render({
+        tooltip: { trigger: 'axis' },
+        legend: { type: 'scroll', bottom: 0 },
+        grid: { left: 50, right: 16, top: 16, bottom: 48 },
+        xAxis: { type: 'category', data: weeks, boundaryGap: false },
+        yAxis: { type: 'value', max: 1, axisLabel: { formatter: (v: number) => `${Math.round(v * 100)}%` } },
+        series: keys.map((k) => ({
+          name: k,
+          type: 'line',
+          stack: 'share',
+          areaStyle: {},
+          symbol: 'none',
+          lineStyle: { width: 1 },
+          color: colorOf(k),
+          data: weeks.map((w) => at.get(`${w}|${k}`) ?? 0),
+        })),
+      });
+    })
+    .catch((err: Error) => authorsOverTime.error(err.message));
   getJson<Rankings>(`/api/v1/rankings${qs({ period, category, limit: '15' })}`)
     .then((r) => {
       topBox.replaceChildren(
