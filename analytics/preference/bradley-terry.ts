@@ -77,48 +77,50 @@ export function tally(outcomes: readonly { winner: string; loser: string; cluste
   return [...counts.values()];
 }
 
-/** Wins of i over j for i < j and j over i, per unordered pair of item indexes. */
-interface Pair {
-  i: number;
-  j: number;
+/** Unordered pairs of item indexes (pi[k] < pj[k]), in one canonical order. */
+interface Pairs {
+  pi: Int32Array;
+  pj: Int32Array;
 }
 
 /**
  * The sum-to-zero log-strengths maximising the Bradley–Terry likelihood of `wins` (wins[2k]: pair k's i
  * beat j; wins[2k+1]: j beat i), each pair shrunk toward even, by Hunter's MM iterations.
  */
-function fitPairs(pairs: readonly Pair[], wins: Float64Array, n: number, start?: Float64Array): Float64Array {
+function fitPairs({ pi, pj }: Pairs, wins: Float64Array, n: number, start?: Float64Array): Float64Array {
+  const m = pi.length;
   const total = new Float64Array(n);
-  const games = new Float64Array(pairs.length);
-  for (let k = 0; k < pairs.length; k++) {
+  const games = new Float64Array(m);
+  for (let k = 0; k < m; k++) {
     const g = wins[2 * k] + wins[2 * k + 1];
     games[k] = g * (1 + METHOD.shrink);
-    total[pairs[k].i] += wins[2 * k] + (METHOD.shrink * g) / 2;
-    total[pairs[k].j] += wins[2 * k + 1] + (METHOD.shrink * g) / 2;
+    total[pi[k]] += wins[2 * k] + (METHOD.shrink * g) / 2;
+    total[pj[k]] += wins[2 * k + 1] + (METHOD.shrink * g) / 2;
   }
   let p = start ? Float64Array.from(start, Math.exp) : new Float64Array(n).fill(1);
+  let next = new Float64Array(n);
   const denom = new Float64Array(n);
   for (let it = 0; it < 20_000; it++) {
     denom.fill(0);
-    for (let k = 0; k < pairs.length; k++) {
-      const { i, j } = pairs[k];
+    for (let k = 0; k < m; k++) {
+      const i = pi[k];
+      const j = pj[k];
       const d = games[k] / (p[i] + p[j]);
       denom[i] += d;
       denom[j] += d;
     }
-    const next = new Float64Array(n);
     let mean = 0;
     for (let i = 0; i < n; i++) {
       next[i] = denom[i] > 0 ? total[i] / denom[i] : p[i];
       mean += Math.log(next[i]) / n;
     }
+    const scale = Math.exp(-mean);
     let change = 0;
     for (let i = 0; i < n; i++) {
-      const v = Math.exp(Math.log(next[i]) - mean);
-      change = Math.max(change, Math.abs(Math.log(v / p[i])));
-      next[i] = v;
+      next[i] *= scale;
+      change = Math.max(change, Math.abs(Math.log(next[i] / p[i])));
     }
-    p = next;
+    [p, next] = [next, p];
     if (change < 1e-10) break;
   }
   return p.map(Math.log);
@@ -170,55 +172,51 @@ function largestComponent(items: Set<string>, links: Map<string, Set<string>>): 
 
 /** Scores with cluster-jackknife intervals, the items left unscored, and the win counts of shown pairs. */
 export function scores(counts: readonly PairCount[]): Scoring {
-  // One canonical order, so the result does not depend on the order rows arrived in (float sums do).
-  const used = counts
-    .filter((c) => c.count > 0 && c.winner !== c.loser)
-    .sort((a, b) => byBytes(a.winner, b.winner) || byBytes(a.loser, b.loser) || (a.cluster ?? 0) - (b.cluster ?? 0));
-  const keep = scorable(used);
+  const used = counts.filter((c) => c.count > 0 && c.winner !== c.loser);
+  // Per ordered pair, over all clusters: what the selection of items and the win matrix read.
+  const ordered = new Map<string, PairCount & { accounts: number }>();
+  for (const c of used) {
+    const key = `${c.winner}\u0000${c.loser}`;
+    const o = ordered.get(key);
+    if (o) {
+      o.count += c.count;
+      o.accounts += c.accounts ?? 0;
+    } else ordered.set(key, { winner: c.winner, loser: c.loser, count: c.count, accounts: c.accounts ?? 0 });
+  }
+  const keep = scorable([...ordered.values()]);
   const items = [...keep].sort();
   const n = items.length;
   const index = new Map(items.map((x, i) => [x, i]));
   const comparisons = new Map<string, number>();
-  for (const c of used) {
+  for (const c of ordered.values()) {
     if (!keep.has(c.winner) || !keep.has(c.loser)) continue;
     for (const x of [c.winner, c.loser]) comparisons.set(x, (comparisons.get(x) ?? 0) + c.count);
   }
 
-  // Per pair of scored items, per cluster: wins of each side.
-  const pairIndex = new Map<number, number>();
-  const pairs: Pair[] = [];
+  // Unordered pairs of scored items in index order (a canonical order: float sums depend on it).
+  const pairKeys = new Set<number>();
+  for (const c of ordered.values()) {
+    const w = index.get(c.winner);
+    const l = index.get(c.loser);
+    if (w !== undefined && l !== undefined) pairKeys.add(Math.min(w, l) * n + Math.max(w, l));
+  }
+  const sortedKeys = [...pairKeys].sort((a, b) => a - b);
+  const pairIndex = new Map(sortedKeys.map((key, k) => [key, k]));
+  const pairs: Pairs = { pi: Int32Array.from(sortedKeys, (key) => Math.floor(key / n)), pj: Int32Array.from(sortedKeys, (key) => key % n) };
   const clusterIds = [...new Set(used.map((c) => c.cluster ?? 0))].sort((a, b) => a - b);
   const clusterOf = new Map(clusterIds.map((c, k) => [c, k]));
-  const perCluster: number[][] = []; // [pair][2 * cluster + side]
-  const accounts = new Map<string, number>(); // ordered pair → accounts
+  // Per cluster, its outcomes as (slot, count), slot = 2 · pair + side: a replicate without cluster k is
+  // the whole minus these (the cost of a replicate is its cluster's outcomes, not pairs × clusters).
+  const byCluster: { slot: number; count: number }[][] = clusterIds.map(() => []);
+  const observed = new Float64Array(2 * sortedKeys.length);
   for (const c of used) {
     const w = index.get(c.winner);
     const l = index.get(c.loser);
     if (w === undefined || l === undefined) continue;
-    const [i, j] = w < l ? [w, l] : [l, w];
-    let k = pairIndex.get(i * n + j);
-    if (k === undefined) {
-      k = pairs.push({ i, j }) - 1;
-      pairIndex.set(i * n + j, k);
-      perCluster.push(new Array(2 * clusterIds.length).fill(0));
-    }
-    perCluster[k][2 * clusterOf.get(c.cluster ?? 0)! + (w === i ? 0 : 1)] += c.count;
-    const ordered = `${c.winner}\u0000${c.loser}`;
-    accounts.set(ordered, (accounts.get(ordered) ?? 0) + (c.accounts ?? 0));
+    const slot = 2 * pairIndex.get(Math.min(w, l) * n + Math.max(w, l))! + (w < l ? 0 : 1);
+    byCluster[clusterOf.get(c.cluster ?? 0)!].push({ slot, count: c.count });
+    observed[slot] += c.count;
   }
-  const weighted = (weights: ArrayLike<number>) => {
-    const wins = new Float64Array(2 * pairs.length);
-    for (let k = 0; k < pairs.length; k++) {
-      const row = perCluster[k];
-      for (let c = 0; c < clusterIds.length; c++) {
-        if (weights[c] === 0) continue;
-        wins[2 * k] += weights[c] * row[2 * c];
-        wins[2 * k + 1] += weights[c] * row[2 * c + 1];
-      }
-    }
-    return wins;
-  };
-  const observed = weighted(new Array(clusterIds.length).fill(1));
   const point = n > 0 ? fitPairs(pairs, observed, n) : new Float64Array(0);
 
   // Delete-one-cluster jackknife: SE² = (K − 1)/K · Σ (θ₋ₖ − θ̄)², interval point ± t(K − 1) · SE.
@@ -226,11 +224,10 @@ export function scores(counts: readonly PairCount[]): Scoring {
   const se = new Float64Array(n);
   if (K >= 2 && n > 0) {
     const reps: Float64Array[] = [];
-    const weights = new Float64Array(K);
     for (let k = 0; k < K; k++) {
-      weights.fill(1);
-      weights[k] = 0;
-      reps.push(fitPairs(pairs, weighted(weights), n, point));
+      const without = observed.slice();
+      for (const { slot, count } of byCluster[k]) without[slot] -= count;
+      reps.push(fitPairs(pairs, without, n, point));
     }
     for (let i = 0; i < n; i++) {
       let mean = 0;
@@ -251,13 +248,13 @@ export function scores(counts: readonly PairCount[]): Scoring {
   if (K < 2) keep.clear();
 
   const unscored = new Map<string, number>();
-  for (const c of used) for (const x of [c.winner, c.loser]) if (!keep.has(x)) unscored.set(x, (unscored.get(x) ?? 0) + c.count);
+  for (const c of ordered.values()) for (const x of [c.winner, c.loser]) if (!keep.has(x)) unscored.set(x, (unscored.get(x) ?? 0) + c.count);
   const wins: WinCount[] = [];
-  for (let k = 0; k < pairs.length && K >= 2; k++) {
-    const [a, b] = [items[pairs[k].i], items[pairs[k].j]];
+  for (let k = 0; k < sortedKeys.length && K >= 2; k++) {
+    const [a, b] = [items[pairs.pi[k]], items[pairs.pj[k]]];
     if (observed[2 * k] + observed[2 * k + 1] < METHOD.min_pair_comparisons) continue;
-    wins.push({ winner: a, loser: b, outcomes: observed[2 * k], accounts: accounts.get(`${a}\u0000${b}`) ?? 0 });
-    wins.push({ winner: b, loser: a, outcomes: observed[2 * k + 1], accounts: accounts.get(`${b}\u0000${a}`) ?? 0 });
+    wins.push({ winner: a, loser: b, outcomes: observed[2 * k], accounts: ordered.get(`${a}\u0000${b}`)?.accounts ?? 0 });
+    wins.push({ winner: b, loser: a, outcomes: observed[2 * k + 1], accounts: ordered.get(`${b}\u0000${a}`)?.accounts ?? 0 });
   }
   wins.sort((x, y) => x.winner.localeCompare(y.winner) || x.loser.localeCompare(y.loser));
   return {
@@ -266,8 +263,6 @@ export function scores(counts: readonly PairCount[]): Scoring {
     wins,
   };
 }
-
-const byBytes = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Kendall's tau-b between two orderings of the same items (1: same order, -1: reversed). */
 export function kendallTau(a: readonly string[], b: readonly string[]): number {

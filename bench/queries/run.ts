@@ -1,7 +1,7 @@
 // bench/queries: with N million raw request rows generated inside ClickHouse (chDB), the p50/p95 of every
 // public analytics endpoint and of the usage API, through the real routes (app.inject), against a
 // `SELECT 1` round trip measured in the same run as the baseline.
-// Usage: npm run bench:queries -- [--rows 50000000] [--runs 30] [--no-settle] [--load-s 120] [--load-rps 20]
+// Usage: npm run bench:queries -- [--rows 50000000] [--runs 30] [--no-settle] [--load-s 120] [--load-rps 20] [--reuse DIR]
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ const { values } = parseArgs({
     settle: { type: 'boolean', default: true },
     'load-s': { type: 'string', default: '120' },
     'load-rps': { type: 'string', default: '20' },
+    reuse: { type: 'string' },
   },
   allowNegative: true,
 });
@@ -29,7 +30,9 @@ const ROWS = Number(values.rows);
 const RUNS = Number(values.runs);
 const LOAD_S = Number(values['load-s']);
 const LOAD_RPS = Number(values['load-rps']);
-const dir = mkdtempSync(join(tmpdir(), 'bench-queries-'));
+// --reuse DIR measures again on the rows an earlier run generated into DIR (its path is printed).
+const dir = values.reuse ?? mkdtempSync(join(tmpdir(), 'bench-queries-'));
+console.log(`data directory: ${dir}`);
 const ch = await openClickHouse({ url: undefined, dataDir: dir });
 await migrate(ch, 400);
 const catalog = loadCatalog();
@@ -44,7 +47,7 @@ const providers = `[${endpoints.map((e) => `'${e.provider}'`).join(',')}]`;
 const ids = `[${endpoints.map((e) => `'${e.id}'`).join(',')}]`;
 const t0 = Date.now();
 const CHUNK = 5_000_000;
-for (let done = 0; done < ROWS; done += CHUNK) {
+for (let done = 0; done < ROWS && values.reuse === undefined; done += CHUNK) {
   const n = Math.min(CHUNK, ROWS - done);
   await ch.command({
     query: `INSERT INTO requests (event_id, generation_id, ts, account_id, key_id, app, category, requested_model, served_model, provider, endpoint_id, status, error_class, latency_ms, ttft_ms, tokens_prompt, tokens_completion, cost_usd, fee_usd, streamed, fallback_depth, attempts)
@@ -79,7 +82,7 @@ const partsAndRows = async () =>
     .join('; ');
 console.log(`aggregates after the bulk insert: ${await partsAndRows()}`);
 let settleSeconds = 0;
-if (values.settle) {
+if (values.settle && values.reuse === undefined) {
   const s0 = Date.now();
   for (const t of AGGREGATES) await ch.command({ query: `OPTIMIZE TABLE ${t} FINAL` });
   settleSeconds = (Date.now() - s0) / 1000;
@@ -161,7 +164,7 @@ const line = (name: string, t: number[]) => {
 };
 
 console.log(
-  `queries  ${new Date().toISOString()}  ${ROWS.toLocaleString('en')} raw rows generated in ${genSeconds.toFixed(0)} s${values.settle ? `, aggregates settled in ${settleSeconds.toFixed(0)} s` : ', aggregates as inserted'}; public default views computed ahead in ${aheadSeconds.toFixed(0)} s`,
+  `queries  ${new Date().toISOString()}  ${values.reuse ? `raw rows of an earlier run reused (${dir})` : `${ROWS.toLocaleString('en')} raw rows generated in ${genSeconds.toFixed(0)} s`}${values.settle ? `, aggregates settled in ${settleSeconds.toFixed(0)} s` : ', aggregates as inserted'}; public default views computed ahead in ${aheadSeconds.toFixed(0)} s`,
 );
 
 // Served: what callers get from a process as deployed, under a steady stream of callers spread over the

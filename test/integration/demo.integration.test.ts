@@ -57,4 +57,17 @@ describe('demo data', () => {
     const events = pref.price_events.filter((e) => e.model === 'moonshotai/kimi-k2' && Date.parse(e.at) < Date.now() - 86_400_000);
     expect(events).toHaveLength(kimi.endpoints.length);
   });
+
+  it("a model page's provider table and its charts have figures for the backfilled days, not only the live minutes", async () => {
+    const stats = (await (await fetch(`${s.url}/api/v1/models/deepseek/deepseek-chat/stats`)).json()) as {
+      endpoints: { requests_1d: number; tokens_per_second: number | null; ttft_ms: { p50: number } | null }[];
+    };
+    const served = stats.endpoints.filter((e) => e.requests_1d > 0);
+    expect(served.length).toBeGreaterThan(0);
+    for (const e of served) expect(e.ttft_ms?.p50).toBeGreaterThan(0);
+    expect(served.some((e) => e.tokens_per_second !== null && e.tokens_per_second > 0)).toBe(true);
+    const perf = (await (await fetch(`${s.url}/api/v1/models/deepseek/deepseek-chat/performance?days=2`)).json()) as { points: { t: string }[] };
+    // The backfill's last two days of attempts, hour by hour (the live demo adds only the current hour).
+    expect(new Set(perf.points.map((p) => p.t)).size).toBeGreaterThan(12);
+  });
 });
