@@ -33,18 +33,24 @@ beforeAll(async () => {
   if (skip) return;
   const outDir = mkdtempSync(join(tmpdir(), 'switchboard-web-'));
   await build({ configFile: join(import.meta.dirname, '..', '..', 'web', 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
-  s = await startTestService({
-    LOG_LEVEL: 'warn',
-    WEB_DIR: outDir,
-    DEMO: 'auto',
-    DEMO_DAYS: '21',
-    DEMO_ACCOUNTS: '300',
-    DEMO_LIVE_RPS: '2',
-    APP_MIN_USERS: '1',
-    PUBLIC_REFRESH_S: '1',
-    RATE_LIMIT_PER_MINUTE: '1000000',
-    SIMULATOR_LATENCY_SCALE: '0.05',
-  });
+  s = await startTestService(
+    {
+      LOG_LEVEL: 'warn',
+      WEB_DIR: outDir,
+      DEMO: 'auto',
+      DEMO_DAYS: '21',
+      DEMO_ACCOUNTS: '300',
+      DEMO_LIVE_RPS: '2',
+      APP_MIN_USERS: '1',
+      PUBLIC_REFRESH_S: '1',
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      SIMULATOR_LATENCY_SCALE: '0.05',
+    },
+    undefined,
+    undefined,
+    // Leaderboards count complete hours only: an hour ahead, the requests sent below are in one.
+    () => Date.now() + 3_600_000,
+  );
   // The population backfill is done when the leaderboard has models.
   await eventually(
     () => fetch(`${s.url}/api/v1/rankings?period=month`).then((r) => r.json() as Promise<{ models?: unknown[] }>),

@@ -210,6 +210,29 @@ describe('migrations over existing rows', () => {
     expect(await modelApps()).toEqual(await rawModelApps());
   });
 
+  it('13: endpoint hours are filled from the raw attempts kept, once, and then by their view', async () => {
+    const base = { ...sampleAttempt, model: 'm13/x', endpoint_id: 'p13:m13/x', provider: 'p13', latency_ms: 1000, ttft_ms: 200, tokens_completion: 80, streamed: true };
+    await insertEvents(ch, [
+      { ...base, event_id: randomUUID(), generation_id: 'gen-m13-a' },
+      { ...base, event_id: randomUUID(), generation_id: 'gen-m13-b', error_class: 'upstream_5xx', status: 502 },
+    ]);
+    const hours = () =>
+      queryRows<{ n: string; ok: string; bad: string; rate: number[] }>(
+        ch,
+        "SELECT sum(attempts) AS n, sum(successes) AS ok, sum(failures) AS bad, quantilesTDigestMerge(0.5)(throughput) AS rate FROM endpoint_hour WHERE model = 'm13/x'",
+      );
+    const rawCount = async () => Number((await queryRows<{ n: string }>(ch, 'SELECT count() AS n FROM attempts'))[0].n);
+    const allHours = async () => Number((await queryRows<{ n: string }>(ch, 'SELECT sum(attempts) AS n FROM endpoint_hour'))[0].n);
+    expect(await migrate(ch, 400, upTo(13))).toEqual([13]);
+    expect(await allHours()).toBe(await rawCount());
+    await rerun(13);
+    expect(await allHours()).toBe(await rawCount());
+    await insertEvents(ch, [{ ...base, event_id: randomUUID(), generation_id: 'gen-m13-c' }]);
+    const [h] = await hours();
+    expect([Number(h.n), Number(h.ok), Number(h.bad), h.rate[0]]).toEqual([3, 2, 1, 100]); // 80 tokens in 0.8 s
+    expect(await allHours()).toBe(await rawCount());
+  });
+
   it('rows inserted afterwards flow through the new views', async () => {
     await insert(55, 'after');
     expect(await apps()).toEqual(await rawApps());
