@@ -13,18 +13,7 @@ import type { Service } from '../../service/server.ts';
 import { auth, startTestService } from '../helpers/service.ts';
 import { addWeeks, clusteredPairs, flows, mondayOf, outcomeAccounts, outcomes, retention, weeklyMains } from '../helpers/revealed-oracle.ts';
 
-const MODELS = [
-  'openai/gpt-4o-mini',
-  'anthropic/claude-sonnet-4.5',
-  'google/gemini-2.5-flash',
-  'deepseek/deepseek-chat',
-  'meta-llama/llama-3.3-70b-instruct',
-  'mistralai/mistral-small-3.2-24b-instruct',
-  'qwen/qwen3-235b-a22b',
-  'x-ai/grok-4-fast',
-  'moonshotai/kimi-k2',
-  'z-ai/glm-4.6',
-];
+import { POPULATION_MODELS as MODELS } from '../fixtures/population.ts';
 const CUT = 'moonshotai/kimi-k2';
 // 600 accounts per category: at 300, one category's bottom models (few comparisons each) swapped often
 // enough that tau fell to 0.78 for one of the seven weekdays the weeks can start on; at 600 it was 0.91 or

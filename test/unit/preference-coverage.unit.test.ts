@@ -11,18 +11,7 @@ import { kendallTau, scores } from '../../analytics/preference/bradley-terry.ts'
 import { SIM_CATEGORIES, simulatePopulation, type WeeklyUse } from '../../dev/population/simulate.ts';
 import { clusteredPairs, outcomes, weeklyMains } from '../helpers/revealed-oracle.ts';
 
-const MODELS = [
-  'openai/gpt-4o-mini',
-  'anthropic/claude-sonnet-4.5',
-  'google/gemini-2.5-flash',
-  'deepseek/deepseek-chat',
-  'meta-llama/llama-3.3-70b-instruct',
-  'mistralai/mistral-small-3.2-24b-instruct',
-  'qwen/qwen3-235b-a22b',
-  'x-ai/grok-4-fast',
-  'moonshotai/kimi-k2',
-  'z-ai/glm-4.6',
-];
+import { POPULATION_MODELS as MODELS } from '../fixtures/population.ts';
 // Forty replicates: the coverage of 400 intervals per category is known within about ±1.1 points.
 const REPLICATES = Number(process.env.COVERAGE_REPLICATES ?? 40);
 const ACCOUNTS = Number(process.env.COVERAGE_ACCOUNTS ?? 1200); // 300 per category
