@@ -70,6 +70,8 @@ export interface Config {
     breakerMinRequests: number;
     breakerWindowMs: number;
     breakerCooldownMs: number;
+    /** Share of `switchboard/auto` requests that try another fitting model no dearer than the choice. */
+    autoExploreShare: number;
   };
   telemetry: { queueMax: number; batchMax: number; flushIntervalMs: number; localLogMaxBytes: number };
   kafka: {
@@ -288,6 +290,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
       breakerMinRequests: r.int('BREAKER_MIN_REQUESTS', 10, 1, 100_000),
       breakerWindowMs: r.int('BREAKER_WINDOW_MS', 30_000, 100, 3_600_000),
       breakerCooldownMs: r.int('BREAKER_COOLDOWN_MS', 5_000, 10, 600_000),
+      autoExploreShare: r.float('AUTO_EXPLORE_SHARE', 0.02, 0, 0.5),
     },
     telemetry: {
       queueMax: r.int('TELEMETRY_QUEUE_MAX', 200_000, 100, 10_000_000),

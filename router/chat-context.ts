@@ -14,6 +14,7 @@ import type { SpendHold, SpendLedger } from './auth/spend.ts';
 import type { ChatRequest } from './chat-schema.ts';
 import { costOf, requestEvent, type AnswerFacts, type Outcome, type RequestIdentity } from './events.ts';
 import type { HealthRegistry } from './health/registry.ts';
+import type { PreferenceScores } from './routing/preference-scores.ts';
 import type { SignalTable } from './health/signals.ts';
 import type { RoutingWeights } from './routing/plan.ts';
 import type { UpstreamClient, UpstreamTarget } from './upstream/client.ts';
@@ -31,6 +32,8 @@ export interface ChatDeps {
   weights: () => RoutingWeights;
   /** The fleet's signals (absent: this router decides on its own knowledge alone). */
   signals?: SignalTable;
+  /** Revealed-preference tables per category, for `switchboard/auto` (absent: auto answers 503). */
+  preference?: PreferenceScores;
   /** Aborted when the router gives up draining: requests still running end (streams with an error chunk). */
   stopping?: StopSignal;
   random?: () => number;

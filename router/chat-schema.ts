@@ -136,7 +136,24 @@ export const ChatRequestSchema = Type.Object(
     models: Type.Optional(Type.Array(ModelId, { minItems: 1, maxItems: 10 })),
     provider: Type.Optional(ProviderPrefsSchema),
     switchboard: Type.Optional(
-      Type.Object({ explain: Type.Optional(Type.Boolean({ description: 'include the routing explanation (candidates and their scores)' })) }, { additionalProperties: false }),
+      Type.Object(
+        {
+          explain: Type.Optional(Type.Boolean({ description: 'include the routing explanation (candidates and their scores)' })),
+          auto: Type.Optional(
+            Type.Object(
+              {
+                optimize: Type.Optional(Type.Union([Type.Literal('balanced'), Type.Literal('price'), Type.Literal('preference')], { default: 'balanced' })),
+                min_score: Type.Optional(
+                  Type.Union([Type.Number(), Type.String({ pattern: '^p(\\d{1,2}|100)$' })], { description: 'a score, or a percentile of the category\'s scores ("p75")' }),
+                ),
+                models: Type.Optional(Type.Array(ModelId, { minItems: 1, maxItems: 50, description: 'only these models may be chosen' })),
+              },
+              { additionalProperties: false, description: 'for model switchboard/auto[:category]' },
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
     ),
   },
   { additionalProperties: true },

@@ -6,7 +6,6 @@ import type { Endpoint } from '../catalog/catalog.ts';
 import { ApiError } from '../core/errors.ts';
 import { generationId } from '../core/ids.ts';
 import { estimateTokens, promptTokens, requestedMaxTokens } from '../core/tokens.ts';
-import type { ChatRequest } from './chat-schema.ts';
 import { attempt, RouterAbort } from './attempt.ts';
 import {
   completionBody,
@@ -26,8 +25,10 @@ import { streamOut } from './chat-stream.ts';
 import { attemptEvent } from './events.ts';
 import type { EndpointHealth } from './health/registry.ts';
 import { withMiddleOut } from './routing/middle-out.ts';
-import { requestedModel, routingOf, type RequestRouting } from './routing/options.ts';
-import { acrossModels, ASSUMED_COMPLETION_TOKENS, planRoute, RECENT_FAILURE_MS, type RoutePlan } from './routing/plan.ts';
+import { type ModelChoice, requestedModel, routingOf, type RequestRouting } from './routing/options.ts';
+import { acrossModels, ASSUMED_COMPLETION_TOKENS, planRoute, RECENT_FAILURE_MS, type RouteNeeds, type RoutePlan } from './routing/plan.ts';
+import { type AutoExplanation, chooseAuto } from './routing/auto.ts';
+import type { ChatRequest } from './chat-schema.ts';
 
 export type { Caller, ChatDeps } from './chat-context.ts';
 
@@ -42,10 +43,20 @@ export interface ChatCall {
 }
 
 export async function handleChat(deps: ChatDeps, call: ChatCall): Promise<unknown> {
-  const { caller, reply, shape } = call;
+  const { reply, shape } = call;
+  let caller = call.caller;
   const startedAt = Date.now();
   const stream = call.req.stream === true;
   const routing = routingOf(deps.catalog, call.req);
+  let auto: AutoExplanation | undefined;
+  if (routing.auto) {
+    // The category the auto model names is the request's workload: telemetry records it too.
+    caller = { ...caller, category: routing.auto.category ?? caller.category };
+    const choice = chooseAutoFor(deps, call.req, routing, caller.category, startedAt);
+    routing.models = [...choice.models.map((model) => ({ model, sort: routing.models[0]?.sort ?? sortOf(call.req), free: false })), ...routing.models];
+    auto = choice.explanation;
+    reply.header('x-switchboard-auto', `${auto.chosen.model}${auto.explored ? ' (exploring)' : ''}`);
+  }
   const contexts = routing.models.flatMap((m) => m.model.endpoints.map((e) => e.contextLength));
   const { req, applied } = withMiddleOut(call.req, contexts, requestedMaxTokens(call.req));
   if (applied) reply.header('x-switchboard-middle-out', `removed ${applied.removedMessages} messages (${applied.removedTokens} tokens) from the middle`);
@@ -70,7 +81,7 @@ export async function handleChat(deps: ChatDeps, call: ChatCall): Promise<unknow
   const { plans, queue } = planAll(ctx, routing);
   if (req.switchboard?.explain === true) {
     const transforms = applied ? [{ name: 'middle-out', removed_messages: applied.removedMessages, removed_tokens: applied.removedTokens }] : [];
-    ctx.explain = { generation_id: ctx.id.generationId, transforms, plans };
+    ctx.explain = { generation_id: ctx.id.generationId, transforms, ...(auto ? { auto } : {}), plans };
   }
   if (queue.length === 0) throw failWith(ctx, noRouteError(plans, deps.health, startedAt));
   reserveSpend(ctx, queue);
@@ -91,24 +102,54 @@ export async function handleChat(deps: ChatDeps, call: ChatCall): Promise<unknow
   }
 }
 
+/** What routing to one model needs to know of the request. */
+function routeNeeds(req: ChatRequest, choice: ModelChoice, prefs: RequestRouting['prefs'], prompt: number, maxTokens: number | undefined): RouteNeeds {
+  return {
+    model: choice.model,
+    sort: choice.sort,
+    free: choice.free,
+    prefs,
+    promptTokens: prompt,
+    maxTokens,
+    needsTools: (req.tools?.length ?? 0) > 0,
+    needsResponseFormat: req.response_format !== undefined && req.response_format.type !== 'text',
+  };
+}
+
+const sortOf = (req: ChatRequest) => (typeof req.provider?.sort === 'object' ? req.provider.sort.by : req.provider?.sort);
+
+/** `switchboard/auto`: the models to try, each planned as this request would route to it. */
+function chooseAutoFor(deps: ChatDeps, req: ChatRequest, routing: RequestRouting, category: string, now: number) {
+  const prompt = promptTokens(req.messages);
+  const maxTokens = requestedMaxTokens(req);
+  return chooseAuto({
+    catalog: deps.catalog,
+    category,
+    table: deps.preference?.of(category),
+    overall: deps.preference?.of(''),
+    options: req.switchboard?.auto,
+    plan: (model) =>
+      planRoute(routeNeeds(req, { model, sort: sortOf(req), free: false }, routing.prefs, prompt, maxTokens), deps.health, {
+        now,
+        random: deps.random,
+        weights: deps.weights(),
+        signals: deps.signals,
+      }),
+    random: deps.random ?? Math.random,
+    exploreShare: deps.config.router.autoExploreShare,
+  });
+}
+
 /** Each requested model's plan, and the endpoints to try in order across them. */
 function planAll(ctx: ChatContext, routing: RequestRouting): { plans: RoutePlan[]; queue: Endpoint[] } {
   const { deps, req } = ctx;
-  const plans = routing.models.map(({ model, sort, free }) =>
-    planRoute(
-      {
-        model,
-        sort,
-        free,
-        prefs: routing.prefs,
-        promptTokens: ctx.prompt,
-        maxTokens: ctx.maxTokens,
-        needsTools: (req.tools?.length ?? 0) > 0,
-        needsResponseFormat: req.response_format !== undefined && req.response_format.type !== 'text',
-      },
-      deps.health,
-      { now: ctx.startedAt, random: deps.random, weights: deps.weights(), signals: deps.signals },
-    ),
+  const plans = routing.models.map((choice) =>
+    planRoute(routeNeeds(req, choice, routing.prefs, ctx.prompt, ctx.maxTokens), deps.health, {
+      now: ctx.startedAt,
+      random: deps.random,
+      weights: deps.weights(),
+      signals: deps.signals,
+    }),
   );
   const by = routing.models[0].sort;
   return { plans, queue: routing.acrossModels && by !== undefined ? acrossModels(plans, by) : plans.flatMap((p) => p.order) };

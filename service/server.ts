@@ -165,6 +165,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
             spend: router.spend,
             weights,
             signals: signals.signals,
+            preference: signals.preference,
             stopping: router.stopping,
             random: opts.random,
           },

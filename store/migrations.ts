@@ -364,7 +364,9 @@ export const MIGRATIONS: Migration[] = [
     version: 12,
     name: 'rollups for revealed preference and model pages',
     // Revealed preference reads each account's weekly use of each model, and a model page its apps over a
-    // week; from raw rows both grew with the number of requests (12 s a month at 50 M rows). Filled from
+    // week; from raw rows both grew with the number of requests (12 s a month at 50 M rows). Requests
+    // routed by switchboard/auto are left out of the weekly use: the scores auto reads must not learn
+    // from auto's own choices (a feedback loop). Filled from
     // the raw rows still kept before the views exist, guarded like migration 6; run before ingest
     // consumes, as every role does at start.
     statements: [
@@ -379,11 +381,12 @@ export const MIGRATIONS: Migration[] = [
       ORDER BY (week, category, account_id, model)`,
       `INSERT INTO account_week_model
         SELECT toMonday(ts) AS week, category, account_id, served_model AS model, sum(tokens_prompt + tokens_completion) AS tokens
-        FROM requests WHERE status = 200 AND served_model != '' AND (SELECT count() FROM account_week_model) = 0
+        FROM requests WHERE status = 200 AND served_model != '' AND NOT startsWith(requested_model, 'switchboard/auto')
+          AND (SELECT count() FROM account_week_model) = 0
         GROUP BY week, category, account_id, model`,
       `CREATE MATERIALIZED VIEW IF NOT EXISTS account_week_model_mv TO account_week_model AS
         SELECT toMonday(ts) AS week, category, account_id, served_model AS model, sum(tokens_prompt + tokens_completion) AS tokens
-        FROM requests WHERE status = 200 AND served_model != ''
+        FROM requests WHERE status = 200 AND served_model != '' AND NOT startsWith(requested_model, 'switchboard/auto')
         GROUP BY week, category, account_id, model`,
       `CREATE TABLE IF NOT EXISTS app_model_daily (
         day Date,

@@ -5,6 +5,7 @@ import type { Catalog, Endpoint, Model } from '../../catalog/catalog.ts';
 import { badRequest, notFound } from '../../core/errors.ts';
 import type { ChatRequest, ProviderPrefs } from '../chat-schema.ts';
 import { parseModelRef, type Sort } from './model-ref.ts';
+import { AUTO_MODEL, parseAuto } from './auto.ts';
 
 export interface ModelChoice {
   model: Model;
@@ -26,7 +27,10 @@ export interface RoutingPrefs extends Omit<ProviderPrefs, 'sort' | 'preferred_mi
 }
 
 export interface RequestRouting {
+  /** The models named (for `switchboard/auto`, those after it in `models`: tried after auto's choices). */
   models: ModelChoice[];
+  /** `switchboard/auto[:category]` was asked for: the category it names, if any. */
+  auto: { category: string | undefined } | undefined;
   prefs: RoutingPrefs | undefined;
   /** `provider.sort.partition: "none"`: the endpoints of every model are sorted together. */
   acrossModels: boolean;
@@ -101,8 +105,11 @@ export function routingOf(catalog: Catalog, req: ChatRequest): RequestRouting {
   const sortOption = p?.sort;
   const sort = typeof sortOption === 'object' ? sortOption.by : sortOption;
   const refs = [...new Set([requestedModel(req), ...(req.models ?? [])])];
-  const models = refs.map((ref) => choiceOf(catalog, ref, sort));
-  if (p === undefined) return { models, prefs: undefined, acrossModels: false };
+  const auto = parseAuto(refs[0]);
+  if (refs.slice(1).some((r) => parseAuto(r) !== undefined)) throw badRequest(`${AUTO_MODEL} can only be the model asked for first`, 'invalid_request', 'models');
+  if (req.switchboard?.auto !== undefined && !auto) throw badRequest(`switchboard.auto applies to model ${AUTO_MODEL} only`, 'invalid_request', 'switchboard.auto');
+  const models = (auto ? refs.slice(1) : refs).map((ref) => choiceOf(catalog, ref, sort));
+  if (p === undefined) return { models, auto, prefs: undefined, acrossModels: false };
   const { sort: _sort, preferred_min_throughput, preferred_max_latency, max_price, ...rest } = p;
   const maxLatencyS = threshold('preferred_max_latency', preferred_max_latency);
   const prefs: RoutingPrefs = {
@@ -116,5 +123,5 @@ export function routingOf(catalog: Catalog, req: ChatRequest): RequestRouting {
     maxLatencyMs: maxLatencyS === undefined ? undefined : maxLatencyS * 1000,
     requiredParameters: p.require_parameters === true ? requiredParameters(req) : undefined,
   };
-  return { models, prefs, acrossModels: typeof sortOption === 'object' && sortOption.partition === 'none' };
+  return { models, auto, prefs, acrossModels: typeof sortOption === 'object' && sortOption.partition === 'none' };
 }

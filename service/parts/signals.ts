@@ -9,9 +9,14 @@ import type { ClickHouseClient } from '../../store/clickhouse.ts';
 import { decodeSignal, encodeSignal, type EndpointSignal } from '../../telemetry/signal.ts';
 import { SignalProducer, SignalSubscriber } from '../../telemetry/signal-topic.ts';
 import type { Assembly } from './assembly.ts';
+import { PreferencePublisher } from '../../analytics/preference/publisher.ts';
+import { PreferenceScores } from '../../router/routing/preference-scores.ts';
+import { decodePreferenceTable, encodePreferenceTable, preferenceKey } from '../../telemetry/preference-table.ts';
 
 export interface SignalParts {
   signals: SignalTable;
+  /** Revealed-preference tables per category, for `switchboard/auto`. */
+  preference: PreferenceScores;
   /** Analytics role: computes and publishes the signals. */
   computer: SignalComputer | undefined;
 }
@@ -27,6 +32,7 @@ export function startSignals(a: Assembly, health: HealthRegistry, clickhouse: Cl
     },
   );
   const log = logger.child({ part: 'signals' });
+  const preference = new PreferenceScores();
   if (a.analyzes && clickhouse) {
     const producer = kafka ? new SignalProducer(kafka, a.topics.signals, log) : undefined;
     const computer = new SignalComputer(
@@ -45,11 +51,33 @@ export function startSignals(a: Assembly, health: HealthRegistry, clickhouse: Cl
     );
     computer.start();
     a.onStop('produce', 'signal computer', () => computer.stop());
+    const publisher = new PreferencePublisher(
+      clickhouse,
+      a.config.preferenceRefreshS * 1000,
+      async (tables) => {
+        for (const t of tables) preference.update(t);
+        await producer?.publishPreference(tables);
+        if (!producer)
+          hub?.publish(
+            'preference',
+            tables.map((t) => [preferenceKey(t.category), encodePreferenceTable(t)]),
+          );
+      },
+      log,
+    );
+    publisher.start();
+    a.onStop('produce', 'preference publisher', () => publisher.stop());
     if (producer) a.onStop('produce', 'signal producer', () => producer.stop().catch(() => undefined));
-    return { signals, computer };
+    return { signals, preference, computer };
   }
   if (routes && kafka) {
-    const subscriber = new SignalSubscriber(kafka, a.topics.signals, (list) => signals.update(list), log);
+    const subscriber = new SignalSubscriber(
+      kafka,
+      a.topics.signals,
+      (list) => signals.update(list),
+      log,
+      (t) => preference.update(t),
+    );
     subscriber.start();
     a.onStop('produce', 'signal subscriber', () => subscriber.stop().catch(() => undefined));
   } else if (routes && hub) {
@@ -62,6 +90,13 @@ export function startSignals(a: Assembly, health: HealthRegistry, clickhouse: Cl
       }
       signals.update(list);
     });
+    hub.on('preference', (entries) => {
+      for (const [, value] of entries) {
+        const d = decodePreferenceTable(value);
+        if (d.ok) preference.update(d.table);
+        else log.warn({ reason: d.reason }, 'preference table skipped');
+      }
+    });
   }
-  return { signals, computer: undefined };
+  return { signals, preference, computer: undefined };
 }

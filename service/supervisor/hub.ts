@@ -1,11 +1,11 @@
-// What the supervisor's processes share without Kafka: the signals, the routers' spend figures and the
+// What the supervisor's processes share without Kafka: the signals and preference tables, the routers' spend figures and the
 // demo's keys. The supervisor keeps the latest value of each topic's key, as a compacted topic would, and
 // relays every change to the other processes over their IPC channels; a process that (re)starts receives
 // everything kept before it serves. The values are the same encoded messages the Kafka topics carry, so
 // readers check them with the same decoders. Telemetry never goes this way: it travels through the durable
 // local log.
 
-export const HUB_TOPICS = ['signals', 'spend', 'keys', 'service'] as const;
+export const HUB_TOPICS = ['signals', 'preference', 'spend', 'keys', 'service'] as const;
 export type HubTopic = (typeof HUB_TOPICS)[number];
 export type Entries = [key: string, value: string][];
 

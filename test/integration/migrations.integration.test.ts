@@ -184,7 +184,7 @@ describe('migrations over existing rows', () => {
       queryRows<{ w: string; c: string; a: string; m: string; t: string }>(
         ch,
         `SELECT toString(toMonday(ts)) AS w, category AS c, account_id AS a, served_model AS m, sum(tokens_prompt + tokens_completion) AS t
-           FROM requests WHERE status = 200 AND served_model != '' GROUP BY w, c, a, m ORDER BY w, c, a, m`,
+           FROM requests WHERE status = 200 AND served_model != '' AND requested_model NOT LIKE 'switchboard/auto%' GROUP BY w, c, a, m ORDER BY w, c, a, m`,
       );
     const modelApps = () =>
       queryRows<{ d: string; m: string; app: string; u: string; n: string; t: string }>(

@@ -1,10 +1,13 @@
 // The data role: ingest and analytics in one process on chDB (a single node without a ClickHouse server),
 // behind a router over Kafka: requests are consumed into its ClickHouse, its API answers for them, and it
-// computes the signals it publishes.
+// computes the signals and the revealed-preference tables it publishes to the router.
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Service } from '../../service/server.ts';
 import { kafkaOrSkip, testPrefix, ownTopicsEnv } from '../helpers/kafka.ts';
 import { auth, chatBody, eventually, startTestService } from '../helpers/service.ts';
+import { simulatePopulation } from '../../dev/population/simulate.ts';
+import { insertEvents } from '../../store/rows.ts';
+import { POPULATION_MODELS } from '../fixtures/population.ts';
 
 const { brokers } = kafkaOrSkip();
 const prefix = testPrefix('data');
@@ -17,7 +20,7 @@ afterAll(async () => {
 
 describe.skipIf(!brokers)('data role', () => {
   it('consumes what a router emits, answers for it, and computes signals', async () => {
-    const data = await startTestService(env, undefined, 'data');
+    const data = await startTestService({ ...env, PREFERENCE_REFRESH_S: '2' }, undefined, 'data');
     services.push(data);
     const router = await startTestService(env, undefined, 'router');
     services.push(router);
@@ -49,5 +52,22 @@ describe.skipIf(!brokers)('data role', () => {
       60_000,
     );
     expect(status.endpoints.length).toBeGreaterThan(0);
-  }, 180_000);
+
+    // Revealed preference reaches the router over the topic too: switchboard/auto chooses from it there.
+    const pop = simulatePopulation({ catalog: data.catalog, models: POPULATION_MODELS, seed: 9, accounts: 400, days: 35, endMs: Date.now() - 3_600_000 });
+    await insertEvents(data.clickhouse!, pop.events, 100_000);
+    const auto = await eventually(
+      () =>
+        fetch(`${router.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: auth(),
+          body: JSON.stringify({ ...chatBody('switchboard/auto:roleplay'), switchboard: { explain: true } }),
+        }),
+      (r) => r.status === 200,
+      90_000,
+    );
+    const body = (await auto.json()) as { model: string; routing: { auto: { chosen: { model: string }; scores: { from: string } } } };
+    expect(body.routing.auto.scores.from).toBe('category');
+    expect(POPULATION_MODELS).toContain(body.model);
+  }, 240_000);
 });
