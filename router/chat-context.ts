@@ -46,6 +46,8 @@ export interface Caller {
   spendLimitUsd: number | null;
   app: string;
   category: string;
+  /** The agent run or conversation the call belongs to, and its step (X-Switchboard-Session / session_id, X-Switchboard-Step). */
+  session: { id: string; step: string | undefined } | undefined;
 }
 
 /** Whether the answer shows the model's reasoning: asked for (`reasoning` or `include_reasoning`), and not excluded. */
@@ -121,6 +123,7 @@ export function finish(ctx: ChatContext, e: Endpoint, depth: number, o: Outcome,
         fallbackDepth: depth,
         feeUsd: fee,
         externalUser: ctx.req.user,
+        session: ctx.caller.session,
         answer,
       },
       o,
@@ -159,6 +162,7 @@ export function failWith(ctx: ChatContext, err: ApiError, e?: Endpoint, errorCla
         fallbackDepth: Math.max(0, ctx.attempts - 1),
         feeUsd: 0,
         externalUser: ctx.req.user,
+        session: ctx.caller.session,
       },
       { status: err.status, errorClass: cls, latencyMs: latency, ttftMs: 0, tokensPrompt: 0, tokensCompletion: 0, costUsd: 0 },
     ),

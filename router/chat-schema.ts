@@ -119,6 +119,7 @@ export const ChatRequestSchema = Type.Object(
       Type.Object({ type: Type.Union([Type.Literal('text'), Type.Literal('json_object'), Type.Literal('json_schema')]) }, { additionalProperties: true }),
     ),
     user: Type.Optional(Type.String({ maxLength: 256 })),
+    session_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'groups the calls of one agent run or conversation (header X-Switchboard-Session too)' })),
     reasoning: Type.Optional(
       Type.Object(
         {
@@ -139,6 +140,12 @@ export const ChatRequestSchema = Type.Object(
       Type.Object(
         {
           explain: Type.Optional(Type.Boolean({ description: 'include the routing explanation (candidates and their scores)' })),
+          steps: Type.Optional(
+            Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Type.String({ maxLength: 32 }), {
+              maxProperties: 64,
+              description: 'per step name (X-Switchboard-Step), the category switchboard/auto routes that step as',
+            }),
+          ),
           auto: Type.Optional(
             Type.Object(
               {

@@ -3,7 +3,8 @@
 // telemetry event per attempt and one for the request. Telemetry is a hand-off: nothing here waits for it.
 import type { FastifyReply } from 'fastify';
 import type { Endpoint } from '../catalog/catalog.ts';
-import { ApiError } from '../core/errors.ts';
+import { ApiError, badRequest } from '../core/errors.ts';
+import { CATEGORIES, isCategory } from './classify.ts';
 import { generationId } from '../core/ids.ts';
 import { estimateTokens, promptTokens, requestedMaxTokens } from '../core/tokens.ts';
 import { attempt, RouterAbort } from './attempt.ts';
@@ -50,8 +51,9 @@ export async function handleChat(deps: ChatDeps, call: ChatCall): Promise<unknow
   const routing = routingOf(deps.catalog, call.req);
   let auto: AutoExplanation | undefined;
   if (routing.auto) {
-    // The category the auto model names is the request's workload: telemetry records it too.
-    caller = { ...caller, category: routing.auto.category ?? caller.category };
+    // The category the auto model names (else the one its step maps to) is the request's workload:
+    // telemetry records it too.
+    caller = { ...caller, category: routing.auto.category ?? stepCategory(call.req, caller) ?? caller.category };
     const choice = chooseAutoFor(deps, call.req, routing, caller.category, startedAt);
     routing.models = [...choice.models.map((model) => ({ model, sort: routing.models[0]?.sort ?? sortOf(call.req), free: false })), ...routing.models];
     auto = choice.explanation;
@@ -114,6 +116,16 @@ function routeNeeds(req: ChatRequest, choice: ModelChoice, prefs: RequestRouting
     needsTools: (req.tools?.length ?? 0) > 0,
     needsResponseFormat: req.response_format !== undefined && req.response_format.type !== 'text',
   };
+}
+
+/** The category `switchboard.steps` maps the call's step to (X-Switchboard-Step), if any. */
+function stepCategory(req: ChatRequest, caller: Caller): string | undefined {
+  const step = caller.session?.step;
+  const category = step === undefined ? undefined : req.switchboard?.steps?.[step];
+  if (category !== undefined && !isCategory(category)) {
+    throw badRequest(`switchboard.steps.${step}: the category must be one of ${CATEGORIES.join(', ')}`, 'invalid_category', `switchboard.steps.${step}`);
+  }
+  return category;
 }
 
 const sortOf = (req: ChatRequest) => (typeof req.provider?.sort === 'object' ? req.provider.sort.by : req.provider?.sort);

@@ -71,6 +71,7 @@ export function requestEvent(
     fallbackDepth: number;
     feeUsd: number;
     externalUser: string | undefined;
+    session: { id: string; step: string | undefined } | undefined;
     answer?: AnswerFacts;
   },
   o: Outcome,
@@ -94,6 +95,8 @@ export function requestEvent(
     external_user: short(fields.externalUser),
     tokens_cached: a?.usage?.cached,
     tokens_reasoning: a?.usage?.reasoning,
+    session_id: fields.session?.id,
+    step: fields.session?.step,
   };
   for (const [k, v] of Object.entries(optional)) if (v !== undefined) (event as Record<string, unknown>)[k] = v;
   return event;

@@ -19,6 +19,8 @@ import { registerModelStatsRoute } from '../analytics/routes/model-stats.ts';
 import { registerPreferenceRoute } from '../analytics/routes/preference.ts';
 import { registerExportsRoute } from '../analytics/routes/exports.ts';
 import { registerShareRoute } from '../analytics/routes/share.ts';
+import { registerSessionRoutes } from '../analytics/routes/sessions.ts';
+import { registerRecommendationsRoute } from '../analytics/routes/recommendations.ts';
 import { registerEndpointsRoute } from '../analytics/routes/endpoints.ts';
 import { registerProviderStatusRoute, type ProviderStatusDeps } from '../analytics/routes/provider-status.ts';
 import { installErrorHandling } from '../http/error-handler.ts';
@@ -121,6 +123,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registerModelStatsRoute(app, { clickhouse: deps.clickhouse, catalog: deps.catalog, appMinUsers: deps.appMinUsers, refreshS: deps.publicRefreshS, warmup: deps.warmup });
     registerPreferenceRoute(app, { clickhouse: deps.clickhouse, refreshS: deps.preferenceRefreshS, warmup: deps.warmup });
     registerShareRoute(app, { clickhouse: deps.clickhouse, clock: deps.clock });
+    registerSessionRoutes(app, { keys: deps.keys, clickhouse: deps.clickhouse });
+    registerRecommendationsRoute(app, { keys: deps.keys, clickhouse: deps.clickhouse, catalog: deps.catalog, refreshS: deps.preferenceRefreshS });
     registerExportsRoute(app, { clickhouse: deps.clickhouse });
   }
   if (deps.status) registerProviderStatusRoute(app, deps.status);

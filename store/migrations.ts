@@ -458,6 +458,38 @@ export const MIGRATIONS: Migration[] = [
         GROUP BY hour, model, provider, endpoint_id`,
     ],
   },
+  {
+    version: 14,
+    name: 'requests: session and step; tokens per day, model, account and session',
+    // Agent sessions: the calls of one run carry its id and their step. The rollup keeps each day's
+    // served tokens per model, category, account and session ('' outside sessions), so the public share of a
+    // model's tokens spent in multi-call sessions reads no raw rows. Filled from the raw rows kept before
+    // the view exists, guarded like migration 6; run before ingest consumes, as every role does at start.
+    statements: [
+      `ALTER TABLE requests ADD COLUMN IF NOT EXISTS session_id String DEFAULT ''`,
+      `ALTER TABLE requests ADD COLUMN IF NOT EXISTS step String DEFAULT ''`,
+      `CREATE TABLE IF NOT EXISTS session_usage (
+        day Date,
+        model LowCardinality(String),
+        category LowCardinality(String),
+        account_id String,
+        session_id String,
+        requests UInt64,
+        tokens UInt64
+      ) ENGINE = SummingMergeTree
+      PARTITION BY toYYYYMM(day)
+      ORDER BY (day, model, category, account_id, session_id)`,
+      `INSERT INTO session_usage
+        SELECT toDate(ts) AS day, served_model AS model, category, account_id, session_id, count(), sum(tokens_prompt + tokens_completion)
+        FROM requests WHERE served_model != '' AND (SELECT count() FROM session_usage) = 0
+        GROUP BY day, model, category, account_id, session_id`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS session_usage_mv TO session_usage AS
+        SELECT toDate(ts) AS day, served_model AS model, category, account_id, session_id,
+               count() AS requests, sum(tokens_prompt + tokens_completion) AS tokens
+        FROM requests WHERE served_model != ''
+        GROUP BY day, model, category, account_id, session_id`,
+    ],
+  },
 ];
 
 /** Tables whose rows expire after the configured retention. */

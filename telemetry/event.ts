@@ -106,6 +106,8 @@ export const RequestEventSchema = Type.Object(
     external_user: Type.Optional(Name), // the request's `user`
     tokens_cached: Type.Optional(Count), // prompt tokens read from the provider's cache, when it reports them
     tokens_reasoning: Type.Optional(Count), // completion tokens spent on reasoning, when it reports them
+    session_id: Type.Optional(Name), // the agent run or conversation the call belongs to
+    step: Type.Optional(Name), // the step of that run, as the caller names it
   },
   { additionalProperties: false },
 );

@@ -44,6 +44,9 @@ export const RankingsSchema = Type.Object({
       previous_rank: Nullable(Type.Integer()),
       rank_change: Nullable(Type.Integer()),
       growth: Nullable(Type.Number()),
+      multi_call_share: Nullable(
+        Type.Number({ description: "share of the model's tokens (whole days of the period) spent in agent sessions of two or more calls; null without tokens on those days" }),
+      ),
     }),
   ),
   other: Type.Object({ models: Type.Integer(), tokens: Type.Integer(), share: Type.Number() }),
@@ -145,7 +148,7 @@ async function readPeriod(deps: RankingsDeps, period: keyof typeof PERIOD_HOURS,
   // The day's chart is by hour: whole days would lump its hours together.
   const wholeDays = period !== 'day';
   const bucket = wholeDays ? 'toStartOfDay(t)' : 't';
-  const [usage, apps] = await Promise.all([
+  const [usage, apps, sessions] = await Promise.all([
     queryRows<UsageRow>(
       deps.clickhouse,
       `SELECT formatDateTime(${bucket}, '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS t, cur, model, any(author) AS author, category, sum(tokens) AS tokens, sum(requests) AS requests
@@ -161,8 +164,20 @@ async function readPeriod(deps: RankingsDeps, period: keyof typeof PERIOD_HOURS,
         GROUP BY GROUPING SETS ((app), (app, category)) HAVING users >= {k:UInt32}`,
       { ...window(w.from, w.to, wholeDays), k: deps.appMinUsers },
     ),
+    // Per model and category, tokens in sessions of two calls or more (a session's calls counted across
+    // its models), over the days the period touches.
+    queryRows<{ model: string; category: string; tokens: string; multi: string }>(
+      deps.clickhouse,
+      `SELECT model, category, sum(t) AS tokens, sumIf(t, session_id != '' AND calls >= 2) AS multi
+         FROM (SELECT model, category, account_id, session_id, sum(tokens) AS t,
+                      sum(sum(requests)) OVER (PARTITION BY account_id, session_id) AS calls
+                 FROM session_usage WHERE day >= toDate({from:DateTime('UTC')}) AND day <= toDate({last:DateTime('UTC')})
+                GROUP BY model, category, account_id, session_id)
+        GROUP BY model, category`,
+      { from: ch(w.from), last: ch(new Date(w.to.getTime() - 1000)) },
+    ),
   ]);
-  return { usage, apps, bucket: (wholeDays ? 'day' : 'hour') as 'day' | 'hour' };
+  return { usage, apps, sessions, bucket: (wholeDays ? 'day' : 'hour') as 'day' | 'hour' };
 }
 
 /** The leaderboard of one category (null: all) at the longest length, from the period's one read. */
@@ -190,8 +205,17 @@ function rankingsOf(
   const total = current.reduce((n, r) => n + r.tokens, 0);
   const share = (t: number) => (total > 0 ? t / total : 0);
   const prev = new Map(previous.map((r, i) => [r.model, { rank: i + 1, tokens: r.tokens }]));
+  const inSessions = new Map<string, { tokens: number; multi: number }>();
+  for (const r of read.sessions) {
+    if (category !== null && r.category !== category) continue;
+    const had = inSessions.get(r.model) ?? { tokens: 0, multi: 0 };
+    had.tokens += Number(r.tokens);
+    had.multi += Number(r.multi);
+    inSessions.set(r.model, had);
+  }
   const models = current.slice(0, limit).map((r, i) => {
     const p = prev.get(r.model);
+    const sess = inSessions.get(r.model);
     return {
       rank: i + 1,
       model: r.model,
@@ -202,6 +226,7 @@ function rankingsOf(
       previous_rank: p?.rank ?? null,
       rank_change: p ? p.rank - (i + 1) : null,
       growth: p && p.tokens > 0 ? (r.tokens - p.tokens) / p.tokens : null,
+      multi_call_share: sess && sess.tokens > 0 ? sess.multi / sess.tokens : null,
     };
   });
   const rest = current.slice(limit);

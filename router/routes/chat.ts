@@ -114,6 +114,20 @@ function categoryOf(headers: Record<string, string | string[] | undefined>, req:
   return classify(lastUser ? contentText(lastUser.content) : '');
 }
 
+const LABEL = /^[\x21-\x7e][\x20-\x7e]{0,127}$/;
+
+/** The session a call belongs to and its step: the header, else the body's `session_id`; printable text of at most 128 characters. */
+function sessionOf(headers: Record<string, string | string[] | undefined>, req: ChatRequest): Caller['session'] {
+  const header = headers['x-switchboard-session'];
+  const id = typeof header === 'string' && header !== '' ? header.trim() : req.session_id;
+  const rawStep = headers['x-switchboard-step'];
+  const step = typeof rawStep === 'string' && rawStep !== '' ? rawStep.trim() : undefined;
+  if (id !== undefined && !LABEL.test(id)) throw badRequest('a session id is 1 to 128 printable ASCII characters', 'invalid_session', 'session_id');
+  if (step !== undefined && !LABEL.test(step)) throw badRequest('X-Switchboard-Step is 1 to 128 printable ASCII characters', 'invalid_step', 'X-Switchboard-Step');
+  if (step !== undefined && id === undefined) throw badRequest('X-Switchboard-Step needs a session (X-Switchboard-Session or session_id)', 'invalid_step', 'X-Switchboard-Step');
+  return id === undefined ? undefined : { id, step };
+}
+
 /** The caller of a request whose key the onRequest hook has checked. */
 function callerOf(deps: ChatRouteDeps, request: FastifyRequest, reply: FastifyReply, body: ChatRequest): Caller {
   const key = keyOf(request);
@@ -124,6 +138,7 @@ function callerOf(deps: ChatRouteDeps, request: FastifyRequest, reply: FastifyRe
     spendLimitUsd: key.spend_limit_usd,
     app: appOf(request.headers),
     category: categoryOf(request.headers, body),
+    session: sessionOf(request.headers, body),
   };
 }
 

@@ -9,6 +9,7 @@ import type { ClickHouseClient } from '../../store/clickhouse.ts';
 import { decodeSignal, encodeSignal, type EndpointSignal } from '../../telemetry/signal.ts';
 import { SignalProducer, SignalSubscriber } from '../../telemetry/signal-topic.ts';
 import type { Assembly } from './assembly.ts';
+import { SHUTDOWN_READ_LIMIT_MS } from './store.ts';
 import { PreferencePublisher } from '../../analytics/preference/publisher.ts';
 import { PreferenceScores } from '../../router/routing/preference-scores.ts';
 import { decodePreferenceTable, encodePreferenceTable, preferenceKey } from '../../telemetry/preference-table.ts';
@@ -66,7 +67,8 @@ export function startSignals(a: Assembly, health: HealthRegistry, clickhouse: Cl
       log,
     );
     publisher.start();
-    a.onStop('produce', 'preference publisher', () => publisher.stop());
+    // It stops between categories; the one being computed finishes within the read limit.
+    a.onStop('read', 'preference publisher', () => publisher.stop(), SHUTDOWN_READ_LIMIT_MS);
     if (producer) a.onStop('produce', 'signal producer', () => producer.stop().catch(() => undefined));
     return { signals, preference, computer };
   }

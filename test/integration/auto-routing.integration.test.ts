@@ -4,10 +4,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulatePopulation } from '../../dev/population/simulate.ts';
 import { insertEvents } from '../../store/rows.ts';
+import { insertRequests } from '../fixtures/events.ts';
 import { queryRows } from '../../store/clickhouse.ts';
 import type { Service } from '../../service/server.ts';
 import { auth, eventually, flushTelemetry, startTestService } from '../helpers/service.ts';
 import { POPULATION_MODELS } from '../fixtures/population.ts';
+import { KeyStore } from '../../router/auth/key-store.ts';
+import { join } from 'node:path';
 
 let s: Service;
 /** Answers before any traffic was recorded: auto, and a named model. */
@@ -38,12 +41,15 @@ describe('switchboard/auto', () => {
   });
 
   it('chooses from the published scores of the request category, explains itself, and records the choice', async () => {
-    const res = await eventually(
-      () => ask({ model: 'switchboard/auto:programming', switchboard: { explain: true } }),
-      (r) => r.status === 200,
+    // The table of all traffic is published first, the categories' one by one: wait for programming's.
+    const { res, body } = await eventually(
+      async () => {
+        const r = await ask({ model: 'switchboard/auto:programming', switchboard: { explain: true } });
+        return { res: r, body: (await r.json()) as any };
+      },
+      ({ res: r, body: b }) => r.status === 200 && b.routing.auto.scores.from === 'category',
       60_000,
     );
-    const body = (await res.json()) as any;
     const auto = body.routing.auto;
     expect(auto).toMatchObject({ category: 'programming', optimize: 'balanced', explored: false, scores: { from: 'category', period: 'month' } });
     expect(body.model).toBe(auto.chosen.model);
@@ -99,5 +105,132 @@ describe('switchboard/auto', () => {
     const [{ n }] = await queryRows<{ n: string }>(s.clickhouse!, "SELECT count() AS n FROM requests WHERE requested_model = 'switchboard/auto:programming'");
     expect(Number(n)).toBeGreaterThanOrEqual(21);
     expect(await queryRows(s.clickhouse!, 'SELECT count() AS n, sum(tokens) AS t FROM account_week_model')).toEqual(before);
+  });
+});
+
+describe('agent sessions', () => {
+  const call = (session: Record<string, string>, body: Record<string, unknown> = {}) =>
+    ask({ model: 'openai/gpt-4o-mini', ...body }, session).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+
+  it('record session and step; the owner lists its sessions and reads one per step and call; steps can map to auto categories', async () => {
+    const run = `run-${Date.now()}`;
+    const a = await call(
+      { 'x-switchboard-session': run, 'x-switchboard-step': 'extract' },
+      { model: 'switchboard/auto', switchboard: { explain: true, steps: { extract: 'translation' } } },
+    );
+    expect(a.status).toBe(200);
+    expect(a.body.routing.auto.category).toBe('translation'); // the step's category, not the classifier's
+    const b = await call({ 'x-switchboard-session': run, 'x-switchboard-step': 'extract' });
+    const c = await call({ 'x-switchboard-session': run, 'x-switchboard-step': 'reason' }, { model: 'deepseek/deepseek-chat' });
+    const d = await call({}, { session_id: `${run}-body` });
+    for (const x of [b, c, d]) expect(x.status).toBe(200);
+    await flushTelemetry(s);
+
+    const list = await (await fetch(`${s.url}/api/v1/sessions`, { headers: auth() })).json();
+    const mine = list.data.find((x: any) => x.session_id === run);
+    expect(mine).toMatchObject({ calls: 3, failed: 0, steps: ['extract', 'reason'] });
+    expect(list.data.find((x: any) => x.session_id === `${run}-body`)).toMatchObject({ calls: 1, steps: [] });
+    const raw = await queryRows<{ n: string; t: string; nusd: string }>(
+      s.clickhouse!,
+      'SELECT count() AS n, sum(tokens_prompt + tokens_completion) AS t, sum(toUInt64(round(cost_usd * 1e9)) + toUInt64(round(fee_usd * 1e9))) AS nusd FROM requests WHERE session_id = {id:String}',
+      { id: run },
+    );
+    expect([mine.tokens, mine.cost_usd]).toEqual([Number(raw[0].t), Number(raw[0].nusd) / 1e9]);
+
+    const one = (await (await fetch(`${s.url}/api/v1/sessions/${run}`, { headers: auth() })).json()).data;
+    expect(one.calls.map((x: any) => x.generation_id)).toEqual([a.body.id, b.body.id, c.body.id]);
+    expect(one.per_step.map((x: any) => [x.step, x.calls])).toEqual([
+      ['extract', 2],
+      ['reason', 1],
+    ]);
+    expect(one.per_step.find((x: any) => x.step === 'reason').models).toEqual([expect.objectContaining({ model: 'deepseek/deepseek-chat', calls: 1 })]);
+    expect(one.calls.every((x: any) => x.status === 200)).toBe(true);
+    // The OpenRouter base answers the same.
+    expect((await (await fetch(`${s.url}/v1/sessions/${run}`, { headers: auth() })).json()).data).toEqual(one);
+  });
+
+  it('rankings give each model its share of tokens in multi-call sessions, equal to a recount over raw rows', async () => {
+    const body = await get('/api/v1/rankings?period=day&limit=100');
+    const model = body.models.find((m: any) => m.model === 'openai/gpt-4o-mini');
+    const [from, last] = [body.from.slice(0, 10), new Date(Date.parse(body.to) - 1000).toISOString().slice(0, 10)];
+    const [r] = await queryRows<{ all: string; multi: string }>(
+      s.clickhouse!,
+      `SELECT sum(t) AS all, sumIf(t, session_id != '' AND calls >= 2) AS multi FROM (
+         SELECT session_id, account_id, sumIf(tokens_prompt + tokens_completion, served_model = 'openai/gpt-4o-mini') AS t, count() AS calls
+           FROM requests WHERE served_model != '' AND toDate(ts) >= {from:String} AND toDate(ts) <= {last:String}
+          GROUP BY account_id, session_id)`,
+      { from, last },
+    );
+    expect(Number(r.multi)).toBeGreaterThan(0);
+    expect(model.multi_call_share).toBe(Number(r.multi) / Number(r.all));
+  });
+
+  it('rejects bad session input with clear 4xx answers and keeps sessions to their owner', async () => {
+    expect((await call({ 'x-switchboard-step': 'plan' })).status).toBe(400); // a step needs a session
+    expect((await call({ 'x-switchboard-session': 'x'.repeat(129) })).status).toBe(400);
+    expect((await call({ 'x-switchboard-session': 's1', 'x-switchboard-step': 'plan' }, { model: 'switchboard/auto', switchboard: { steps: { plan: 'cooking' } } })).status).toBe(
+      400,
+    );
+    expect((await fetch(`${s.url}/api/v1/sessions/nope-${Date.now()}`, { headers: auth() })).status).toBe(404);
+    expect((await fetch(`${s.url}/api/v1/sessions?days=0`, { headers: auth() })).status).toBe(400);
+    expect((await fetch(`${s.url}/api/v1/sessions`)).status).toBe(401);
+    const other = new KeyStore(join(s.config.dataDir, 'keys.json')).create({ name: 'other', accountId: 'acct_other_sessions' });
+    const theirs = await eventually(
+      () => fetch(`${s.url}/api/v1/sessions`, { headers: { authorization: `Bearer ${other.secret}` } }),
+      (r) => r.status === 200,
+    );
+    expect((await theirs.json()).data).toEqual([]);
+  });
+});
+
+describe('recommendations for a workload', () => {
+  it("per category of the caller's own traffic: its models with their scores, and cheaper models peers prefer at least as much, priced at the same volume", async () => {
+    // A week of this account's programming traffic, all on the dearest model.
+    const SONNET = 'anthropic/claude-sonnet-4.5';
+    const sonnet = s.catalog.model(SONNET)!.endpoints[0];
+    await insertRequests(
+      s.clickhouse!,
+      Array.from({ length: 50 }, (_, i) => ({
+        generation_id: `gen-reco-${i}`,
+        account_id: 'acct_dev',
+        category: 'programming',
+        ts: Date.now() - (i + 1) * 3_600_000,
+        requested_model: SONNET,
+        served_model: SONNET,
+        provider: sonnet.provider,
+        endpoint_id: sonnet.id,
+        tokens_prompt: 2000,
+        tokens_completion: 500,
+        cost_usd: (2000 * sonnet.pricePrompt + 500 * sonnet.priceCompletion) / 1e6,
+      })),
+    );
+    const body = await (await fetch(`${s.url}/api/v1/recommendations?days=30`, { headers: auth() })).json();
+    const programming = body.categories.find((c: any) => c.category === 'programming');
+    const [raw] = await queryRows<{ tp: string; tc: string; nusd: string }>(
+      s.clickhouse!,
+      "SELECT sum(tokens_prompt) AS tp, sum(tokens_completion) AS tc, sum(toUInt64(round(cost_usd * 1e9))) AS nusd FROM requests WHERE account_id = 'acct_dev' AND category = 'programming' AND served_model = {m:String} AND ts >= now() - INTERVAL 30 DAY",
+      { m: SONNET },
+    );
+    expect(programming.models[0]).toMatchObject({ model: SONNET, cost_usd: Number(raw.nusd) / 1e9 });
+    expect(programming.models[0].score).not.toBeNull();
+    const pref = await get('/api/v1/rankings/preference?period=month&category=programming');
+    const score = new Map(pref.pairwise.scores.map((x: any) => [x.model, x]));
+    const mine = score.get(SONNET) as any;
+    expect(programming.suggestions.length).toBeGreaterThan(0);
+    for (const sug of programming.suggestions) {
+      const alt = score.get(sug.model) as any;
+      const m = s.catalog.model(sug.model)!;
+      const expected = (Number(raw.tp) * Math.min(...m.endpoints.map((e) => e.pricePrompt)) + Number(raw.tc) * Math.min(...m.endpoints.map((e) => e.priceCompletion))) / 1e6;
+      expect(sug.instead_of).toBe(SONNET);
+      expect(sug.expected_cost_usd).toBeCloseTo(expected, 9);
+      expect(sug.saving).toBeCloseTo(1 - sug.expected_cost_usd / sug.current_cost_usd, 12);
+      expect(sug.expected_cost_usd).toBeLessThan(sug.current_cost_usd);
+      expect(sug.preference_difference.value).toBeCloseTo(alt.score - mine.score, 9);
+      expect(sug.preference_difference.high).toBeCloseTo(alt.high - mine.low, 9);
+      expect(sug.preference_difference.high).toBeGreaterThanOrEqual(0); // not credibly less preferred
+      expect(sug.text).toMatch(new RegExp(`^programming: \\d+% of your tokens go to ${SONNET}; ${sug.model} is preferred`));
+    }
+    expect((await fetch(`${s.url}/api/v1/recommendations?days=0`, { headers: auth() })).status).toBe(400);
+    expect((await fetch(`${s.url}/api/v1/recommendations`)).status).toBe(401);
   });
 });

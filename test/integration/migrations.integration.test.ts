@@ -233,6 +233,32 @@ describe('migrations over existing rows', () => {
     expect(await allHours()).toBe(await rawCount());
   });
 
+  it('14: requests gain session and step; tokens per day, model, account and session are filled once, then by the view', async () => {
+    const rollup = () =>
+      queryRows(
+        ch,
+        'SELECT toString(day) AS d, model, category, account_id, session_id, sum(requests) AS n, sum(tokens) AS t FROM session_usage GROUP BY d, model, category, account_id, session_id ORDER BY d, model, category, account_id, session_id',
+      );
+    const raw = () =>
+      queryRows(
+        ch,
+        `SELECT toString(toDate(ts)) AS d, served_model AS model, category, account_id, session_id, count() AS n, sum(tokens_prompt + tokens_completion) AS t
+           FROM requests WHERE served_model != '' GROUP BY d, model, category, account_id, session_id ORDER BY d, model, category, account_id, session_id`,
+      );
+    expect(await migrate(ch, 400, upTo(14))).toEqual([14]);
+    expect((await raw()).length).toBeGreaterThan(0);
+    expect(await rollup()).toEqual(await raw());
+    await rerun(14);
+    expect(await rollup()).toEqual(await raw());
+    await insertRequests(ch, [
+      { generation_id: 'gen-m14-a', account_id: 'acct_m14', served_model: 'm14/x', requested_model: 'm14/x', session_id: 'run-1', step: 'plan', tokens_prompt: 10 },
+      { generation_id: 'gen-m14-b', account_id: 'acct_m14', served_model: 'm14/x', requested_model: 'm14/x', session_id: 'run-1', step: 'act', tokens_prompt: 5 },
+    ]);
+    expect(await rollup()).toEqual(await raw());
+    const [r] = await queryRows<{ steps: string[] }>(ch, "SELECT groupArray(step) AS steps FROM (SELECT step FROM requests WHERE session_id = 'run-1' ORDER BY step)");
+    expect(r.steps).toEqual(['act', 'plan']);
+  });
+
   it('rows inserted afterwards flow through the new views', async () => {
     await insert(55, 'after');
     expect(await apps()).toEqual(await rawApps());

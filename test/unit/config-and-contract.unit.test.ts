@@ -90,7 +90,18 @@ describe('telemetry event contract', () => {
     const request = requestEvent(
       id,
       Date.now(),
-      { app: 'x', category: 'general', requestedModel: endpoint.model, endpoint, attempts: 1, fallbackDepth: 0, feeUsd: 0, externalUser: 'user-7', answer },
+      {
+        app: 'x',
+        category: 'general',
+        requestedModel: endpoint.model,
+        endpoint,
+        attempts: 1,
+        fallbackDepth: 0,
+        feeUsd: 0,
+        externalUser: 'user-7',
+        session: { id: 'run-42', step: 'plan' },
+        answer,
+      },
       outcome,
     );
     expect(validateEvent(attempt)).toMatchObject({ ok: true });
@@ -102,19 +113,22 @@ describe('telemetry event contract', () => {
       external_user: 'user-7',
       tokens_cached: 3,
       tokens_reasoning: 2,
+      session_id: 'run-42',
+      step: 'plan',
     });
     expect(decodeEvent(encodeEvent(request))).toEqual({ ok: true, event: request });
     expect(attempt.cost_usd).toBe(0.00000985); // (10 × $0.59 + 5 × $0.79) per million, to the nano-dollar
     const failed = requestEvent(
       id,
       Date.now(),
-      { app: '', category: 'general', requestedModel: 'm', endpoint: undefined, attempts: 0, fallbackDepth: 0, feeUsd: 0, externalUser: undefined },
+      { app: '', category: 'general', requestedModel: 'm', endpoint: undefined, attempts: 0, fallbackDepth: 0, feeUsd: 0, externalUser: undefined, session: undefined },
       { ...outcome, status: 503, errorClass: 'circuit_open' },
     );
     expect(validateEvent(failed)).toMatchObject({ ok: true });
     expect(failed.provider).toBe('');
     // Optional fields left out are left out of the wire line, not written as null.
     expect(encodeEvent(failed)).not.toContain('external_user');
+    expect(encodeEvent(failed)).not.toContain('session_id');
     expect(decodeEvent(encodeEvent(failed))).toEqual({ ok: true, event: failed });
   });
 
