@@ -48,6 +48,8 @@ export interface Population {
    * the period reveals (a price change mid-way counts for the days it was in force).
    */
   truth: Record<string, string[]>;
+  /** Per category, each model's mean utility to the category's accounts over the days it was available. */
+  truthUtility: Record<string, Record<string, number>>;
   priceChanges: { model: string; ts: number; factor: number }[];
   /** Where each account stands at the end: what live traffic continues from. */
   accounts: { id: string; category: string; app: string; main: string; curiosity: number }[];
@@ -181,16 +183,18 @@ export function simulatePopulation(o: PopulationOptions): Population {
   }
 
   const truth: Record<string, string[]> = {};
+  const truthUtility: Record<string, Record<string, number>> = {};
   for (const c of SIM_CATEGORIES) {
     const members = accounts.filter((a) => a.category === c);
-    truth[c] = models
+    const ranked = models
       .map((m) => {
         const days = Array.from({ length: o.days }, (_, d) => d).filter((d) => (launchDay.get(m.id) ?? 0) <= d);
         const u = days.reduce((sum, d) => sum + members.reduce((t, a) => t + utility(a, m, d), 0) / members.length, 0) / days.length;
         return { id: m.id, u };
       })
-      .sort((x, y) => y.u - x.u)
-      .map((x) => x.id);
+      .sort((x, y) => y.u - x.u);
+    truth[c] = ranked.map((x) => x.id);
+    truthUtility[c] = Object.fromEntries(ranked.map((x) => [x.id, x.u]));
   }
   const finalAccounts = accounts.map((a) => ({ id: a.id, category: a.category, app: `app-${a.id.slice(4, 6)}`, main: a.main, curiosity: a.curiosity }));
   return {
@@ -199,6 +203,7 @@ export function simulatePopulation(o: PopulationOptions): Population {
     attempts,
     weekly: [...weekly.values()],
     truth,
+    truthUtility,
     priceChanges: (o.priceChanges ?? []).map((p) => ({ model: p.model, ts: start + p.day * DAY, factor: p.factor })),
   };
 }
