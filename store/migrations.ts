@@ -460,10 +460,11 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     version: 14,
-    name: 'requests: session and step; tokens per day, model, account and session',
+    name: 'requests: session and step; tokens per day, model, account and session; where auto routing sends traffic',
     // Agent sessions: the calls of one run carry its id and their step. The rollup keeps each day's
     // served tokens per model, category, account and session ('' outside sessions), so the public share of a
-    // model's tokens spent in multi-call sessions reads no raw rows. Filled from the raw rows kept before
+    // model's tokens spent in multi-call sessions reads no raw rows; auto_daily keeps where switchboard/auto
+    // sent traffic, per day, category and model. Filled from the raw rows kept before
     // the view exists, guarded like migration 6; run before ingest consumes, as every role does at start.
     statements: [
       `ALTER TABLE requests ADD COLUMN IF NOT EXISTS session_id String DEFAULT ''`,
@@ -488,6 +489,23 @@ export const MIGRATIONS: Migration[] = [
                count() AS requests, sum(tokens_prompt + tokens_completion) AS tokens
         FROM requests WHERE served_model != ''
         GROUP BY day, model, category, account_id, session_id`,
+      `CREATE TABLE IF NOT EXISTS auto_daily (
+        day Date,
+        category LowCardinality(String),
+        model LowCardinality(String),
+        requests UInt64,
+        tokens UInt64
+      ) ENGINE = SummingMergeTree
+      PARTITION BY toYYYYMM(day)
+      ORDER BY (day, category, model)`,
+      `INSERT INTO auto_daily
+        SELECT toDate(ts) AS day, category, served_model AS model, count(), sum(tokens_prompt + tokens_completion)
+        FROM requests WHERE startsWith(requested_model, 'switchboard/auto') AND served_model != '' AND (SELECT count() FROM auto_daily) = 0
+        GROUP BY day, category, model`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS auto_daily_mv TO auto_daily AS
+        SELECT toDate(ts) AS day, category, served_model AS model, count() AS requests, sum(tokens_prompt + tokens_completion) AS tokens
+        FROM requests WHERE startsWith(requested_model, 'switchboard/auto') AND served_model != ''
+        GROUP BY day, category, model`,
     ],
   },
 ];

@@ -44,6 +44,9 @@ export const ModelStatsSchema = Type.Object({
   ),
   /** Apps using it over the last week (only apps with at least APP_MIN_USERS distinct users). */
   apps: Type.Array(Type.Object({ app: Type.String(), users: Type.Integer(), requests: Type.Integer(), tokens: Type.Integer() })),
+  auto: Type.Array(Type.Object({ category: Type.String(), requests: Type.Integer(), tokens: Type.Integer() }), {
+    description: 'requests switchboard/auto sent to this model over the last 30 days (today included), per category',
+  }),
 });
 
 interface Row {
@@ -111,6 +114,12 @@ async function computeModelStats(deps: ModelStatsDeps, model: Model): Promise<St
   );
   // Apps are named only once enough distinct accounts use them: the same k as the public leaderboard.
   // Over the last seven calendar days (today and the six before), from the daily per-model rollup.
+  const auto = await queryRows<{ category: string; requests: string; tokens: string }>(
+    deps.clickhouse,
+    `SELECT category, sum(requests) AS requests, sum(tokens) AS tokens FROM auto_daily
+      WHERE model = {model:String} AND day > toDate({today:String}) - 30 GROUP BY category ORDER BY requests DESC, category`,
+    { model: id, today: isoDay(now) },
+  );
   const apps = await queryRows<{ app: string; users: string; requests: string; tokens: string }>(
     deps.clickhouse,
     `SELECT app, uniqCombined64Merge(users_approx) AS users, sum(requests) AS requests, sum(tokens) AS tokens
@@ -146,6 +155,7 @@ async function computeModelStats(deps: ModelStatsDeps, model: Model): Promise<St
     daily_tokens: daily.map((d) => ({ day: d.day, provider: d.provider, tokens: Number(d.tokens) })),
     series: series.map((x) => ({ t: x.t, provider: x.provider, ttft_p50_ms: finiteOrNull(x.ttft), latency_p50_ms: finiteOrNull(x.lat), uptime: uptime(x.s, x.f) })),
     apps: apps.map((a) => ({ app: a.app, users: Number(a.users), requests: Number(a.requests), tokens: Number(a.tokens) })),
+    auto: auto.map((a) => ({ category: a.category, requests: Number(a.requests), tokens: Number(a.tokens) })),
   };
 }
 

@@ -50,6 +50,9 @@ export const RankingsSchema = Type.Object({
     }),
   ),
   other: Type.Object({ models: Type.Integer(), tokens: Type.Integer(), share: Type.Number() }),
+  auto: Type.Array(Type.Object({ model: Type.String(), requests: Type.Integer(), tokens: Type.Integer(), share: Type.Number() }), {
+    description: 'where switchboard/auto sent requests on the days the period touches: per served model, its share of auto requests',
+  }),
   authors: Type.Array(Type.Object({ author: Type.String(), tokens: Type.Integer(), share: Type.Number() })),
   series: Type.Object(
     {
@@ -148,7 +151,7 @@ async function readPeriod(deps: RankingsDeps, period: keyof typeof PERIOD_HOURS,
   // The day's chart is by hour: whole days would lump its hours together.
   const wholeDays = period !== 'day';
   const bucket = wholeDays ? 'toStartOfDay(t)' : 't';
-  const [usage, apps, sessions] = await Promise.all([
+  const [usage, apps, sessions, auto] = await Promise.all([
     queryRows<UsageRow>(
       deps.clickhouse,
       `SELECT formatDateTime(${bucket}, '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS t, cur, model, any(author) AS author, category, sum(tokens) AS tokens, sum(requests) AS requests
@@ -176,8 +179,14 @@ async function readPeriod(deps: RankingsDeps, period: keyof typeof PERIOD_HOURS,
         GROUP BY model, category`,
       { from: ch(w.from), last: ch(new Date(w.to.getTime() - 1000)) },
     ),
+    queryRows<{ category: string; model: string; requests: string; tokens: string }>(
+      deps.clickhouse,
+      `SELECT category, model, sum(requests) AS requests, sum(tokens) AS tokens FROM auto_daily
+        WHERE day >= toDate({from:DateTime('UTC')}) AND day <= toDate({last:DateTime('UTC')}) GROUP BY category, model`,
+      { from: ch(w.from), last: ch(new Date(w.to.getTime() - 1000)) },
+    ),
   ]);
-  return { usage, apps, sessions, bucket: (wholeDays ? 'day' : 'hour') as 'day' | 'hour' };
+  return { usage, apps, sessions, auto, bucket: (wholeDays ? 'day' : 'hour') as 'day' | 'hour' };
 }
 
 /** The leaderboard of one category (null: all) at the longest length, from the period's one read. */
@@ -256,8 +265,18 @@ function rankingsOf(
     .map((a) => ({ app: a.app, users: Number(a.users), requests: Number(a.requests), tokens: Number(a.tokens) }))
     .sort((a, b) => b.tokens - a.tokens || byBytes(a.app, b.app))
     .slice(0, limit);
+  const autoBy = new Map<string, { requests: number; tokens: number }>();
+  for (const r of read.auto) {
+    if (category !== null && r.category !== category) continue;
+    const had = autoBy.get(r.model) ?? { requests: 0, tokens: 0 };
+    had.requests += Number(r.requests);
+    had.tokens += Number(r.tokens);
+    autoBy.set(r.model, had);
+  }
+  const autoRequests = [...autoBy.values()].reduce((n, a) => n + a.requests, 0);
   const full: Rankings = {
     computed_at: computedAt,
+    auto: [...autoBy].map(([model, a]) => ({ model, ...a, share: a.requests / autoRequests })).sort((a, b) => b.requests - a.requests || byBytes(a.model, b.model)),
     series: { bucket: read.bucket, points: [...points.values()].sort((a, b) => byBytes(a.t, b.t) || byBytes(a.model, b.model)) },
     apps,
     trending,

@@ -17,7 +17,8 @@ let s: Service;
 let early: { auto: { status: number; message: string }; named: number };
 
 beforeAll(async () => {
-  s = await startTestService({ PREFERENCE_REFRESH_S: '2', RATE_LIMIT_PER_MINUTE: '100000', AUTO_EXPLORE_SHARE: '0' });
+  // Public figures refreshed every second: the tests read them after the calls they make.
+  s = await startTestService({ PREFERENCE_REFRESH_S: '2', PUBLIC_REFRESH_S: '1', RATE_LIMIT_PER_MINUTE: '100000', AUTO_EXPLORE_SHARE: '0' });
   const first = await ask({ model: 'switchboard/auto' });
   early = { auto: { status: first.status, message: ((await first.json()) as any).error?.message }, named: (await ask({ model: 'openai/gpt-4o-mini' })).status };
   const pop = simulatePopulation({ catalog: s.catalog, models: POPULATION_MODELS, seed: 5, accounts: 800, days: 42, endMs: Date.now() - 3_600_000 });
@@ -108,6 +109,31 @@ describe('switchboard/auto', () => {
   });
 });
 
+describe('auto routing shown on the public pages', () => {
+  it("rankings list where auto sent each category's requests, and a model's stats what auto sent it; both equal raw recounts", async () => {
+    const view = await get('/api/v1/rankings?period=day&category=programming&limit=100');
+    const [from, last] = [view.from.slice(0, 10), new Date(Date.parse(view.to) - 1000).toISOString().slice(0, 10)];
+    const raw = await queryRows<{ model: string; n: string; t: string }>(
+      s.clickhouse!,
+      `SELECT served_model AS model, count() AS n, sum(tokens_prompt + tokens_completion) AS t FROM requests
+        WHERE startsWith(requested_model, 'switchboard/auto') AND served_model != '' AND category = 'programming'
+          AND toDate(ts) >= {from:String} AND toDate(ts) <= {last:String} GROUP BY model ORDER BY n DESC, model`,
+      { from, last },
+    );
+    expect(raw.length).toBeGreaterThan(0);
+    const total = raw.reduce((n, r) => n + Number(r.n), 0);
+    expect(view.auto).toEqual(raw.map((r) => ({ model: r.model, requests: Number(r.n), tokens: Number(r.t), share: Number(r.n) / total })));
+    const [top] = raw;
+    const stats = await get(`/api/v1/models/${top.model}/stats`);
+    const [mine] = await queryRows<{ n: string }>(
+      s.clickhouse!,
+      "SELECT count() AS n FROM requests WHERE startsWith(requested_model, 'switchboard/auto') AND served_model = {m:String} AND category = 'programming'",
+      { m: top.model },
+    );
+    expect(stats.auto.find((a: any) => a.category === 'programming').requests).toBe(Number(mine.n));
+  });
+});
+
 describe('agent sessions', () => {
   const call = (session: Record<string, string>, body: Record<string, unknown> = {}) =>
     ask({ model: 'openai/gpt-4o-mini', ...body }, session).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
@@ -150,7 +176,11 @@ describe('agent sessions', () => {
   });
 
   it('rankings give each model its share of tokens in multi-call sessions, equal to a recount over raw rows', async () => {
-    const body = await get('/api/v1/rankings?period=day&limit=100');
+    // Computed after the sessions above were recorded.
+    const body = await eventually(
+      () => get('/api/v1/rankings?period=day&limit=100'),
+      (b) => (b.models.find((m: any) => m.model === 'openai/gpt-4o-mini')?.multi_call_share ?? 0) > 0,
+    );
     const model = body.models.find((m: any) => m.model === 'openai/gpt-4o-mini');
     const [from, last] = [body.from.slice(0, 10), new Date(Date.parse(body.to) - 1000).toISOString().slice(0, 10)];
     const [r] = await queryRows<{ all: string; multi: string }>(

@@ -96,9 +96,10 @@ const rawDaily = () =>
 beforeAll(async () => {
   ch = await openClickHouse({ url: undefined, dataDir: mkdtempSync(join(tmpdir(), 'migrations-')) });
   await migrate(ch, 400, upTo(5));
-  // The rows are written by today's writer, which names migration 10's columns: those come first here
-  // (their statements are idempotent, and the migration itself runs in its turn below).
+  // The rows are written by today's writer, which names migration 10's and 14's request columns: those
+  // come first here (their statements are idempotent, and the migrations themselves run in their turn below).
   await rerun(10);
+  for (const q of MIGRATIONS.find((m) => m.version === 14)!.statements.filter((q) => q.startsWith('ALTER TABLE requests'))) await ch.command({ query: q });
   await insert(40, 'before');
 });
 afterAll(async () => {
@@ -251,10 +252,51 @@ describe('migrations over existing rows', () => {
     await rerun(14);
     expect(await rollup()).toEqual(await raw());
     await insertRequests(ch, [
-      { generation_id: 'gen-m14-a', account_id: 'acct_m14', served_model: 'm14/x', requested_model: 'm14/x', session_id: 'run-1', step: 'plan', tokens_prompt: 10 },
-      { generation_id: 'gen-m14-b', account_id: 'acct_m14', served_model: 'm14/x', requested_model: 'm14/x', session_id: 'run-1', step: 'act', tokens_prompt: 5 },
+      {
+        generation_id: 'gen-m14-a',
+        ts: Date.now() - 60_000,
+        account_id: 'acct_m14',
+        served_model: 'm14/x',
+        requested_model: 'm14/x',
+        session_id: 'run-1',
+        step: 'plan',
+        tokens_prompt: 10,
+      },
+      {
+        generation_id: 'gen-m14-b',
+        ts: Date.now() - 60_000,
+        account_id: 'acct_m14',
+        served_model: 'm14/x',
+        requested_model: 'm14/x',
+        session_id: 'run-1',
+        step: 'act',
+        tokens_prompt: 5,
+      },
     ]);
     expect(await rollup()).toEqual(await raw());
+    await insertRequests(ch, [
+      {
+        generation_id: 'gen-m14-auto',
+        ts: Date.now() - 60_000,
+        account_id: 'acct_m14',
+        served_model: 'm14/x',
+        requested_model: 'switchboard/auto:programming',
+        category: 'programming',
+        tokens_prompt: 7,
+      },
+    ]);
+    const auto = await queryRows(
+      ch,
+      'SELECT toString(day) AS d, category, model, sum(requests) AS n, sum(tokens) AS t FROM auto_daily GROUP BY d, category, model ORDER BY d, category, model',
+    );
+    expect(auto).toEqual(
+      await queryRows(
+        ch,
+        `SELECT toString(toDate(ts)) AS d, category, served_model AS model, count() AS n, sum(tokens_prompt + tokens_completion) AS t FROM requests
+          WHERE requested_model LIKE 'switchboard/auto%' AND served_model != '' GROUP BY d, category, model ORDER BY d, category, model`,
+      ),
+    );
+    expect(auto.length).toBe(1);
     const [r] = await queryRows<{ steps: string[] }>(ch, "SELECT groupArray(step) AS steps FROM (SELECT step FROM requests WHERE session_id = 'run-1' ORDER BY step)");
     expect(r.steps).toEqual(['act', 'plan']);
   });

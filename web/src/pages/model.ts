@@ -29,11 +29,13 @@ interface ModelStats {
   daily_tokens: { day: string; provider: string; tokens: number }[];
   series: { t: string; provider: string; ttft_p50_ms: number | null; latency_p50_ms: number | null; uptime: number | null }[];
   apps: { app: string; users: number; requests: number; tokens: number }[];
+  auto: { category: string; requests: number; tokens: number }[];
 }
 
 export function modelPage(root: HTMLElement, id: string): void {
   const providersBox = h('div', {}, message('loading', 'Loading…'));
   const appsBox = h('div', {}, message('loading', 'Loading…'));
+  const autoBox = h('div', {}, message('loading', 'Loading…'));
   const ttft = chartCard('Time to first token by hour (p50)', { height: 300 });
   const uptime = chartCard('Uptime by hour', { height: 300 });
   const daily = chartCard('Daily tokens by provider', { wide: true, height: 300 });
@@ -52,6 +54,7 @@ export function modelPage(root: HTMLElement, id: string): void {
       slowest.el,
       speed.el,
       card('Apps using it', appsBox, { note: 'Apps shown once enough distinct users use them.' }),
+      card('Sent here by switchboard/auto', autoBox, { note: 'Requests auto routing chose this model for, per category, over 30 days.' }),
     ),
   );
   for (const c of [ttft, uptime, daily, slowest, speed]) c.loading();
@@ -77,6 +80,18 @@ export function modelPage(root: HTMLElement, id: string): void {
         ),
       );
       appsBox.replaceChildren(appsTable('Apps', m.apps, 'No app with enough distinct users uses it yet.'));
+      autoBox.replaceChildren(
+        table(
+          'Auto routing',
+          [
+            { title: 'Category', cell: (a) => a.category },
+            { title: 'Requests', cell: (a) => fmt.int(a.requests), numeric: true },
+            { title: 'Tokens', cell: (a) => fmt.tokens(a.tokens), numeric: true },
+          ],
+          m.auto,
+          'switchboard/auto has not chosen this model in the last 30 days.',
+        ),
+      );
       const hours = [...new Set(m.series.map((s) => s.t))].sort();
       const providers = [...new Set(m.series.map((s) => s.provider))];
       const at = new Map(m.series.map((s) => [`${s.t}|${s.provider}`, s]));
@@ -121,6 +136,7 @@ export function modelPage(root: HTMLElement, id: string): void {
       head.replaceWith(pageHead(id, err.message));
       providersBox.replaceChildren(message('error', `Could not load: ${err.message}`));
       appsBox.replaceChildren(message('error', `Could not load: ${err.message}`));
+      autoBox.replaceChildren(message('error', `Could not load: ${err.message}`));
       for (const c of [ttft, uptime, daily]) c.error(err.message);
     });
 }

@@ -13,6 +13,7 @@ interface Rankings {
   series: { bucket: string; points: { t: string; model: string; tokens: number }[] };
   apps: { app: string; users: number; requests: number; tokens: number }[];
   trending: { model: string; tokens: number; previous_tokens: number; growth: number }[];
+  auto: { model: string; requests: number; tokens: number; share: number }[];
 }
 
 const PERIODS = [
@@ -38,6 +39,7 @@ export function rankingsPage(root: HTMLElement, params: URLSearchParams, go: (p:
   const topBox = h('div', {}, message('loading', 'Loading…'));
   const appsBox = h('div', {}, message('loading', 'Loading…'));
   const trendBox = h('div', {}, message('loading', 'Loading…'));
+  const autoBox = h('div', {}, message('loading', 'Loading…'));
   root.append(
     pageHead(
       'What developers use',
@@ -65,6 +67,7 @@ export function rankingsPage(root: HTMLElement, params: URLSearchParams, go: (p:
       authorsOverTime.el,
       card('Trending', trendBox, { note: 'Growth against the previous period.' }),
       card('Top apps', appsBox, { note: 'Apps shown once enough distinct users use them.' }),
+      card('Where switchboard/auto sends traffic', autoBox, { note: 'Models chosen for requests to switchboard/auto on the days of this period.' }),
     ),
   );
   share.loading();
@@ -123,6 +126,18 @@ export function rankingsPage(root: HTMLElement, params: URLSearchParams, go: (p:
         ...(r.other.models > 0 ? [h('p', { class: 'note' }, `Other: ${r.other.models} models, ${fmt.tokens(r.other.tokens)} tokens (${fmt.pct(r.other.share)})`)] : []),
       );
       appsBox.replaceChildren(appsTable('Top apps', r.apps, 'No app has enough distinct users yet.'));
+      autoBox.replaceChildren(
+        table(
+          'Auto routing',
+          [
+            { title: 'Model', cell: (m) => modelLink(m.model) },
+            { title: 'Requests', cell: (m) => fmt.int(m.requests), numeric: true },
+            { title: 'Share', cell: (m) => fmt.pct(m.share), numeric: true },
+          ],
+          r.auto,
+          'No auto-routed traffic in this period.',
+        ),
+      );
       trendBox.replaceChildren(
         table(
           'Trending',
