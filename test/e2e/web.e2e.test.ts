@@ -207,6 +207,10 @@ describe.skipIf(skip !== '')('public web pages in chromium', () => {
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => (document.querySelector('.chart-body') as HTMLElement | null)?.dataset.state === 'ready', undefined, { timeout: 20_000 });
     expect(await page.$$eval('section[aria-label="By model"] tbody tr', (r) => r.length)).toBeGreaterThan(0);
+    // Recommendations: the account's categories answered (a suggestion, or none worth making), not an error.
+    const advice = page.locator('section[aria-label="Recommendations"]');
+    await expect.poll(() => advice.textContent(), { timeout: 20_000 }).toMatch(/costs \d+% less|Nothing cheaper/);
+    expect(await advice.locator('[role="alert"]').count()).toBe(0);
     expect(await page.evaluate(() => localStorage.getItem('switchboard.key'))).toBe('test-dev-key-0123456789abcdef');
     await shot('usage');
     // The 401 above is the browser logging a failed fetch, which is the point of that step.

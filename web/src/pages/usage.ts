@@ -21,6 +21,10 @@ interface Usage {
 
 const STORE = 'switchboard.key';
 
+interface Recommendations {
+  categories: { category: string; suggestions: { text: string }[] }[];
+}
+
 export function usagePage(root: HTMLElement): void {
   const input = h('input', { type: 'password', id: 'key', autocomplete: 'off', placeholder: 'sk-sb-…', 'aria-label': 'API key', value: localStorage.getItem(STORE) ?? '' });
   const out = h('div', {});
@@ -64,7 +68,26 @@ export function usagePage(root: HTMLElement): void {
     const totals = h('div', { class: 'totals' }, message('loading', 'Loading…'));
     const byModel = h('div', {}, message('loading', 'Loading…'));
     const byProvider = h('div', {}, message('loading', 'Loading…'));
-    out.replaceChildren(h('div', { class: 'grid' }, card('Totals', totals, { wide: true }), daily.el, card('By model', byModel), card('By provider', byProvider)));
+    const advice = h('div', {}, message('loading', 'Loading…'));
+    out.replaceChildren(
+      h(
+        'div',
+        { class: 'grid' },
+        card('Totals', totals, { wide: true }),
+        daily.el,
+        card('By model', byModel),
+        card('By provider', byProvider),
+        card('Recommendations', advice, { wide: true, note: 'Per category of your traffic: cheaper models peers prefer at least as much (revealed preference), at your volume.' }),
+      ),
+    );
+    void getJson<Recommendations>('/api/v1/recommendations', key)
+      .then((r) => {
+        const lines = r.categories.flatMap((c) => c.suggestions.slice(0, 1).map((s) => h('li', {}, s.text)));
+        advice.replaceChildren(
+          lines.length > 0 ? h('ul', { class: 'advice' }, ...lines) : message('empty', 'Nothing cheaper that peers prefer at least as much in your categories.'),
+        );
+      })
+      .catch((err: Error) => advice.replaceChildren(message('error', err.message)));
     daily.loading();
     try {
       const [d, m, p] = await Promise.all(['day', 'model', 'provider'].map((g) => getJson<Usage>(`/api/v1/usage?group_by=${g}`, key)));
