@@ -51,6 +51,8 @@ const KeyEntry = Type.Object(
     account: Type.String({ minLength: 1 }),
     rateLimitPerMinute: Type.Optional(Type.Integer({ minimum: 1 })),
     spendLimitUsd: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    /** Step name (X-Switchboard-Step) → the category switchboard/auto routes that step as (checked at start). */
+    autoSteps: Type.Optional(Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Type.String({ minLength: 1, maxLength: 32 }), { maxProperties: 64 })),
   },
   { additionalProperties: false },
 );

@@ -48,6 +48,8 @@ export interface Caller {
   category: string;
   /** The agent run or conversation the call belongs to, and its step (X-Switchboard-Session / session_id, X-Switchboard-Step). */
   session: { id: string; step: string | undefined } | undefined;
+  /** The key's step → category settings for switchboard/auto (the request's own come first). */
+  autoSteps: Record<string, string> | undefined;
 }
 
 /** Whether the answer shows the model's reasoning: asked for (`reasoning` or `include_reasoning`), and not excluded. */

@@ -118,10 +118,10 @@ function routeNeeds(req: ChatRequest, choice: ModelChoice, prefs: RequestRouting
   };
 }
 
-/** The category `switchboard.steps` maps the call's step to (X-Switchboard-Step), if any. */
+/** The category the call's step (X-Switchboard-Step) maps to: by the request's `switchboard.steps`, else by its key's settings. */
 function stepCategory(req: ChatRequest, caller: Caller): string | undefined {
   const step = caller.session?.step;
-  const category = step === undefined ? undefined : req.switchboard?.steps?.[step];
+  const category = step === undefined ? undefined : (req.switchboard?.steps?.[step] ?? caller.autoSteps?.[step]);
   if (category !== undefined && !isCategory(category)) {
     throw badRequest(`switchboard.steps.${step}: the category must be one of ${CATEGORIES.join(', ')}`, 'invalid_category', `switchboard.steps.${step}`);
   }

@@ -31,6 +31,7 @@ import type { TelemetryCounts } from '../telemetry/bus.ts';
 import { createKafka, ensureTopics, topicNames } from '../telemetry/kafka.ts';
 import type { KafkaSink } from '../telemetry/kafka-sink.ts';
 import { buildApp } from './app.ts';
+import { CATEGORIES, isCategory } from '../router/classify.ts';
 import { runAnalytics } from './parts/analytics.ts';
 import { Assembly } from './parts/assembly.ts';
 import { opsOf } from './parts/ops.ts';
@@ -92,7 +93,11 @@ function openKeys(config: Config, logger: Logger, hub: HubClient | undefined): {
   const keys = new KeyStore(file, (message) => logger.error({ file }, `${message}; the keys loaded before stay in force until the file is fixed`));
   const devKey = config.devKey ?? newKeySecret();
   keys.addEphemeral(devKey, 'dev', 'acct_dev');
-  for (const k of config.fileKeys) keys.addHashed({ name: k.name, hash: k.sha256, accountId: k.account, rateLimitPerMinute: k.rateLimitPerMinute, spendLimitUsd: k.spendLimitUsd });
+  for (const k of config.fileKeys) {
+    for (const [step, category] of Object.entries(k.autoSteps ?? {}))
+      if (!isCategory(category)) throw new Error(`config file: key ${k.name}: autoSteps.${step} is ${JSON.stringify(category)}, not one of ${CATEGORIES.join(', ')}`);
+    keys.addHashed({ name: k.name, hash: k.sha256, accountId: k.account, rateLimitPerMinute: k.rateLimitPerMinute, spendLimitUsd: k.spendLimitUsd, autoSteps: k.autoSteps });
+  }
   hub?.on('keys', (entries) => {
     for (const [name, value] of entries) {
       const { secret, account } = JSON.parse(value) as { secret: string; account: string };

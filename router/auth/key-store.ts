@@ -16,6 +16,8 @@ export interface KeyRecord {
   rate_limit_per_minute: number | null;
   /** USD; null: no limit. */
   spend_limit_usd: number | null;
+  /** Step name (X-Switchboard-Step) → the category switchboard/auto routes that step as. */
+  auto_steps?: Record<string, string>;
 }
 
 export const hashKey = (key: string): string => createHash('sha256').update(key).digest('hex');
@@ -53,7 +55,7 @@ export class KeyStore {
   }
 
   /** A key known by its hash only (from the config file), kept in memory. */
-  addHashed(k: { name: string; hash: string; accountId: string; rateLimitPerMinute?: number; spendLimitUsd?: number }): KeyRecord {
+  addHashed(k: { name: string; hash: string; accountId: string; rateLimitPerMinute?: number; spendLimitUsd?: number; autoSteps?: Record<string, string> }): KeyRecord {
     const rec: KeyRecord = {
       id: `key_${k.hash.slice(0, 12)}`,
       name: k.name,
@@ -63,6 +65,7 @@ export class KeyStore {
       revoked_at: null,
       rate_limit_per_minute: k.rateLimitPerMinute ?? null,
       spend_limit_usd: k.spendLimitUsd ?? null,
+      ...(k.autoSteps ? { auto_steps: k.autoSteps } : {}),
     };
     this.ephemeral.set(rec.hash, rec);
     return rec;

@@ -139,6 +139,7 @@ function callerOf(deps: ChatRouteDeps, request: FastifyRequest, reply: FastifyRe
     app: appOf(request.headers),
     category: categoryOf(request.headers, body),
     session: sessionOf(request.headers, body),
+    autoSteps: key.auto_steps,
   };
 }
 

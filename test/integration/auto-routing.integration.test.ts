@@ -9,16 +9,22 @@ import { queryRows } from '../../store/clickhouse.ts';
 import type { Service } from '../../service/server.ts';
 import { auth, eventually, flushTelemetry, startTestService } from '../helpers/service.ts';
 import { POPULATION_MODELS } from '../fixtures/population.ts';
-import { KeyStore } from '../../router/auth/key-store.ts';
+import { hashKey, KeyStore } from '../../router/auth/key-store.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 let s: Service;
+const AGENT_KEY = 'sk-sb-agent-key-0123456789abcdef0123';
 /** Answers before any traffic was recorded: auto, and a named model. */
 let early: { auto: { status: number; message: string }; named: number };
 
 beforeAll(async () => {
+  // A key whose settings map the step "summarise" to translation, from the config file.
+  const config = join(mkdtempSync(join(tmpdir(), 'auto-config-')), 'switchboard.json');
+  writeFileSync(config, JSON.stringify({ keys: [{ name: 'agent', sha256: hashKey(AGENT_KEY), account: 'acct_agent', autoSteps: { summarise: 'translation' } }] }));
   // Public figures refreshed every second: the tests read them after the calls they make.
-  s = await startTestService({ PREFERENCE_REFRESH_S: '2', PUBLIC_REFRESH_S: '1', RATE_LIMIT_PER_MINUTE: '100000', AUTO_EXPLORE_SHARE: '0' });
+  s = await startTestService({ PREFERENCE_REFRESH_S: '2', PUBLIC_REFRESH_S: '1', RATE_LIMIT_PER_MINUTE: '100000', AUTO_EXPLORE_SHARE: '0', SWITCHBOARD_CONFIG: config });
   const first = await ask({ model: 'switchboard/auto' });
   early = { auto: { status: first.status, message: ((await first.json()) as any).error?.message }, named: (await ask({ model: 'openai/gpt-4o-mini' })).status };
   const pop = simulatePopulation({ catalog: s.catalog, models: POPULATION_MODELS, seed: 5, accounts: 800, days: 42, endMs: Date.now() - 3_600_000 });
@@ -173,6 +179,21 @@ describe('agent sessions', () => {
     expect(one.calls.every((x: any) => x.status === 200)).toBe(true);
     // The OpenRouter base answers the same.
     expect((await (await fetch(`${s.url}/v1/sessions/${run}`, { headers: auth() })).json()).data).toEqual(one);
+  });
+
+  it("a key's settings map a step to the category auto routes it as (the request's own mapping comes first)", async () => {
+    const run = `agent-${Date.now()}`;
+    const step = (extra: Record<string, unknown>) =>
+      fetch(`${s.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { ...auth(AGENT_KEY), 'x-switchboard-session': run, 'x-switchboard-step': 'summarise' },
+        body: JSON.stringify({ model: 'switchboard/auto', messages: [{ role: 'user', content: 'Write a function' }], max_tokens: 8, switchboard: { explain: true, ...extra } }),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+    const byKey = await step({});
+    expect(byKey.status).toBe(200);
+    expect(byKey.body.routing.auto.category).toBe('translation');
+    const byRequest = await step({ steps: { summarise: 'general' } });
+    expect(byRequest.body.routing.auto.category).toBe('general');
   });
 
   it('rankings give each model its share of tokens in multi-call sessions, equal to a recount over raw rows', async () => {
