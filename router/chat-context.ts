@@ -74,6 +74,8 @@ export interface ChatContext {
   maxTokens: number | undefined;
   /** The routing explanation, when the request asked for it. */
   explain: unknown;
+  /** For switchboard/auto: the model it chose first. */
+  autoChoice?: string;
   abort: AbortController;
   hold: SpendHold | undefined;
   attempts: number;
@@ -126,6 +128,7 @@ export function finish(ctx: ChatContext, e: Endpoint, depth: number, o: Outcome,
         feeUsd: fee,
         externalUser: ctx.req.user,
         session: ctx.caller.session,
+        autoChoice: ctx.autoChoice,
         answer,
       },
       o,
@@ -165,6 +168,7 @@ export function failWith(ctx: ChatContext, err: ApiError, e?: Endpoint, errorCla
         feeUsd: 0,
         externalUser: ctx.req.user,
         session: ctx.caller.session,
+        autoChoice: ctx.autoChoice,
       },
       { status: err.status, errorClass: cls, latencyMs: latency, ttftMs: 0, tokensPrompt: 0, tokensCompletion: 0, costUsd: 0 },
     ),

@@ -55,7 +55,11 @@ export async function handleChat(deps: ChatDeps, call: ChatCall): Promise<unknow
     // telemetry records it too.
     caller = { ...caller, category: routing.auto.category ?? stepCategory(call.req, caller) ?? caller.category };
     const choice = chooseAutoFor(deps, call.req, routing, caller.category, startedAt);
-    routing.models = [...choice.models.map((model) => ({ model, sort: routing.models[0]?.sort ?? sortOf(call.req), free: false })), ...routing.models];
+    const chosen = new Set(choice.models.map((m) => m.id));
+    routing.models = [
+      ...choice.models.map((model) => ({ model, sort: routing.models[0]?.sort ?? sortOf(call.req), free: false })),
+      ...routing.models.filter((m) => !chosen.has(m.model.id)),
+    ];
     auto = choice.explanation;
     reply.header('x-switchboard-auto', `${auto.chosen.model}${auto.explored ? ' (exploring)' : ''}`);
   }
@@ -75,6 +79,7 @@ export async function handleChat(deps: ChatDeps, call: ChatCall): Promise<unknow
     prompt: promptTokens(req.messages),
     maxTokens: requestedMaxTokens(req),
     explain: undefined,
+    autoChoice: auto?.chosen.model,
     abort: new AbortController(),
     hold: undefined,
     attempts: 0,

@@ -72,6 +72,8 @@ export function requestEvent(
     feeUsd: number;
     externalUser: string | undefined;
     session: { id: string; step: string | undefined } | undefined;
+    /** The model switchboard/auto chose first, when it chose. */
+    autoChoice?: string;
     answer?: AnswerFacts;
   },
   o: Outcome,
@@ -97,6 +99,7 @@ export function requestEvent(
     tokens_reasoning: a?.usage?.reasoning,
     session_id: fields.session?.id,
     step: fields.session?.step,
+    auto_choice: fields.autoChoice,
   };
   for (const [k, v] of Object.entries(optional)) if (v !== undefined) (event as Record<string, unknown>)[k] = v;
   return event;

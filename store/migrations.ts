@@ -464,11 +464,13 @@ export const MIGRATIONS: Migration[] = [
     // Agent sessions: the calls of one run carry its id and their step. The rollup keeps each day's
     // served tokens per model, category, account and session ('' outside sessions), so the public share of a
     // model's tokens spent in multi-call sessions reads no raw rows; auto_daily keeps where switchboard/auto
-    // sent traffic, per day, category and model. Filled from the raw rows kept before
+    // sent traffic, per day, category, serving model and first choice (they differ after a failover).
+    // Filled from the raw rows kept before
     // the view exists, guarded like migration 6; run before ingest consumes, as every role does at start.
     statements: [
       `ALTER TABLE requests ADD COLUMN IF NOT EXISTS session_id String DEFAULT ''`,
       `ALTER TABLE requests ADD COLUMN IF NOT EXISTS step String DEFAULT ''`,
+      `ALTER TABLE requests ADD COLUMN IF NOT EXISTS auto_choice LowCardinality(String) DEFAULT ''`,
       `CREATE TABLE IF NOT EXISTS session_usage (
         day Date,
         model LowCardinality(String),
@@ -493,19 +495,20 @@ export const MIGRATIONS: Migration[] = [
         day Date,
         category LowCardinality(String),
         model LowCardinality(String),
+        chosen LowCardinality(String),
         requests UInt64,
         tokens UInt64
       ) ENGINE = SummingMergeTree
       PARTITION BY toYYYYMM(day)
-      ORDER BY (day, category, model)`,
+      ORDER BY (day, category, model, chosen)`,
       `INSERT INTO auto_daily
-        SELECT toDate(ts) AS day, category, served_model AS model, count(), sum(tokens_prompt + tokens_completion)
+        SELECT toDate(ts) AS day, category, served_model AS model, auto_choice AS chosen, count(), sum(tokens_prompt + tokens_completion)
         FROM requests WHERE startsWith(requested_model, 'switchboard/auto') AND served_model != '' AND (SELECT count() FROM auto_daily) = 0
-        GROUP BY day, category, model`,
+        GROUP BY day, category, model, chosen`,
       `CREATE MATERIALIZED VIEW IF NOT EXISTS auto_daily_mv TO auto_daily AS
-        SELECT toDate(ts) AS day, category, served_model AS model, count() AS requests, sum(tokens_prompt + tokens_completion) AS tokens
+        SELECT toDate(ts) AS day, category, served_model AS model, auto_choice AS chosen, count() AS requests, sum(tokens_prompt + tokens_completion) AS tokens
         FROM requests WHERE startsWith(requested_model, 'switchboard/auto') AND served_model != ''
-        GROUP BY day, category, model`,
+        GROUP BY day, category, model, chosen`,
     ],
   },
 ];

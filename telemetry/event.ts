@@ -108,6 +108,7 @@ export const RequestEventSchema = Type.Object(
     tokens_reasoning: Type.Optional(Count), // completion tokens spent on reasoning, when it reports them
     session_id: Type.Optional(Name), // the agent run or conversation the call belongs to
     step: Type.Optional(Name), // the step of that run, as the caller names it
+    auto_choice: Type.Optional(Name), // the model switchboard/auto chose first (another may have served after a failover)
   },
   { additionalProperties: false },
 );

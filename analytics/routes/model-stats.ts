@@ -47,6 +47,9 @@ export const ModelStatsSchema = Type.Object({
   auto: Type.Array(Type.Object({ category: Type.String(), requests: Type.Integer(), tokens: Type.Integer() }), {
     description: 'requests switchboard/auto sent to this model over the last 30 days (today included), per category',
   }),
+  auto_away: Type.Array(Type.Object({ to: Type.String(), requests: Type.Integer() }), {
+    description: 'requests switchboard/auto chose this model for that another served after a failover, over the same 30 days, by the model that served',
+  }),
 });
 
 interface Row {
@@ -120,6 +123,12 @@ async function computeModelStats(deps: ModelStatsDeps, model: Model): Promise<St
       WHERE model = {model:String} AND day > toDate({today:String}) - 30 GROUP BY category ORDER BY requests DESC, category`,
     { model: id, today: isoDay(now) },
   );
+  const away = await queryRows<{ to: string; requests: string }>(
+    deps.clickhouse,
+    `SELECT model AS to, sum(requests) AS requests FROM auto_daily
+      WHERE chosen = {model:String} AND model != {model:String} AND day > toDate({today:String}) - 30 GROUP BY to ORDER BY requests DESC, to`,
+    { model: id, today: isoDay(now) },
+  );
   const apps = await queryRows<{ app: string; users: string; requests: string; tokens: string }>(
     deps.clickhouse,
     `SELECT app, uniqCombined64Merge(users_approx) AS users, sum(requests) AS requests, sum(tokens) AS tokens
@@ -156,6 +165,7 @@ async function computeModelStats(deps: ModelStatsDeps, model: Model): Promise<St
     series: series.map((x) => ({ t: x.t, provider: x.provider, ttft_p50_ms: finiteOrNull(x.ttft), latency_p50_ms: finiteOrNull(x.lat), uptime: uptime(x.s, x.f) })),
     apps: apps.map((a) => ({ app: a.app, users: Number(a.users), requests: Number(a.requests), tokens: Number(a.tokens) })),
     auto: auto.map((a) => ({ category: a.category, requests: Number(a.requests), tokens: Number(a.tokens) })),
+    auto_away: away.map((a) => ({ to: a.to, requests: Number(a.requests) })),
   };
 }
 

@@ -214,14 +214,7 @@ function rankingsOf(
   const total = current.reduce((n, r) => n + r.tokens, 0);
   const share = (t: number) => (total > 0 ? t / total : 0);
   const prev = new Map(previous.map((r, i) => [r.model, { rank: i + 1, tokens: r.tokens }]));
-  const inSessions = new Map<string, { tokens: number; multi: number }>();
-  for (const r of read.sessions) {
-    if (category !== null && r.category !== category) continue;
-    const had = inSessions.get(r.model) ?? { tokens: 0, multi: 0 };
-    had.tokens += Number(r.tokens);
-    had.multi += Number(r.multi);
-    inSessions.set(r.model, had);
-  }
+  const inSessions = perModel(read.sessions, category, ['tokens', 'multi']);
   const models = current.slice(0, limit).map((r, i) => {
     const p = prev.get(r.model);
     const sess = inSessions.get(r.model);
@@ -265,14 +258,7 @@ function rankingsOf(
     .map((a) => ({ app: a.app, users: Number(a.users), requests: Number(a.requests), tokens: Number(a.tokens) }))
     .sort((a, b) => b.tokens - a.tokens || byBytes(a.app, b.app))
     .slice(0, limit);
-  const autoBy = new Map<string, { requests: number; tokens: number }>();
-  for (const r of read.auto) {
-    if (category !== null && r.category !== category) continue;
-    const had = autoBy.get(r.model) ?? { requests: 0, tokens: 0 };
-    had.requests += Number(r.requests);
-    had.tokens += Number(r.tokens);
-    autoBy.set(r.model, had);
-  }
+  const autoBy = perModel(read.auto, category, ['requests', 'tokens']);
   const autoRequests = [...autoBy.values()].reduce((n, a) => n + a.requests, 0);
   const full: Rankings = {
     computed_at: computedAt,
@@ -298,6 +284,22 @@ async function computeRankings(deps: RankingsDeps, period: keyof typeof PERIOD_H
   const read = await readPeriod(deps, period, w);
   const computedAt = new Date(now).toISOString();
   return new Map([null, ...CATEGORIES].map((c) => [c, rankingsOf(read, w, period, c, computedAt)]));
+}
+
+/** Rows of one category (null: every one) summed per model, over the measures named. */
+function perModel<K extends string>(
+  rows: readonly ({ model: string; category: string } & Record<K, string>)[],
+  category: string | null,
+  measures: readonly K[],
+): Map<string, Record<K, number>> {
+  const out = new Map<string, Record<K, number>>();
+  for (const r of rows) {
+    if (category !== null && r.category !== category) continue;
+    const had = out.get(r.model) ?? (Object.fromEntries(measures.map((m) => [m, 0])) as Record<K, number>);
+    for (const m of measures) had[m] += Number(r[m]);
+    out.set(r.model, had);
+  }
+  return out;
 }
 
 /** Order by UTF-8 bytes, as ClickHouse sorts strings. */

@@ -72,12 +72,12 @@ describe('switchboard/auto', () => {
     for (const p of auto.passed_over)
       if (p.high >= best.low && p.expected_cost_usd !== undefined) expect(p.expected_cost_usd).toBeGreaterThanOrEqual(auto.chosen.expected_cost_usd);
     await flushTelemetry(s);
-    const [row] = await queryRows<{ requested_model: string; served_model: string; category: string }>(
+    const [row] = await queryRows<{ requested_model: string; served_model: string; category: string; auto_choice: string }>(
       s.clickhouse!,
-      'SELECT requested_model, served_model, category FROM requests WHERE generation_id = {id:String}',
+      'SELECT requested_model, served_model, category, auto_choice FROM requests WHERE generation_id = {id:String}',
       { id: body.id },
     );
-    expect(row).toEqual({ requested_model: 'switchboard/auto:programming', served_model: auto.chosen.model, category: 'programming' });
+    expect(row).toEqual({ requested_model: 'switchboard/auto:programming', served_model: auto.chosen.model, category: 'programming', auto_choice: auto.chosen.model });
   });
 
   it('keeps to max_price and the other constraints, with a clear error when nothing fits', async () => {
@@ -137,6 +137,27 @@ describe('auto routing shown on the public pages', () => {
       { m: top.model },
     );
     expect(stats.auto.find((a: any) => a.category === 'programming').requests).toBe(Number(mine.n));
+    // Chosen but served by another after a failover: recorded as such, and shown on the chosen model's page.
+    await insertRequests(
+      s.clickhouse!,
+      [0, 1, 2].map((i) => ({
+        generation_id: `gen-away-${i}`,
+        ts: Date.now() - 60_000,
+        account_id: 'acct_dev',
+        category: 'general',
+        requested_model: 'switchboard/auto',
+        auto_choice: 'z-ai/glm-4.6',
+        served_model: i < 2 ? 'qwen/qwen3-235b-a22b' : 'x-ai/grok-4-fast',
+      })),
+    );
+    const glm = await eventually(
+      () => get('/api/v1/models/z-ai/glm-4.6/stats'),
+      (b) => b.auto_away.length === 2,
+    );
+    expect(glm.auto_away).toEqual([
+      { to: 'qwen/qwen3-235b-a22b', requests: 2 },
+      { to: 'x-ai/grok-4-fast', requests: 1 },
+    ]);
   });
 });
 

@@ -4,17 +4,10 @@ import { breaker, llama, needs } from '../helpers/routing.ts';
 import { HealthRegistry } from '../../router/health/registry.ts';
 import { planRoute, RECENT_FAILURE_MS } from '../../router/routing/plan.ts';
 import { parseModelRef } from '../../router/routing/model-ref.ts';
+import { seededRandom } from '../../core/random.ts';
 
-/** Deterministic pseudo-random numbers (mulberry32) so statistical assertions are repeatable. */
-function seeded(seed: number): () => number {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers, so statistical assertions are repeatable. */
+const seeded = seededRandom;
 
 describe('model references', () => {
   it('reads :floor as price sort and :nitro as throughput sort', () => {

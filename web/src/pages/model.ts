@@ -30,6 +30,7 @@ interface ModelStats {
   series: { t: string; provider: string; ttft_p50_ms: number | null; latency_p50_ms: number | null; uptime: number | null }[];
   apps: { app: string; users: number; requests: number; tokens: number }[];
   auto: { category: string; requests: number; tokens: number }[];
+  auto_away: { to: string; requests: number }[];
 }
 
 export function modelPage(root: HTMLElement, id: string): void {
@@ -91,6 +92,9 @@ export function modelPage(root: HTMLElement, id: string): void {
           m.auto,
           'switchboard/auto has not chosen this model in the last 30 days.',
         ),
+        ...(m.auto_away.length > 0
+          ? [h('p', { class: 'note' }, `Chosen but served elsewhere after a failover: ${m.auto_away.map((a) => `${fmt.int(a.requests)} to ${a.to}`).join(', ')}.`)]
+          : []),
       );
       const hours = [...new Set(m.series.map((s) => s.t))].sort();
       const providers = [...new Set(m.series.map((s) => s.provider))];
