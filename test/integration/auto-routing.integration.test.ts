@@ -18,6 +18,8 @@ let s: Service;
 const AGENT_KEY = 'sk-sb-agent-key-0123456789abcdef0123';
 /** Answers before any traffic was recorded: auto, and a named model. */
 let early: { auto: { status: number; message: string }; named: number };
+/** When the population was all in: tables computed after it hold all of it. */
+let loadedAt = 0;
 
 beforeAll(async () => {
   // A key whose settings map the step "summarise" to translation, from the config file.
@@ -29,6 +31,7 @@ beforeAll(async () => {
   early = { auto: { status: first.status, message: ((await first.json()) as any).error?.message }, named: (await ask({ model: 'openai/gpt-4o-mini' })).status };
   const pop = simulatePopulation({ catalog: s.catalog, models: POPULATION_MODELS, seed: 5, accounts: 800, days: 42, endMs: Date.now() - 3_600_000 });
   await insertEvents(s.clickhouse!, pop.events, 100_000);
+  loadedAt = Date.now();
 }, 300_000);
 afterAll(async () => s?.close());
 
@@ -48,13 +51,14 @@ describe('switchboard/auto', () => {
   });
 
   it('chooses from the published scores of the request category, explains itself, and records the choice', async () => {
-    // The table of all traffic is published first, the categories' one by one: wait for programming's.
+    // The table of all traffic is published first, the categories' one by one: wait for programming's,
+    // computed once the whole population was in.
     const { res, body } = await eventually(
       async () => {
         const r = await ask({ model: 'switchboard/auto:programming', switchboard: { explain: true } });
         return { res: r, body: (await r.json()) as any };
       },
-      ({ res: r, body: b }) => r.status === 200 && b.routing.auto.scores.from === 'category',
+      ({ res: r, body: b }) => r.status === 200 && b.routing.auto.scores.from === 'category' && Date.parse(b.routing.auto.scores.computed_at) > loadedAt,
       60_000,
     );
     const auto = body.routing.auto;

@@ -46,11 +46,23 @@ describe('events as TabSeparated rows', () => {
         streamed: i % 2 === 0,
         tokens_prompt: 99_999_999,
         // Every other event carries the optional fields; the rest read back as the columns' defaults.
-        ...(i % 2 === 1 ? { finish_reason: s, native_finish_reason: s, upstream_id: s, external_user: s, tokens_cached: 7, tokens_reasoning: 9 } : {}),
+        ...(i % 2 === 1
+          ? { finish_reason: s, native_finish_reason: s, upstream_id: s, external_user: s, tokens_cached: 7, tokens_reasoning: 9, session_id: s, step: s, auto_choice: s }
+          : {}),
       }),
     );
     await insertEvents(ch, events);
-    const defaults = { finish_reason: '', native_finish_reason: '', upstream_id: '', external_user: '', tokens_cached: 0, tokens_reasoning: 0 };
+    const defaults = {
+      finish_reason: '',
+      native_finish_reason: '',
+      upstream_id: '',
+      external_user: '',
+      tokens_cached: 0,
+      tokens_reasoning: 0,
+      session_id: '',
+      step: '',
+      auto_choice: '',
+    };
     for (const e of events) {
       const row = await readBack('requests', e.event_id);
       const { kind: _k, v: _v, ...want } = e;
@@ -90,7 +102,7 @@ describe('events as TabSeparated rows', () => {
   it('lines name every column of the raw tables but the defaults', async () => {
     // Columns with a default that lines still write: the Kafka origin, and the event's optional fields.
     const optional = { requests: Object.keys(RequestEventSchema.properties).filter((k) => !(RequestEventSchema.required as string[]).includes(k)), attempts: [] as string[] };
-    expect(optional.requests).toHaveLength(6);
+    expect(optional.requests).toHaveLength(9);
     for (const table of ['requests', 'attempts'] as const) {
       const all = await queryRows<{ name: string }>(ch, `SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {table:String} AND default_kind = ''`, {
         table,
