@@ -9,10 +9,11 @@
 // - Intervals come from a delete-one-cluster jackknife: accounts are hashed into clusters and the fit is
 //   repeated without each cluster in turn, so an account's outcomes move together as they do in reality
 //   (resampling outcomes one by one made intervals far too narrow). Over replicate simulated populations
-//   the jackknife's intervals covered the true scores 90.5–94% per category; a cluster bootstrap's
-//   percentile intervals 89.5–93% (test/unit/preference-coverage). The jackknife's variance estimate is
+//   the jackknife's intervals covered the true scores 90.3–94.0% per category; a cluster bootstrap's
+//   percentile intervals 89.5–93% (40 replicates as in test/unit/preference-coverage, which holds the
+//   jackknife's to 90% or more). The jackknife's variance estimate is
 //   conservative in expectation (Efron–Stein), and it costs one fit per cluster.
-// A model needs MIN_MODEL_COMPARISONS outcomes (against other scored models) to be scored, and only the
+// A model needs METHOD.min_model_comparisons outcomes (against other scored models) to be scored, and only the
 // largest connected set of models is scored (scores of unconnected sets have no common scale).
 
 /** Outcomes of one ordered pair from one cluster of accounts. */

@@ -1,4 +1,4 @@
-// Public revealed preference: retention, switching flows, pairwise Bradley–Terry scores with bootstrap
+// Public revealed preference: retention, switching flows, pairwise Bradley–Terry scores with jackknife
 // intervals (ties where intervals overlap) and the win matrix behind them, and what each price change did
 // to the model's share and who moved.
 import type { FastifyInstance } from 'fastify';
