@@ -56,18 +56,22 @@ describe.skipIf(!brokers)('data role', () => {
     // Revealed preference reaches the router over the topic too: switchboard/auto chooses from it there.
     const pop = simulatePopulation({ catalog: data.catalog, models: POPULATION_MODELS, seed: 9, accounts: 400, days: 35, endMs: Date.now() - 3_600_000 });
     await insertEvents(data.clickhouse!, pop.events, 100_000);
+    // The table of all traffic comes first, then each category's: wait for roleplay's own.
     const auto = await eventually(
-      () =>
-        fetch(`${router.url}/v1/chat/completions`, {
+      async () => {
+        const r = await fetch(`${router.url}/v1/chat/completions`, {
           method: 'POST',
           headers: auth(),
           body: JSON.stringify({ ...chatBody('switchboard/auto:roleplay'), switchboard: { explain: true } }),
-        }),
-      (r) => r.status === 200,
+        });
+        return { status: r.status, body: (await r.json()) as { model: string; routing?: { auto: { chosen: { model: string }; scores: { from: string } } } } };
+      },
+      (r) => r.status === 200 && r.body.routing?.auto.scores.from === 'category',
       90_000,
     );
-    const body = (await auto.json()) as { model: string; routing: { auto: { chosen: { model: string }; scores: { from: string } } } };
-    expect(body.routing.auto.scores.from).toBe('category');
+    const body = auto.body;
+    expect(auto.status).toBe(200);
+    expect(body.routing?.auto.chosen.model).toBe(body.model);
     expect(POPULATION_MODELS).toContain(body.model);
   }, 240_000);
 });
