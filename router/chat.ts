@@ -56,10 +56,7 @@ export async function handleChat(deps: ChatDeps, call: ChatCall): Promise<unknow
     caller = { ...caller, category: routing.auto.category ?? stepCategory(call.req, caller) ?? caller.category };
     const choice = chooseAutoFor(deps, call.req, routing, caller.category, startedAt);
     const chosen = new Set(choice.models.map((m) => m.id));
-    routing.models = [
-      ...choice.models.map((model) => ({ model, sort: routing.models[0]?.sort ?? sortOf(call.req), free: false })),
-      ...routing.models.filter((m) => !chosen.has(m.model.id)),
-    ];
+    routing.models = [...choice.models.map((model) => ({ model, sort: routing.sort, free: false })), ...routing.models.filter((m) => !chosen.has(m.model.id))];
     auto = choice.explanation;
     reply.header('x-switchboard-auto', `${auto.chosen.model}${auto.explored ? ' (exploring)' : ''}`);
   }
@@ -133,8 +130,6 @@ function stepCategory(req: ChatRequest, caller: Caller): string | undefined {
   return category;
 }
 
-const sortOf = (req: ChatRequest) => (typeof req.provider?.sort === 'object' ? req.provider.sort.by : req.provider?.sort);
-
 /** `switchboard/auto`: the models to try, each planned as this request would route to it. */
 function chooseAutoFor(deps: ChatDeps, req: ChatRequest, routing: RequestRouting, category: string, now: number) {
   const prompt = promptTokens(req.messages);
@@ -146,7 +141,7 @@ function chooseAutoFor(deps: ChatDeps, req: ChatRequest, routing: RequestRouting
     overall: deps.preference?.of(''),
     options: req.switchboard?.auto,
     plan: (model) =>
-      planRoute(routeNeeds(req, { model, sort: sortOf(req), free: false }, routing.prefs, prompt, maxTokens), deps.health, {
+      planRoute(routeNeeds(req, { model, sort: routing.sort, free: false }, routing.prefs, prompt, maxTokens), deps.health, {
         now,
         random: deps.random,
         weights: deps.weights(),

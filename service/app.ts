@@ -21,6 +21,7 @@ import { registerExportsRoute } from '../analytics/routes/exports.ts';
 import { registerShareRoute } from '../analytics/routes/share.ts';
 import { registerSessionRoutes } from '../analytics/routes/sessions.ts';
 import { registerRecommendationsRoute } from '../analytics/routes/recommendations.ts';
+import type { PreferenceScores } from '../router/routing/preference-scores.ts';
 import { registerEndpointsRoute } from '../analytics/routes/endpoints.ts';
 import { registerProviderStatusRoute, type ProviderStatusDeps } from '../analytics/routes/provider-status.ts';
 import { installErrorHandling } from '../http/error-handler.ts';
@@ -52,6 +53,8 @@ export interface AppDeps {
   publicRefreshS: number;
   /** What the public figures take as now (default: the system clock). */
   clock?: () => number;
+  /** Analytics role: the revealed-preference tables it publishes for switchboard/auto. */
+  preference?: PreferenceScores;
   /** Collects the public figures worth computing ahead (the caller decides when). */
   warmup?: Warmup;
   /** Router role: present when this process routes requests. */
@@ -124,7 +127,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registerPreferenceRoute(app, { clickhouse: deps.clickhouse, refreshS: deps.preferenceRefreshS, warmup: deps.warmup });
     registerShareRoute(app, { clickhouse: deps.clickhouse, clock: deps.clock });
     registerSessionRoutes(app, { keys: deps.keys, clickhouse: deps.clickhouse });
-    registerRecommendationsRoute(app, { keys: deps.keys, clickhouse: deps.clickhouse, catalog: deps.catalog, refreshS: deps.preferenceRefreshS });
+    registerRecommendationsRoute(app, { keys: deps.keys, clickhouse: deps.clickhouse, catalog: deps.catalog, preference: deps.preference });
     registerExportsRoute(app, { clickhouse: deps.clickhouse });
   }
   if (deps.status) registerProviderStatusRoute(app, deps.status);

@@ -157,6 +157,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     preferenceRefreshS: config.preferenceRefreshS,
     publicRefreshS: config.publicRefreshS,
     clock: opts.clock,
+    preference: signals.preference,
     router: a.routes
       ? {
           chat: {

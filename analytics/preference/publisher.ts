@@ -12,7 +12,7 @@ import { revealedPreference } from './revealed.ts';
 /** Weeks of behaviour the routing scores read: recent enough to follow the market, long enough to separate models. */
 const WEEKS = 5;
 
-export async function preferenceTable(clickhouse: ClickHouseClient, category: string, now: number): Promise<PreferenceTable> {
+async function preferenceTable(clickhouse: ClickHouseClient, category: string, now: number): Promise<PreferenceTable> {
   const from = mondayOf(now) - (WEEKS - 1) * WEEK_MS;
   const revealed = await revealedPreference(clickhouse, from, now + 1, category === '' ? null : category);
   return {

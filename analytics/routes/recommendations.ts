@@ -7,7 +7,6 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Catalog } from '../../catalog/catalog.ts';
-import { refreshing } from '../../core/refreshing-cache.ts';
 import { DAY_MS } from '../../core/time.ts';
 import type { KeyStore } from '../../router/auth/key-store.ts';
 import { keyOf, requireKey } from '../../http/auth.ts';
@@ -15,7 +14,8 @@ import { underEveryBase } from '../../http/paths.ts';
 import { errorResponses, Nullable } from '../../http/schemas.ts';
 import { type ModelUse, useByCategory } from '../../store/recommendation-queries.ts';
 import type { PreferenceTable } from '../../telemetry/preference-table.ts';
-import { preferenceTable } from '../preference/publisher.ts';
+import type { PreferenceScores } from '../../router/routing/preference-scores.ts';
+import { toNanoUsd } from '../../core/money.ts';
 
 const Query = Type.Object({ days: Type.Optional(Type.Integer({ minimum: 1, maximum: 90, default: 30 })) }, { additionalProperties: false });
 const Interval = Type.Object({ value: Type.Number(), low: Type.Number(), high: Type.Number() });
@@ -85,7 +85,7 @@ export function recommend(catalog: Catalog, category: string, use: readonly Mode
       if (alt.model === main.model || !prices) continue;
       const difference = { value: alt.score - current.score, low: alt.low - current.high, high: alt.high - current.low };
       if (difference.high < 0) continue; // credibly less preferred
-      const expected = Math.round(((main.tokens_prompt * prices.prompt + main.tokens_completion * prices.completion) / 1e6) * 1e9) / 1e9;
+      const expected = toNanoUsd((main.tokens_prompt * prices.prompt + main.tokens_completion * prices.completion) / 1e6);
       if (expected >= main.cost_usd) continue;
       const saving = 1 - expected / main.cost_usd;
       const verdict = difference.low > 0 ? ('preferred by peers' as const) : ('not credibly less preferred by peers' as const);
@@ -106,16 +106,21 @@ export function recommend(catalog: Catalog, category: string, use: readonly Mode
   return {
     category,
     tokens: total,
-    cost_usd: Math.round(use.reduce((n, u) => n + u.cost_usd, 0) * 1e9) / 1e9,
+    cost_usd: toNanoUsd(use.reduce((n, u) => n + u.cost_usd, 0)),
     scores_computed_at: table ? new Date(table.computed_at).toISOString() : null,
     models,
     suggestions: suggestions.slice(0, 3),
   };
 }
 
-export function registerRecommendationsRoute(app: FastifyInstance, deps: { keys: KeyStore; clickhouse: ClickHouseClient; catalog: Catalog; refreshS: number }): void {
-  // The peers' scores are the same for every caller: computed at most every refreshS per category.
-  const tables = refreshing(deps.refreshS * 1000, (category: string) => preferenceTable(deps.clickhouse, category, Date.now()), app.log, 'recommendation scores');
+/**
+ * `preference`: the tables this process publishes to the routers for switchboard/auto, so a
+ * recommendation reads the scores auto routes by, without computing them again.
+ */
+export function registerRecommendationsRoute(
+  app: FastifyInstance,
+  deps: { keys: KeyStore; clickhouse: ClickHouseClient; catalog: Catalog; preference: PreferenceScores | undefined },
+): void {
   for (const url of underEveryBase('/recommendations')) {
     app.get<{ Querystring: Static<typeof Query> }>(
       url,
@@ -135,7 +140,7 @@ export function registerRecommendationsRoute(app: FastifyInstance, deps: { keys:
         const use = await useByCategory(deps.clickhouse, keyOf(request).account_id, now - days * DAY_MS, now + 1);
         const byCategory = new Map<string, ModelUse[]>();
         for (const u of use) byCategory.set(u.category, [...(byCategory.get(u.category) ?? []), u]);
-        const categories = await Promise.all([...byCategory].map(async ([c, list]) => recommend(deps.catalog, c, list, await tables(c))));
+        const categories = [...byCategory].map(([c, list]) => recommend(deps.catalog, c, list, deps.preference?.of(c)));
         return { days, categories: categories.sort((a, b) => b.tokens - a.tokens || a.category.localeCompare(b.category)) };
       },
     );

@@ -31,6 +31,8 @@ export interface RequestRouting {
   models: ModelChoice[];
   /** `switchboard/auto[:category]` was asked for: the category it names, if any. */
   auto: { category: string | undefined } | undefined;
+  /** `provider.sort` (by), which the models auto chooses are routed by too. */
+  sort: Sort | undefined;
   prefs: RoutingPrefs | undefined;
   /** `provider.sort.partition: "none"`: the endpoints of every model are sorted together. */
   acrossModels: boolean;
@@ -109,7 +111,7 @@ export function routingOf(catalog: Catalog, req: ChatRequest): RequestRouting {
   if (refs.slice(1).some((r) => parseAuto(r) !== undefined)) throw badRequest(`${AUTO_MODEL} can only be the model asked for first`, 'invalid_request', 'models');
   if (req.switchboard?.auto !== undefined && !auto) throw badRequest(`switchboard.auto applies to model ${AUTO_MODEL} only`, 'invalid_request', 'switchboard.auto');
   const models = (auto ? refs.slice(1) : refs).map((ref) => choiceOf(catalog, ref, sort));
-  if (p === undefined) return { models, auto, prefs: undefined, acrossModels: false };
+  if (p === undefined) return { models, auto, sort, prefs: undefined, acrossModels: false };
   const { sort: _sort, preferred_min_throughput, preferred_max_latency, max_price, ...rest } = p;
   const maxLatencyS = threshold('preferred_max_latency', preferred_max_latency);
   const prefs: RoutingPrefs = {
@@ -123,5 +125,5 @@ export function routingOf(catalog: Catalog, req: ChatRequest): RequestRouting {
     maxLatencyMs: maxLatencyS === undefined ? undefined : maxLatencyS * 1000,
     requiredParameters: p.require_parameters === true ? requiredParameters(req) : undefined,
   };
-  return { models, auto, prefs, acrossModels: typeof sortOption === 'object' && sortOption.partition === 'none' };
+  return { models, auto, sort, prefs, acrossModels: typeof sortOption === 'object' && sortOption.partition === 'none' };
 }

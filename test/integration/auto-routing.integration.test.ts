@@ -280,7 +280,12 @@ describe('recommendations for a workload', () => {
         cost_usd: (2000 * sonnet.pricePrompt + 500 * sonnet.priceCompletion) / 1e6,
       })),
     );
-    const body = await (await fetch(`${s.url}/api/v1/recommendations?days=30`, { headers: auth() })).json();
+    const inserted = Date.now();
+    // The peers' scores are the tables published for auto routing: wait for one computed with these rows in.
+    const body = await eventually(
+      async () => (await fetch(`${s.url}/api/v1/recommendations?days=30`, { headers: auth() })).json(),
+      (b: any) => Date.parse(b.categories.find((c: any) => c.category === 'programming')?.scores_computed_at ?? '') > inserted,
+    );
     const programming = body.categories.find((c: any) => c.category === 'programming');
     const [raw] = await queryRows<{ tp: string; tc: string; nusd: string }>(
       s.clickhouse!,
