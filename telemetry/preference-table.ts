@@ -5,6 +5,7 @@
 // feed the scores it reads.
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { decodeChecked } from './signal.ts';
 
 export const PREFERENCE_TABLE_VERSION = 1;
 /** The key prefix of preference tables on the signals topic and the hub. */
@@ -38,18 +39,8 @@ export type PreferenceTable = Static<typeof PreferenceTableSchema>;
 const check = TypeCompiler.Compile(PreferenceTableSchema);
 
 export function decodePreferenceTable(bytes: Buffer | string | null): { ok: true; table: PreferenceTable } | { ok: false; reason: string } {
-  if (bytes === null) return { ok: false, reason: 'empty message' };
-  let value: unknown;
-  try {
-    value = JSON.parse(bytes.toString());
-  } catch {
-    return { ok: false, reason: 'not JSON' };
-  }
-  if (!check.Check(value)) {
-    const first = check.Errors(value).First();
-    return { ok: false, reason: `${first?.path ?? ''} ${first?.message ?? 'invalid'}`.trim() };
-  }
-  return { ok: true, table: value };
+  const d = decodeChecked(check, bytes);
+  return d.ok ? { ok: true, table: d.value } : d;
 }
 
 export const encodePreferenceTable = (t: PreferenceTable): string => JSON.stringify(t);

@@ -1,8 +1,8 @@
 // The contract of topic switchboard.signals.v1: analytics publishes one signal per endpoint (the message
 // key is the endpoint id, so compaction keeps the latest of each), routers fold them into routing.
 // The same shape is the body of GET /api/v1/providers/status.
-import { Type, type Static } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import { Nullable } from '../core/nullable.ts';
 
 export const SIGNAL_VERSION = 1;
@@ -70,8 +70,8 @@ export type SignalPoint = Static<typeof SignalPointSchema>;
 
 const check = TypeCompiler.Compile(EndpointSignalSchema);
 
-/** A signal message from the topic, or why it is not one (a router skips it and counts it). */
-export function decodeSignal(bytes: Buffer | null): { ok: true; signal: EndpointSignal } | { ok: false; reason: string } {
+/** A message of the signals topic (or the hub) checked against its schema, or why it is not one (a reader skips it and counts it). */
+export function decodeChecked<T extends TSchema>(schema: TypeCheck<T>, bytes: Buffer | string | null): { ok: true; value: Static<T> } | { ok: false; reason: string } {
   if (bytes === null) return { ok: false, reason: 'tombstone' };
   let value: unknown;
   try {
@@ -79,9 +79,15 @@ export function decodeSignal(bytes: Buffer | null): { ok: true; signal: Endpoint
   } catch {
     return { ok: false, reason: 'not JSON' };
   }
-  if (check.Check(value)) return { ok: true, signal: value };
-  const first = check.Errors(value).First();
+  if (schema.Check(value)) return { ok: true, value };
+  const first = schema.Errors(value).First();
   return { ok: false, reason: first ? `${first.path || '/'}: ${first.message}` : 'invalid' };
+}
+
+/** A signal message from the topic, or why it is not one. */
+export function decodeSignal(bytes: Buffer | null): { ok: true; signal: EndpointSignal } | { ok: false; reason: string } {
+  const d = decodeChecked(check, bytes);
+  return d.ok ? { ok: true, signal: d.value } : d;
 }
 
 export const encodeSignal = (s: EndpointSignal): string => JSON.stringify(s);
