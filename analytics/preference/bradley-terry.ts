@@ -1,7 +1,7 @@
 // Bradley–Terry scores from pairwise outcomes ("winner beat loser") with 95% intervals that hold their
 // coverage when each account contributes many outcomes. Three choices make the scores mean the same thing
 // at every sample size:
-// - Each pair's outcomes are shrunk a fixed fraction toward even (SHRINK): a pair always won by one side
+// - Each pair's outcomes are shrunk a fixed fraction toward even (METHOD.shrink): a pair always won by one side
 //   is a finite gap (log 21 ≈ 3.0) however many outcomes it has, so the scale is set by the data's win
 //   proportions, not by a prior whose weight fades as the data grows (that made scores drift apart with
 //   sample size and intervals miss the value a larger population gives).
@@ -46,7 +46,7 @@ export interface Scoring {
   scores: Score[];
   /** Items seen in outcomes but not scored (too few outcomes, or not connected to the scored set), with their outcomes. */
   unscored: { item: string; comparisons: number }[];
-  /** Outcomes per ordered pair of scored items whose pair has MIN_PAIR_COMPARISONS or more. */
+  /** Outcomes per ordered pair of scored items whose pair has METHOD.min_pair_comparisons or more. */
   wins: WinCount[];
 }
 
@@ -64,18 +64,6 @@ export function tQuantile(p: number, df: number): number {
   const q = Math.sqrt(-2 * Math.log(1 - p));
   const z = q - (2.515517 + 0.802853 * q + 0.010328 * q * q) / (1 + 1.432788 * q + 0.189269 * q * q + 0.001308 * q * q * q);
   return z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df ** 2) + (3 * z ** 7 + 19 * z ** 5 + 17 * z ** 3 - 15 * z) / (384 * df ** 3);
-}
-
-/** Outcomes counted per ordered pair (and cluster, when outcomes name one). */
-export function tally(outcomes: readonly { winner: string; loser: string; cluster?: number }[]): PairCount[] {
-  const counts = new Map<string, PairCount>();
-  for (const o of outcomes) {
-    const key = `${o.winner}\u0000${o.loser}\u0000${o.cluster ?? 0}`;
-    const c = counts.get(key);
-    if (c) c.count++;
-    else counts.set(key, { winner: o.winner, loser: o.loser, count: 1, cluster: o.cluster ?? 0 });
-  }
-  return [...counts.values()];
 }
 
 /** Unordered pairs of item indexes (pi[k] < pj[k]), in one canonical order. */

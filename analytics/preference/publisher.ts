@@ -3,23 +3,21 @@
 // engine is never flooded; a failed computation keeps the routers' previous table.
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '../../core/logger.ts';
-import { mondayOf, WEEK_MS } from '../../core/time.ts';
 import { CATEGORIES } from '../../router/classify.ts';
 import { PREFERENCE_TABLE_VERSION, type PreferenceTable } from '../../telemetry/preference-table.ts';
 import { scores } from './bradley-terry.ts';
-import { revealedPreference } from './revealed.ts';
+import { type PreferencePeriod, periodStart, revealedPreference } from './revealed.ts';
 
-/** Weeks of behaviour the routing scores read: recent enough to follow the market, long enough to separate models. */
-const WEEKS = 5;
+/** The period the routing scores read: recent enough to follow the market, long enough to separate models. */
+const PERIOD: PreferencePeriod = 'month';
 
 async function preferenceTable(clickhouse: ClickHouseClient, category: string, now: number): Promise<PreferenceTable> {
-  const from = mondayOf(now) - (WEEKS - 1) * WEEK_MS;
-  const revealed = await revealedPreference(clickhouse, from, now + 1, category === '' ? null : category);
+  const revealed = await revealedPreference(clickhouse, periodStart(PERIOD, now), now + 1, category === '' ? null : category);
   return {
     v: PREFERENCE_TABLE_VERSION,
     kind: 'preference',
     category,
-    period: 'month',
+    period: PERIOD,
     computed_at: now,
     scores: scores(revealed.pairs).scores.map((s) => ({ model: s.item, score: s.score, low: s.low, high: s.high, comparisons: s.comparisons })),
   };

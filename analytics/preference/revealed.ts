@@ -9,7 +9,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from '../../store/clickhouse.ts';
 import { createHash } from 'node:crypto';
-import { DAY_MS, isoDay } from '../../core/time.ts';
+import { DAY_MS, isoDay, mondayOf, WEEK_MS } from '../../core/time.ts';
 import { METHOD, type PairCount } from './bradley-terry.ts';
 
 export interface Retention {
@@ -80,6 +80,13 @@ FROM (
   ARRAY JOIN used AS m)
 ARRAY JOIN if(win_a = '', [''], [win_a, win_b]) AS player, if(win_a = '', [1], [1, 0]) AS first
 GROUP BY GROUPING SETS ((m), (win_a, win_b, cluster), (player), (flow_a, flow_b))`;
+
+/** Weeks of each revealed-preference period, the current week included. */
+export const PREFERENCE_WEEKS = { month: 5, quarter: 13, year: 52 } as const;
+export type PreferencePeriod = keyof typeof PREFERENCE_WEEKS;
+
+/** The Monday a period that ends with the week holding `now` starts on. */
+export const periodStart = (period: PreferencePeriod, now: number): number => mondayOf(now) - (PREFERENCE_WEEKS[period] - 1) * WEEK_MS;
 
 /** A row of one grouping set: the keys of the other sets are empty (model names never are). */
 interface FactRow {

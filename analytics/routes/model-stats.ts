@@ -115,20 +115,23 @@ async function computeModelStats(deps: ModelStatsDeps, model: Model): Promise<St
       GROUP BY t, provider ORDER BY t, provider`,
     p,
   );
-  // Apps are named only once enough distinct accounts use them: the same k as the public leaderboard.
-  // Over the last seven calendar days (today and the six before), from the daily per-model rollup.
+  const byDay = { ...p, today: isoDay(now) };
+  // What switchboard/auto sent here over the last 30 days (today included), and what it chose this model
+  // for that another served after a failover.
   const auto = await queryRows<{ category: string; requests: string; tokens: string }>(
     deps.clickhouse,
     `SELECT category, sum(requests) AS requests, sum(tokens) AS tokens FROM auto_daily
       WHERE model = {model:String} AND day > toDate({today:String}) - 30 GROUP BY category ORDER BY requests DESC, category`,
-    { model: id, today: isoDay(now) },
+    byDay,
   );
   const away = await queryRows<{ to: string; requests: string }>(
     deps.clickhouse,
     `SELECT model AS to, sum(requests) AS requests FROM auto_daily
       WHERE chosen = {model:String} AND model != {model:String} AND day > toDate({today:String}) - 30 GROUP BY to ORDER BY requests DESC, to`,
-    { model: id, today: isoDay(now) },
+    byDay,
   );
+  // Apps are named only once enough distinct accounts use them: the same k as the public leaderboard.
+  // Over the last seven calendar days (today and the six before), from the daily per-model rollup.
   const apps = await queryRows<{ app: string; users: string; requests: string; tokens: string }>(
     deps.clickhouse,
     `SELECT app, uniqCombined64Merge(users_approx) AS users, sum(requests) AS requests, sum(tokens) AS tokens
@@ -136,7 +139,7 @@ async function computeModelStats(deps: ModelStatsDeps, model: Model): Promise<St
       WHERE model = {model:String} AND day > toDate({today:String}) - 7
       GROUP BY app HAVING users >= {k:UInt32}
       ORDER BY tokens DESC, app LIMIT 20`,
-    { ...p, today: isoDay(now), k: deps.appMinUsers },
+    { ...byDay, k: deps.appMinUsers },
   );
   const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
   return {

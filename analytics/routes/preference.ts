@@ -8,11 +8,8 @@ import { CATEGORIES } from '../../router/classify.ts';
 import { errorResponses, Nullable } from '../../http/schemas.ts';
 import { refreshing, type Warmup } from '../../core/refreshing-cache.ts';
 import { adoptersOf, type PriceChange, priceChanges, sharesAround } from '../../store/price-event-queries.ts';
-import { mondayOf, WEEK_MS } from '../../core/time.ts';
 import { METHOD, scores } from '../preference/bradley-terry.ts';
-import { revealedPreference } from '../preference/revealed.ts';
-
-export const PREFERENCE_WEEKS = { month: 5, quarter: 13, year: 52 } as const;
+import { PREFERENCE_WEEKS, type PreferencePeriod, periodStart, revealedPreference } from '../preference/revealed.ts';
 
 const Query = Type.Object(
   {
@@ -134,9 +131,9 @@ async function priceEvent(clickhouse: ClickHouseClient, c: PriceChange, category
 }
 
 /** The whole result for one period and category, read from the weekly and hourly rollups. */
-async function computePreference(clickhouse: ClickHouseClient, period: keyof typeof PREFERENCE_WEEKS, category: string | null): Promise<Static<typeof PreferenceSchema>> {
+async function computePreference(clickhouse: ClickHouseClient, period: PreferencePeriod, category: string | null): Promise<Static<typeof PreferenceSchema>> {
   const now = Date.now();
-  const from = mondayOf(now) - (PREFERENCE_WEEKS[period] - 1) * WEEK_MS;
+  const from = periodStart(period, now);
   const [revealed, changes] = await Promise.all([revealedPreference(clickhouse, from, now + 1, category), priceChanges(clickhouse, from, now + 1)]);
   const scoring = scores(revealed.pairs);
   const sc = scoring.scores;
@@ -173,7 +170,7 @@ export function registerPreferenceRoute(app: FastifyInstance, deps: { clickhouse
   // in between (a stale result while the next one is computed).
   const cached = refreshing(
     deps.refreshS * 1000,
-    (q: { period: keyof typeof PREFERENCE_WEEKS; category: string | null }) => computePreference(deps.clickhouse, q.period, q.category),
+    (q: { period: PreferencePeriod; category: string | null }) => computePreference(deps.clickhouse, q.period, q.category),
     app.log,
     'revealed preference',
   );
@@ -194,7 +191,7 @@ export function registerPreferenceRoute(app: FastifyInstance, deps: { clickhouse
       },
     },
     async (request) => {
-      const period = (request.query.period ?? 'quarter') as keyof typeof PREFERENCE_WEEKS;
+      const period = (request.query.period ?? 'quarter') as PreferencePeriod;
       const category = request.query.category ?? null;
       return cached({ period, category });
     },

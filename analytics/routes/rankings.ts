@@ -7,6 +7,7 @@ import { CATEGORIES } from '../../router/classify.ts';
 import { errorResponses, Nullable } from '../../http/schemas.ts';
 import { queryRows } from '../../store/clickhouse.ts';
 import { refreshing, type Warmup } from '../../core/refreshing-cache.ts';
+import { DAY_MS, HOUR_MS } from '../../core/time.ts';
 
 export const PERIOD_HOURS = { day: 24, week: 24 * 7, month: 24 * 30 } as const;
 /** The longest list a caller may ask for; every shorter one is cut from it. */
@@ -69,23 +70,14 @@ export const RankingsSchema = Type.Object({
   }),
 });
 
-interface ModelRow {
-  model: string;
-  author: string;
-  tokens: string;
-  requests: string;
-}
-
 /** The period as the complete hours before the current one: [from, to), and the period before it. */
 export function periodWindow(period: keyof typeof PERIOD_HOURS, now = Date.now()): { from: Date; to: Date; prevFrom: Date } {
-  const to = new Date(Math.floor(now / 3_600_000) * 3_600_000);
-  const span = PERIOD_HOURS[period] * 3_600_000;
+  const to = new Date(Math.floor(now / HOUR_MS) * HOUR_MS);
+  const span = PERIOD_HOURS[period] * HOUR_MS;
   return { from: new Date(to.getTime() - span), to, prevFrom: new Date(to.getTime() - 2 * span) };
 }
 
 const ch = (d: Date) => d.toISOString().slice(0, 19).replace('T', ' ');
-
-const DAY_MS = 86_400_000;
 
 /**
  * Usage rows over [from, to): whole UTC days from the daily table, the hours at either edge from the hourly
@@ -151,6 +143,8 @@ async function readPeriod(deps: RankingsDeps, period: keyof typeof PERIOD_HOURS,
   // The day's chart is by hour: whole days would lump its hours together.
   const wholeDays = period !== 'day';
   const bucket = wholeDays ? 'toStartOfDay(t)' : 't';
+  // The days the period touches, for the daily rollups that have no hours.
+  const days = { from: ch(w.from), last: ch(new Date(w.to.getTime() - 1000)) };
   const [usage, apps, sessions, auto] = await Promise.all([
     queryRows<UsageRow>(
       deps.clickhouse,
@@ -177,13 +171,13 @@ async function readPeriod(deps: RankingsDeps, period: keyof typeof PERIOD_HOURS,
                  FROM session_usage WHERE day >= toDate({from:DateTime('UTC')}) AND day <= toDate({last:DateTime('UTC')})
                 GROUP BY model, category, account_id, session_id)
         GROUP BY model, category`,
-      { from: ch(w.from), last: ch(new Date(w.to.getTime() - 1000)) },
+      days,
     ),
     queryRows<{ category: string; model: string; requests: string; tokens: string }>(
       deps.clickhouse,
       `SELECT category, model, sum(requests) AS requests, sum(tokens) AS tokens FROM auto_daily
         WHERE day >= toDate({from:DateTime('UTC')}) AND day <= toDate({last:DateTime('UTC')}) GROUP BY category, model`,
-      { from: ch(w.from), last: ch(new Date(w.to.getTime() - 1000)) },
+      days,
     ),
   ]);
   return { usage, apps, sessions, auto, bucket: (wholeDays ? 'day' : 'hour') as 'day' | 'hour' };

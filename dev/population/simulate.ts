@@ -7,10 +7,9 @@ import { createHash } from 'node:crypto';
 import type { Catalog, Model } from '../../catalog/catalog.ts';
 import { seededRandom } from '../../core/random.ts';
 import { type AttemptEvent, EVENT_VERSION, type RequestEvent } from '../../telemetry/event.ts';
-import { isoDay, mondayOf } from '../../core/time.ts';
+import { DAY_MS as DAY, isoDay, mondayOf } from '../../core/time.ts';
 
 export const SIM_CATEGORIES = ['programming', 'roleplay', 'translation', 'general'] as const;
-const DAY = 86_400_000;
 
 export interface PopulationOptions {
   catalog: Catalog;

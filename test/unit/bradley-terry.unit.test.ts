@@ -1,19 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { kendallTau, METHOD, type PairCount, scores, tally, tQuantile } from '../../analytics/preference/bradley-terry.ts';
+import { kendallTau, METHOD, type PairCount, scores, tQuantile } from '../../analytics/preference/bradley-terry.ts';
+import { clusteredPairs, type Outcome } from '../helpers/revealed-oracle.ts';
 import { seededRandom } from '../../core/random.ts';
 
-/** Outcomes drawn from known strengths: P(i beats j) = s_i / (s_i + s_j); `perCluster` outcomes share a cluster. */
+/** Outcomes drawn from known strengths: P(i beats j) = s_i / (s_i + s_j); `perCluster` outcomes share a cluster (one account's). */
 function simulate(strengths: Record<string, number>, games: number, seed: number, perCluster = 1) {
   const random = seededRandom(seed);
   const names = Object.keys(strengths);
-  const out: { winner: string; loser: string; cluster: number }[] = [];
+  const out: Outcome[] = [];
   for (let g = 0; g < games; g++) {
     const a = names[Math.floor(random() * names.length)];
     let b = names[Math.floor(random() * names.length)];
     while (b === a) b = names[Math.floor(random() * names.length)];
     const aWins = random() < strengths[a] / (strengths[a] + strengths[b]);
     const cluster = Math.floor(g / perCluster);
-    out.push(aWins ? { winner: a, loser: b, cluster } : { winner: b, loser: a, cluster });
+    const account = `acct-${cluster}`;
+    out.push(aWins ? { winner: a, loser: b, cluster, account } : { winner: b, loser: a, cluster, account });
   }
   return out;
 }
@@ -25,7 +27,7 @@ const scoreOf = (r: ReturnType<typeof scores>, item: string) => r.scores.find((s
 
 describe('Bradley–Terry', () => {
   it('recovers the order of known strengths; scores sum to zero and intervals hold the point', () => {
-    const r = scores(tally(simulate({ a: 8, b: 4, c: 2, d: 1 }, 6000, 3, 50)));
+    const r = scores(clusteredPairs(simulate({ a: 8, b: 4, c: 2, d: 1 }, 6000, 3, 50)));
     expect(r.scores.map((s) => s.item)).toEqual(['a', 'b', 'c', 'd']);
     expect(r.scores.reduce((n, s) => n + s.score, 0)).toBeCloseTo(0, 9);
     for (const s of r.scores) expect(s.low <= s.score && s.score <= s.high).toBe(true);
@@ -86,7 +88,7 @@ describe('Bradley–Terry', () => {
   });
 
   it('is repeatable and empty without outcomes', () => {
-    const counts = tally(simulate({ a: 3, b: 2, c: 1 }, 500, 4, 10));
+    const counts = clusteredPairs(simulate({ a: 3, b: 2, c: 1 }, 500, 4, 10));
     expect(scores(counts)).toEqual(scores(counts));
     expect(scores([])).toEqual({ scores: [], unscored: [], wins: [] });
     // One cluster of accounts gives no interval: nothing is scored.
