@@ -60,6 +60,7 @@ export class ApiError extends Error {
 export const badRequest = (message: string, code = 'invalid_request', param?: string) =>
   new ApiError(400, 'invalid_request_error', code, message, param === undefined ? {} : { param });
 export const unauthorized = (message: string) => new ApiError(401, 'authentication_error', 'invalid_api_key', message);
+export const forbidden = (message: string, code = 'forbidden') => new ApiError(403, 'permission_error', code, message);
 export const notFound = (message: string, code = 'not_found') => new ApiError(404, 'not_found_error', code, message);
 export const payloadTooLarge = (message: string) => new ApiError(413, 'invalid_request_error', 'payload_too_large', message);
 

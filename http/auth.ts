@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
-import { unauthorized } from '../core/errors.ts';
+import { forbidden, unauthorized } from '../core/errors.ts';
 import type { KeyRecord, KeyStore } from '../router/auth/key-store.ts';
 
 declare module 'fastify' {
@@ -19,8 +19,10 @@ function authenticate(keys: KeyStore, request: FastifyRequest): KeyRecord {
   if (header === undefined) throw unauthorized('missing Authorization header: send "Authorization: Bearer <key>"');
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!m) throw unauthorized('Authorization header must be "Bearer <key>"');
-  const rec = keys.verify(m[1]);
-  if (!rec) throw unauthorized('invalid or revoked API key');
+  const rec = keys.lookup(m[1]);
+  if (!rec || rec.revoked_at !== null) throw unauthorized('invalid or revoked API key');
+  if (rec.disabled) throw unauthorized('this API key is disabled');
+  if (rec.expires_at !== null && Date.parse(rec.expires_at) <= Date.now()) throw unauthorized(`this API key expired at ${rec.expires_at}`);
   return rec;
 }
 
@@ -31,6 +33,20 @@ export function requireKey(keys: KeyStore): onRequestHookHandler {
     let err: Error | undefined;
     try {
       request.apiKey = authenticate(keys, request);
+    } catch (e) {
+      err = e as Error;
+    }
+    done(err);
+  };
+}
+
+/** onRequest hook: a management key (its organisation's keys, policies, audit log and usage). */
+export function requireManagementKey(keys: KeyStore): onRequestHookHandler {
+  return (request, _reply, done) => {
+    let err: Error | undefined;
+    try {
+      request.apiKey = authenticate(keys, request);
+      if (!request.apiKey.management) err = forbidden('this route needs a management key (npm run keys -- create --management, or POST /api/v1/keys with one)');
     } catch (e) {
       err = e as Error;
     }

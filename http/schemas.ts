@@ -5,7 +5,8 @@ export { Nullable } from '../core/nullable.ts';
 const DESCRIPTIONS: Record<number, string> = {
   400: 'invalid request',
   401: 'missing or invalid API key',
-  402: 'spend limit reached',
+  402: 'spend limit or budget reached',
+  403: 'refused: a policy, or a key of the wrong kind',
   404: 'not found',
   413: 'body too large',
   415: 'unsupported media type',

@@ -11,6 +11,8 @@ import type { TelemetrySink } from '../telemetry/bus.ts';
 import { isProviderFailure, type ErrorClass } from '../telemetry/event.ts';
 import type { AttemptFailure } from './attempt.ts';
 import type { SpendHold, SpendLedger } from './auth/spend.ts';
+import { checkBudgets, periodEntries, type Budget } from './auth/budgets.ts';
+import type { NamedPolicy } from '../governance/policy.ts';
 import type { ChatRequest } from './chat-schema.ts';
 import { costOf, requestEvent, type AnswerFacts, type Outcome, type RequestIdentity } from './events.ts';
 import type { HealthRegistry } from './health/registry.ts';
@@ -42,8 +44,12 @@ export interface ChatDeps {
 export interface Caller {
   accountId: string;
   keyId: string;
-  /** The key's spend limit in USD (null: none). */
+  /** The key's all-time spend limit in USD (null: none, or its limit resets: then it is one of `budgets`). */
   spendLimitUsd: number | null;
+  /** The organisation's and key's policies in force, the key's first. */
+  policies: readonly NamedPolicy[];
+  /** The budgets per period the request is held to. */
+  budgets: readonly Budget[];
   app: string;
   category: string;
   /** The agent run or conversation the call belongs to, and its step (X-Switchboard-Session / session_id, X-Switchboard-Step). */
@@ -98,11 +104,12 @@ export function worstCaseUsd(ctx: ChatContext, candidates: readonly Endpoint[]):
   return most * (1 + ctx.deps.config.platformFeeRate);
 }
 
-/** Holds the request's worst case against its key's limit, or refuses it with 402. */
+/** Holds the request's worst case against its key's limit and its budgets, or refuses it with 402. */
 export function reserveSpend(ctx: ChatContext, candidates: readonly Endpoint[]): void {
   const { spend } = ctx.deps;
   const limit = ctx.caller.spendLimitUsd;
-  ctx.hold = spend.reserve(ctx.caller.keyId, limit, worstCaseUsd(ctx, candidates));
+  checkBudgets(spend, ctx.caller.budgets, ctx.startedAt);
+  ctx.hold = spend.reserve(ctx.caller.keyId, limit, worstCaseUsd(ctx, candidates), periodEntries(ctx.caller.keyId, ctx.startedAt));
   if (ctx.hold === undefined) {
     const used = spend.used(ctx.caller.keyId);
     // Refused at the door, like a rate limit: nothing was routed, so there is no request to record.
@@ -139,20 +146,19 @@ export function finish(ctx: ChatContext, e: Endpoint, depth: number, o: Outcome,
   return fee;
 }
 
+/** The telemetry class of the errors a request's own routing ends with. */
+const CLASS_OF_CODE: Record<string, ErrorClass> = {
+  no_available_endpoints: 'circuit_open',
+  policy_denied: 'policy_denied',
+  upstream_rate_limited: 'rate_limited',
+  upstream_rejected: 'upstream_4xx',
+};
+
 /** Emit the request event of a request that ends with an error (nothing charged: handleChat releases its hold), and return the error. */
 export function failWith(ctx: ChatContext, err: ApiError, e?: Endpoint, errorClass?: ErrorClass): ApiError {
   const { deps } = ctx;
-  const cls: ErrorClass =
-    errorClass ??
-    (err.code === 'no_available_endpoints'
-      ? 'circuit_open'
-      : err.code === 'upstream_rate_limited'
-        ? 'rate_limited'
-        : err.code === 'upstream_rejected'
-          ? 'upstream_4xx'
-          : err.status === 502
-            ? 'upstream_5xx'
-            : 'no_candidates');
+  const cls: ErrorClass = errorClass ?? CLASS_OF_CODE[err.code] ?? (err.status === 502 ? 'upstream_5xx' : 'no_candidates');
+  const policies = err.code === 'policy_denied' ? (err.extra.metadata?.policies as string[] | undefined) : undefined;
   const latency = performance.now() - ctx.t0;
   deps.sink.emit(
     requestEvent(
@@ -169,6 +175,7 @@ export function failWith(ctx: ChatContext, err: ApiError, e?: Endpoint, errorCla
         externalUser: ctx.req.user,
         session: ctx.caller.session,
         autoChoice: ctx.autoChoice,
+        policy: policies?.join(', '),
       },
       { status: err.status, errorClass: cls, latencyMs: latency, ttftMs: 0, tokensPrompt: 0, tokensCompletion: 0, costUsd: 0 },
     ),

@@ -7,7 +7,7 @@ import type { AttemptFailure } from './attempt.ts';
 import type { HealthRegistry } from './health/registry.ts';
 import type { RoutePlan } from './routing/plan.ts';
 
-/** Why nothing could be tried: the request's own needs (4xx), rate limits (429) or broken endpoints (503). */
+/** Why nothing could be tried: rate limits (429), broken endpoints (503), the caller's policies (403) or the request's own needs (4xx). */
 export function noRouteError(plans: RoutePlan[], health: HealthRegistry, now: number): ApiError {
   const all = plans.flatMap((p) => p.excluded);
   const limited = all.filter((x) => x.reason.startsWith('rate limited'));
@@ -29,6 +29,17 @@ export function noRouteError(plans: RoutePlan[], health: HealthRegistry, now: nu
       'no_available_endpoints',
       `every endpoint that could serve this request is cooling down after failures (${[...open, ...limited].map((x) => x.endpoint).join(', ')})`,
       { retryAfterSeconds: 1, metadata: { excluded: all } },
+    );
+  }
+  const policies = [...new Set(all.flatMap((x) => (x.policy === undefined ? [] : [x.policy])))];
+  if (policies.length > 0) {
+    const rules = [...new Set(all.filter((x) => x.policy !== undefined).map((x) => x.reason))];
+    return new ApiError(
+      403,
+      'permission_error',
+      'policy_denied',
+      `no endpoint allowed by the policies of ${policies.join(' and ')} can serve this request (${rules.slice(0, 5).join('; ')}${rules.length > 5 ? `; and ${rules.length - 5} more` : ''})`,
+      { metadata: { policies, excluded: all } },
     );
   }
   if (all.length > 0 && all.every((x) => x.reason.startsWith('context_length'))) {

@@ -30,6 +30,7 @@ import { type ModelChoice, requestedModel, routingOf, type RequestRouting } from
 import { acrossModels, ASSUMED_COMPLETION_TOKENS, planRoute, RECENT_FAILURE_MS, type RouteNeeds, type RoutePlan } from './routing/plan.ts';
 import { type AutoExplanation, chooseAuto } from './routing/auto.ts';
 import type { ChatRequest } from './chat-schema.ts';
+import { defaultSort } from '../governance/policy.ts';
 
 export type { Caller, ChatDeps } from './chat-context.ts';
 
@@ -48,13 +49,13 @@ export async function handleChat(deps: ChatDeps, call: ChatCall): Promise<unknow
   let caller = call.caller;
   const startedAt = Date.now();
   const stream = call.req.stream === true;
-  const routing = routingOf(deps.catalog, call.req);
+  const routing = withPolicySort(routingOf(deps.catalog, call.req), caller.policies);
   let auto: AutoExplanation | undefined;
   if (routing.auto) {
     // The category the auto model names (else the one its step maps to) is the request's workload:
     // telemetry records it too.
     caller = { ...caller, category: routing.auto.category ?? stepCategory(call.req, caller) ?? caller.category };
-    const choice = chooseAutoFor(deps, call.req, routing, caller.category, startedAt);
+    const choice = chooseAutoFor(deps, call.req, routing, caller, startedAt);
     const chosen = new Set(choice.models.map((m) => m.id));
     routing.models = [...choice.models.map((model) => ({ model, sort: routing.sort, free: false })), ...routing.models.filter((m) => !chosen.has(m.model.id))];
     auto = choice.explanation;
@@ -85,7 +86,8 @@ export async function handleChat(deps: ChatDeps, call: ChatCall): Promise<unknow
   const { plans, queue } = planAll(ctx, routing);
   if (req.switchboard?.explain === true) {
     const transforms = applied ? [{ name: 'middle-out', removed_messages: applied.removedMessages, removed_tokens: applied.removedTokens }] : [];
-    ctx.explain = { generation_id: ctx.id.generationId, transforms, ...(auto ? { auto } : {}), plans };
+    const policies = caller.policies.map((p) => p.name);
+    ctx.explain = { generation_id: ctx.id.generationId, transforms, ...(policies.length > 0 ? { policies } : {}), ...(auto ? { auto } : {}), plans };
   }
   if (queue.length === 0) throw failWith(ctx, noRouteError(plans, deps.health, startedAt));
   reserveSpend(ctx, queue);
@@ -106,13 +108,30 @@ export async function handleChat(deps: ChatDeps, call: ChatCall): Promise<unknow
   }
 }
 
+/** A policy's routing preference for a request that states none (provider.sort, or a :floor / :nitro model). */
+function withPolicySort(routing: RequestRouting, policies: Caller['policies']): RequestRouting {
+  const sort = routing.sort === undefined ? defaultSort(policies) : undefined;
+  if (sort === undefined) return routing;
+  return { ...routing, sort, models: routing.models.map((m) => ({ ...m, sort: m.sort ?? sort })) };
+}
+
+/** What routing any model needs to know of the request. */
+interface RequestNeeds {
+  req: ChatRequest;
+  prefs: RequestRouting['prefs'];
+  policies: Caller['policies'];
+  prompt: number;
+  maxTokens: number | undefined;
+}
+
 /** What routing to one model needs to know of the request. */
-function routeNeeds(req: ChatRequest, choice: ModelChoice, prefs: RequestRouting['prefs'], prompt: number, maxTokens: number | undefined): RouteNeeds {
+function routeNeeds({ req, prefs, policies, prompt, maxTokens }: RequestNeeds, choice: ModelChoice): RouteNeeds {
   return {
     model: choice.model,
     sort: choice.sort,
     free: choice.free,
     prefs,
+    policies,
     promptTokens: prompt,
     maxTokens,
     needsTools: (req.tools?.length ?? 0) > 0,
@@ -131,9 +150,10 @@ function stepCategory(req: ChatRequest, caller: Caller): string | undefined {
 }
 
 /** `switchboard/auto`: the models to try, each planned as this request would route to it. */
-function chooseAutoFor(deps: ChatDeps, req: ChatRequest, routing: RequestRouting, category: string, now: number) {
+function chooseAutoFor(deps: ChatDeps, req: ChatRequest, routing: RequestRouting, caller: Caller, now: number) {
   const prompt = promptTokens(req.messages);
   const maxTokens = requestedMaxTokens(req);
+  const { category } = caller;
   return chooseAuto({
     catalog: deps.catalog,
     category,
@@ -141,7 +161,7 @@ function chooseAutoFor(deps: ChatDeps, req: ChatRequest, routing: RequestRouting
     overall: deps.preference?.of(''),
     options: req.switchboard?.auto,
     plan: (model) =>
-      planRoute(routeNeeds(req, { model, sort: routing.sort, free: false }, routing.prefs, prompt, maxTokens), deps.health, {
+      planRoute(routeNeeds({ req, prefs: routing.prefs, policies: caller.policies, prompt, maxTokens }, { model, sort: routing.sort, free: false }), deps.health, {
         now,
         random: deps.random,
         weights: deps.weights(),
@@ -156,7 +176,7 @@ function chooseAutoFor(deps: ChatDeps, req: ChatRequest, routing: RequestRouting
 function planAll(ctx: ChatContext, routing: RequestRouting): { plans: RoutePlan[]; queue: Endpoint[] } {
   const { deps, req } = ctx;
   const plans = routing.models.map((choice) =>
-    planRoute(routeNeeds(req, choice, routing.prefs, ctx.prompt, ctx.maxTokens), deps.health, {
+    planRoute(routeNeeds({ req, prefs: routing.prefs, policies: ctx.caller.policies, prompt: ctx.prompt, maxTokens: ctx.maxTokens }, choice), deps.health, {
       now: ctx.startedAt,
       random: deps.random,
       weights: deps.weights(),

@@ -74,6 +74,8 @@ export function requestEvent(
     session: { id: string; step: string | undefined } | undefined;
     /** The model switchboard/auto chose first, when it chose. */
     autoChoice?: string;
+    /** The policies that refused the request. */
+    policy?: string;
     answer?: AnswerFacts;
   },
   o: Outcome,
@@ -100,6 +102,7 @@ export function requestEvent(
     session_id: fields.session?.id,
     step: fields.session?.step,
     auto_choice: fields.autoChoice,
+    policy: short(fields.policy),
   };
   for (const [k, v] of Object.entries(optional)) if (v !== undefined) (event as Record<string, unknown>)[k] = v;
   return event;

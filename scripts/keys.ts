@@ -3,7 +3,7 @@
 // Keys live in DATA_DIR/keys.json as hashes; the secret is printed once, at creation.
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { KeyStore } from '../router/auth/key-store.ts';
+import { KeyFile } from '../governance/key-file.ts';
 
 function usage(message?: string): never {
   if (message) process.stderr.write(`keys: ${message}\n`);
@@ -21,7 +21,7 @@ function positiveNumber(flag: string, raw: string | undefined, integer: boolean)
 }
 
 const [command, ...rest] = process.argv.slice(2);
-const store = new KeyStore(join(resolve(process.env.DATA_DIR || './data'), 'keys.json'));
+const store = new KeyFile(join(resolve(process.env.DATA_DIR || './data'), 'keys.json'));
 
 if (command === 'create') {
   const { values } = parseArgs({

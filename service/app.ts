@@ -22,6 +22,9 @@ import { registerShareRoute } from '../analytics/routes/share.ts';
 import { registerSessionRoutes } from '../analytics/routes/sessions.ts';
 import { registerRecommendationsRoute } from '../analytics/routes/recommendations.ts';
 import type { PreferenceScores } from '../router/routing/preference-scores.ts';
+import type { KeyAuthority } from '../analytics/governance/authority.ts';
+import { registerKeysRoutes } from '../analytics/routes/keys.ts';
+import { registerAuditRoutes } from '../analytics/routes/audit.ts';
 import { registerEndpointsRoute } from '../analytics/routes/endpoints.ts';
 import { registerProviderStatusRoute, type ProviderStatusDeps } from '../analytics/routes/provider-status.ts';
 import { installErrorHandling } from '../http/error-handler.ts';
@@ -45,6 +48,8 @@ export interface AppDeps {
   metrics: Metrics;
   bodyLimitBytes: number;
   keys: KeyStore;
+  /** Analytics role: the key authority, for the management API. */
+  authority?: KeyAuthority;
   catalog: Catalog;
   appMinUsers: number;
   /** Requests per minute of a key that sets none (shown by …/key). */
@@ -129,6 +134,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registerSessionRoutes(app, { keys: deps.keys, clickhouse: deps.clickhouse });
     registerRecommendationsRoute(app, { keys: deps.keys, clickhouse: deps.clickhouse, catalog: deps.catalog, preference: deps.preference });
     registerExportsRoute(app, { clickhouse: deps.clickhouse });
+    if (deps.authority) {
+      registerKeysRoutes(app, { keys: deps.keys, authority: deps.authority, clickhouse: deps.clickhouse, catalog: deps.catalog });
+      registerAuditRoutes(app, { keys: deps.keys, clickhouse: deps.clickhouse, heads: deps.authority.headFile });
+    }
   }
   if (deps.status) registerProviderStatusRoute(app, deps.status);
   if (deps.webDir) await registerWeb(app, deps.webDir);

@@ -8,7 +8,6 @@
 //   analytics      answers analytics queries from ClickHouse, computes the signals
 //   all            every part in this one process: for tests (service/main.ts supervises instead)
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadCatalog, type Catalog } from '../catalog/catalog.ts';
 import type { Config } from '../core/config.ts';
@@ -19,7 +18,8 @@ import { keepMainThreadFirst, keepProcessInBackground } from '../core/thread-pri
 import type { SignalComputer } from '../analytics/signals/computer.ts';
 import type { IngestConsumer } from '../ingest/consumer.ts';
 import type { WorkerIngest } from '../ingest/worker-ingest.ts';
-import { KeyStore, newKeySecret } from '../router/auth/key-store.ts';
+import type { KeyStore } from '../router/auth/key-store.ts';
+import type { KeyAuthority } from '../analytics/governance/authority.ts';
 import { RateLimiter } from '../router/auth/rate-limit.ts';
 import type { SpendLedger } from '../router/auth/spend.ts';
 import type { HealthRegistry } from '../router/health/registry.ts';
@@ -31,12 +31,12 @@ import type { TelemetryCounts } from '../telemetry/bus.ts';
 import { createKafka, ensureTopics, topicNames } from '../telemetry/kafka.ts';
 import type { KafkaSink } from '../telemetry/kafka-sink.ts';
 import { buildApp } from './app.ts';
-import { CATEGORIES, isCategory } from '../router/classify.ts';
 import { runAnalytics } from './parts/analytics.ts';
 import { Assembly } from './parts/assembly.ts';
 import { opsOf } from './parts/ops.ts';
 import { startRouterParts, startUpstreams } from './parts/router.ts';
 import { startSignals } from './parts/signals.ts';
+import { startGovernance } from './parts/governance.ts';
 import { startStore } from './parts/store.ts';
 import { startTelemetry } from './parts/telemetry.ts';
 import { waitingFor } from './shutdown.ts';
@@ -61,6 +61,8 @@ export interface Service {
   /** Spend per key as this router holds it (settled and reserved). */
   spend: SpendLedger;
   keys: KeyStore;
+  /** Analytics role: the one writer of keys, policies and the audit log. */
+  authority: KeyAuthority | undefined;
   /** The fleet's signals as this process holds them (router or analytics role). */
   signals: SignalTable;
   /** Analytics role: computes and publishes the signals. */
@@ -82,31 +84,6 @@ export interface ServiceOptions {
 /** How long a stop waits, after cutting what still ran, for those answers to end. */
 const SHUTDOWN_CUT_LIMIT_MS = 5_000;
 
-/**
- * Keys: the file every router reads, the development key, the config file's hashed keys, and under the
- * supervisor the demo's keys (the data process makes them, the routers take them from the hub).
- */
-function openKeys(config: Config, logger: Logger, hub: HubClient | undefined): { keys: KeyStore; devKey: string } {
-  // Keys, logs, spool and chDB live here: readable by this service's user only.
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const file = join(config.dataDir, 'keys.json');
-  const keys = new KeyStore(file, (message) => logger.error({ file }, `${message}; the keys loaded before stay in force until the file is fixed`));
-  const devKey = config.devKey ?? newKeySecret();
-  keys.addEphemeral(devKey, 'dev', 'acct_dev');
-  for (const k of config.fileKeys) {
-    for (const [step, category] of Object.entries(k.autoSteps ?? {}))
-      if (!isCategory(category)) throw new Error(`config file: key ${k.name}: autoSteps.${step} is ${JSON.stringify(category)}, not one of ${CATEGORIES.join(', ')}`);
-    keys.addHashed({ name: k.name, hash: k.sha256, accountId: k.account, rateLimitPerMinute: k.rateLimitPerMinute, spendLimitUsd: k.spendLimitUsd, autoSteps: k.autoSteps });
-  }
-  hub?.on('keys', (entries) => {
-    for (const [name, value] of entries) {
-      const { secret, account } = JSON.parse(value) as { secret: string; account: string };
-      keys.addEphemeral(secret, name, account);
-    }
-  });
-  return { keys, devKey };
-}
-
 export async function startService(config: Config, opts: ServiceOptions = {}): Promise<Service> {
   const { role } = config;
   if (role === 'simulator') throw new Error('the simulator role is started by startSimulatorRole');
@@ -121,9 +98,11 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
 
   // Everything the world offers (for the catalog history); routing may narrow it to configured providers.
   const fullCatalog = loadCatalog().extend(config.extraModels, config.providers);
-  const { keys, devKey } = openKeys(config, logger, a.routes ? hub : undefined);
-  if (a.routes && !hub && config.devKey === undefined) logger.info(`development API key (valid until this process stops): ${devKey}`);
+  // Keys, logs, spool and chDB live here: readable by this service's user only.
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const clickhouse = await startStore(a, fullCatalog);
+  const { keys, devKey, authority } = await startGovernance(a, clickhouse);
+  if (a.routes && !hub && config.devKey === undefined) logger.info(`development API key (valid until this process stops): ${devKey}`);
   // The ingest consumer creates them itself, retrying while the broker is away: an ingest process started
   // before its broker waits for it instead of exiting.
   if (kafka && (a.routes || !a.ingests)) await ensureTopics(kafka, a.topics, config.kafka.partitions);
@@ -151,6 +130,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     http: config.http,
     opsToken: config.opsToken,
     keys,
+    authority,
     catalog,
     appMinUsers: config.appMinUsers,
     defaultRateLimitPerMinute: config.defaultRateLimitPerMinute,
@@ -210,6 +190,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     health,
     spend: router.spend,
     keys,
+    authority,
     signals: signals.signals,
     signalComputer: signals.computer,
     computedAhead: analytics.computedAhead,

@@ -103,17 +103,36 @@ export const activity = (ch: ClickHouseClient, account: string) =>
     { account },
   );
 
+export interface Spent {
+  total: number;
+  day: number;
+  week: number;
+  month: number;
+}
+
+// Aliases apart from the column names: an alias named `day` would stand for the column in what follows.
+const CHARGED = 'cost_nusd + fee_nusd';
+const SPENT_SUMS = `sum(${CHARGED}) AS total, sumIf(${CHARGED}, day = today()) AS today, sumIf(${CHARGED}, day >= toMonday(today())) AS this_week,
+            sumIf(${CHARGED}, day >= toStartOfMonth(today())) AS this_month`;
+type SpentRow = { total: string; today: string; this_week: string; this_month: string };
+const usd = (n: string) => Number(n) / 1e9;
+const spentOf = (r: SpentRow | undefined): Spent =>
+  r ? { total: usd(r.total), day: usd(r.today), week: usd(r.this_week), month: usd(r.this_month) } : { total: 0, day: 0, week: 0, month: 0 };
+
 /** USD charged (provider cost and fee) in all, today, this ISO week and this month (UTC), of one key or (key undefined) the whole account. */
-export async function spent(ch: ClickHouseClient, account: string, key?: string): Promise<{ total: number; day: number; week: number; month: number }> {
-  const charged = 'cost_nusd + fee_nusd';
-  // Aliases apart from the column names: an alias named `day` would stand for the column in what follows.
-  const [r] = await queryRows<{ total: string; today: string; this_week: string; this_month: string }>(
-    ch,
-    `SELECT sum(${charged}) AS total, sumIf(${charged}, day = today()) AS today, sumIf(${charged}, day >= toMonday(today())) AS this_week,
-            sumIf(${charged}, day >= toStartOfMonth(today())) AS this_month
-       FROM usage_daily_account WHERE account_id = {account:String} AND ({key:String} = '' OR key_id = {key:String})`,
-    { account, key: key ?? '' },
-  );
-  const usd = (n: string) => Number(n) / 1e9;
-  return { total: usd(r.total), day: usd(r.today), week: usd(r.this_week), month: usd(r.this_month) };
+export async function spent(ch: ClickHouseClient, account: string, key?: string): Promise<Spent> {
+  const [r] = await queryRows<SpentRow>(ch, `SELECT ${SPENT_SUMS} FROM usage_daily_account WHERE account_id = {account:String} AND ({key:String} = '' OR key_id = {key:String})`, {
+    account,
+    key: key ?? '',
+  });
+  return spentOf(r);
+}
+
+/** The same figures for each of a set of keys (an organisation's), whatever their accounts. */
+export async function spentByKeys(ch: ClickHouseClient, keys: readonly string[]): Promise<Map<string, Spent>> {
+  const rows = await queryRows<SpentRow & { key_id: string }>(ch, `SELECT key_id, ${SPENT_SUMS} FROM usage_daily_account WHERE key_id IN {keys:Array(String)} GROUP BY key_id`, {
+    keys,
+  });
+  const byKey = new Map(rows.map((r) => [r.key_id, r]));
+  return new Map(keys.map((k) => [k, spentOf(byKey.get(k))]));
 }

@@ -511,6 +511,55 @@ export const MIGRATIONS: Migration[] = [
         GROUP BY day, category, model, chosen`,
     ],
   },
+  {
+    version: 15,
+    name: 'governance: keys, organisation policies, the audit log and the requests refused by a policy',
+    // Keys and policies are small and few: each change is a new row, the highest version wins (read with
+    // FINAL). The audit log is append-only, one hash chain per organisation ordered by seq; it never
+    // expires. policy_denials keeps the requests a policy refused, so the key authority can audit each
+    // once without scanning raw requests.
+    statements: [
+      `CREATE TABLE IF NOT EXISTS api_keys (
+        id String,
+        org_id String,
+        version UInt64,
+        record String
+      ) ENGINE = ReplacingMergeTree(version)
+      ORDER BY id`,
+      `CREATE TABLE IF NOT EXISTS org_policies (
+        org_id String,
+        version UInt64,
+        policy String,
+        updated_at DateTime64(3, 'UTC')
+      ) ENGINE = ReplacingMergeTree(version)
+      ORDER BY org_id`,
+      `CREATE TABLE IF NOT EXISTS audit_log (
+        org_id String,
+        seq UInt64,
+        at DateTime64(3, 'UTC'),
+        actor String,
+        kind LowCardinality(String),
+        target String,
+        before String,
+        after String,
+        prev_hash String,
+        hash String
+      ) ENGINE = MergeTree
+      ORDER BY (org_id, seq)`,
+      `ALTER TABLE requests ADD COLUMN IF NOT EXISTS policy String DEFAULT ''`,
+      `CREATE TABLE IF NOT EXISTS policy_denials (
+        ts DateTime64(3, 'UTC'),
+        generation_id String,
+        key_id String,
+        account_id String,
+        requested_model String,
+        policy String
+      ) ENGINE = ReplacingMergeTree
+      ORDER BY generation_id`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS policy_denials_mv TO policy_denials AS
+        SELECT ts, generation_id, key_id, account_id, requested_model, policy FROM requests WHERE error_class = 'policy_denied'`,
+    ],
+  },
 ];
 
 /** Tables whose rows expire after the configured retention. */

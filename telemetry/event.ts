@@ -35,6 +35,7 @@ export const ERROR_CLASSES = [
   'upstream_4xx', // provider said the request was bad (not counted against uptime, as 400/413)
   ...PROVIDER_FAILURES,
   'no_candidates',
+  'policy_denied', // an organisation's or key's policy leaves no endpoint the request may use (403)
   'circuit_open',
   'client_abort',
   'router_error', // the router's own fault (e.g. it could not serialize the request): never the provider's
@@ -109,6 +110,7 @@ export const RequestEventSchema = Type.Object(
     session_id: Type.Optional(Name), // the agent run or conversation the call belongs to
     step: Type.Optional(Name), // the step of that run, as the caller names it
     auto_choice: Type.Optional(Name), // the model switchboard/auto chose first (another may have served after a failover)
+    policy: Type.Optional(Name), // the policies that refused the request (policy_denied)
   },
   { additionalProperties: false },
 );

@@ -8,6 +8,7 @@ import { REQUESTS_TOPIC } from './event.ts';
 export const DLQ_TOPIC = 'switchboard.dlq.v1';
 export const SIGNALS_TOPIC = 'switchboard.signals.v1';
 export const SPEND_TOPIC = 'switchboard.spend.v1';
+export const KEYS_TOPIC = 'switchboard.keys.v1';
 
 /** Topic names, with an optional prefix so several deployments (or test runs) can share one cluster. */
 export interface Topics {
@@ -15,10 +16,11 @@ export interface Topics {
   dlq: string;
   signals: string;
   spend: string;
+  keys: string;
 }
 
 export function topicNames(prefix = ''): Topics {
-  return { requests: prefix + REQUESTS_TOPIC, dlq: prefix + DLQ_TOPIC, signals: prefix + SIGNALS_TOPIC, spend: prefix + SPEND_TOPIC };
+  return { requests: prefix + REQUESTS_TOPIC, dlq: prefix + DLQ_TOPIC, signals: prefix + SIGNALS_TOPIC, spend: prefix + SPEND_TOPIC, keys: prefix + KEYS_TOPIC };
 }
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -69,6 +71,7 @@ export async function ensureTopics(kafka: Kafka, topics: Topics, partitions: num
       { topic: topics.dlq, numPartitions: 1, replicationFactor: -1 },
       { topic: topics.signals, numPartitions: 1, replicationFactor: -1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
       { topic: topics.spend, numPartitions: 1, replicationFactor: -1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+      { topic: topics.keys, numPartitions: 1, replicationFactor: -1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
     ].filter((t) => !existing.has(t.topic));
     if (wanted.length > 0) {
       try {

@@ -1,11 +1,10 @@
 // The compacted topic switchboard.spend.v1: how the routers of a fleet share spend in cluster mode, so a
 // key's limit holds across routers and restarts (the figures and their rules: spend-fleet.ts). Every
 // router reads the topic from its beginning before it serves.
-import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
+import type { Consumer, Kafka, Producer } from 'kafkajs';
 import type { Logger } from '../core/logger.ts';
+import { followCompacted } from './compacted-topic.ts';
 import { SpendFleet, type SpendSource } from './spend-fleet.ts';
-
-const START_BOUND_MS = 15_000;
 
 export interface SpendChannelOptions {
   topic: string;
@@ -18,22 +17,19 @@ export interface SpendChannelOptions {
 export class SpendChannel {
   private readonly fleet: SpendFleet;
   private readonly producer: Producer;
-  private readonly consumer: Consumer;
-  private readonly admin: Admin;
+  private consumer: Consumer | undefined;
   private timer: NodeJS.Timeout | undefined;
   private publishing: Promise<void> = Promise.resolve();
   published = 0;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     ledger: SpendSource,
     private readonly opts: SpendChannelOptions,
     private readonly log: Logger,
   ) {
     this.fleet = new SpendFleet(ledger, opts.reservationTtlMs);
     this.producer = kafka.producer({ allowAutoTopicCreation: false });
-    this.admin = kafka.admin();
-    this.consumer = kafka.consumer({ groupId: `switchboard-spend-${this.fleet.routerId}`, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
   }
 
   get rejected(): number {
@@ -43,26 +39,13 @@ export class SpendChannel {
   /** Reads the topic up to where it stood at start, so the first request already sees the fleet's spend. */
   async start(): Promise<void> {
     await this.producer.connect();
-    await this.admin.connect();
-    const ends = new Map((await this.admin.fetchTopicOffsets(this.opts.topic)).map((p) => [p.partition, Number(p.high)]));
-    await this.admin.disconnect();
-    const pending = new Set([...ends].filter(([, high]) => high > 0).map(([p]) => p));
-    let caughtUp!: () => void;
-    const ready = new Promise<void>((r) => (caughtUp = r));
-    if (pending.size === 0) caughtUp();
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.opts.topic, fromBeginning: true });
-    await this.consumer.run({
-      eachBatch: async ({ batch }) => {
-        for (const m of batch.messages) this.fleet.take(m.value === null ? null : m.value.toString('utf8'));
-        if (Number(batch.lastOffset()) + 1 >= (ends.get(batch.partition) ?? 0) && pending.delete(batch.partition) && pending.size === 0) caughtUp();
-      },
-    });
-    // A compacted partition may end in a gap; never hold a start for it past the bound.
-    let bound: NodeJS.Timeout | undefined;
-    const late = new Promise<void>((r) => (bound = setTimeout(r, START_BOUND_MS)));
-    await Promise.race([ready, late.then(() => this.log.warn({ partitions: [...pending] }, 'spend channel: start without reading the whole topic'))]);
-    clearTimeout(bound);
+    this.consumer = await followCompacted(
+      this.kafka,
+      this.opts.topic,
+      `switchboard-spend-${this.fleet.routerId}`,
+      (m) => this.fleet.take(m.value === null ? null : m.value.toString('utf8')),
+      this.log,
+    );
     this.timer = setInterval(() => void this.publish(), this.opts.intervalMs);
     this.timer.unref();
   }
@@ -71,7 +54,7 @@ export class SpendChannel {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.publish();
-    await this.consumer.disconnect();
+    await this.consumer?.disconnect();
     await this.producer.disconnect();
   }
 

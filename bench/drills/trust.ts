@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { queryRows } from '../../store/clickhouse.ts';
 import { promptTokens } from '../../core/tokens.ts';
-import { KeyStore } from '../../router/auth/key-store.ts';
+import { KeyFile } from '../../governance/key-file.ts';
 import { costOf } from '../../router/events.ts';
 import { auth, chatBody, flushTelemetry, startTestService } from '../../test/helpers/service.ts';
 
@@ -23,7 +23,7 @@ const MODEL = 'meta-llama/llama-3.3-70b-instruct';
 const LIMIT = 0.0005;
 const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-trust-'));
 const s = await startTestService({ DATA_DIR: dataDir, RATE_LIMIT_PER_MINUTE: '10000000', SIMULATOR_LATENCY_SCALE: '0.02' });
-const keys = new KeyStore(join(dataDir, 'keys.json'));
+const keys = new KeyFile(join(dataDir, 'keys.json'));
 const bystander = keys.create({ name: 'bystander' });
 const hostile = keys.create({ name: 'hostile' });
 const burst = keys.create({ name: 'burst', spendLimitUsd: LIMIT });

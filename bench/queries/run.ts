@@ -89,7 +89,7 @@ if (values.settle && values.reuse === undefined) {
   console.log(`settled (OPTIMIZE … FINAL) in ${settleSeconds.toFixed(0)} s: ${await partsAndRows()}`);
 }
 
-const keys = new KeyStore(join(dir, 'keys.json'));
+const keys = new KeyStore();
 const KEY = 'bench-queries-key-0123456789';
 keys.addEphemeral(KEY, 'bench', 'acct_42');
 // Public figures are served from memory and recomputed every PUBLIC_REFRESH_S: `app` as deployed (what a

@@ -13,13 +13,13 @@ export interface SpendFigures {
   reserved: number;
 }
 
-/** One request's reservation: settled once or released once; anything after the first is ignored. */
+/** One request's reservation, on its key and the key's budget periods: settled once or released once; anything after the first is ignored. */
 export class SpendHold {
   private open = true;
 
   constructor(
     private readonly ledger: SpendLedger,
-    readonly keyId: string,
+    readonly entries: readonly string[],
     readonly usd: number,
   ) {}
 
@@ -61,23 +61,28 @@ export class SpendLedger {
   }
 
   /**
-   * Hold `usd` for a request of this key; undefined when the key is at its limit. A null limit always
-   * admits (the hold still counts, so a limit set later sees the spend).
+   * Hold `usd` for a request of this key (and on its entries for the current budget periods); undefined
+   * when the key is at its limit. A null limit always admits (the hold still counts, so a limit set later
+   * sees the spend).
    */
-  reserve(keyId: string, limitUsd: number | null, usd: number): SpendHold | undefined {
+  reserve(keyId: string, limitUsd: number | null, usd: number, periods: readonly string[] = []): SpendHold | undefined {
     if (limitUsd !== null && this.used(keyId) >= limitUsd) return undefined;
-    const f = this.figuresOf(keyId);
-    f.reserved += usd;
-    this.changed.add(keyId);
-    return new SpendHold(this, keyId, usd);
+    const entries = [keyId, ...periods];
+    for (const e of entries) {
+      this.figuresOf(e).reserved += usd;
+      this.changed.add(e);
+    }
+    return new SpendHold(this, entries, usd);
   }
 
   /** Called by a hold: its reservation goes, its real cost stays. */
   finishHold(hold: SpendHold, usd: number): void {
-    const f = this.figuresOf(hold.keyId);
-    f.reserved = Math.max(0, f.reserved - hold.usd);
-    if (usd > 0) f.settled += usd;
-    this.changed.add(hold.keyId);
+    for (const e of hold.entries) {
+      const f = this.figuresOf(e);
+      f.reserved = Math.max(0, f.reserved - hold.usd);
+      if (usd > 0) f.settled += usd;
+      this.changed.add(e);
+    }
   }
 
   /** This router's own figures for a key. */

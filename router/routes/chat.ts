@@ -1,12 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { ApiError, badRequest } from '../../core/errors.ts';
+import { ApiError, badRequest, forbidden } from '../../core/errors.ts';
 import { keyOf, requireKey } from '../../http/auth.ts';
 import { headerText } from '../../http/header-text.ts';
 import { limitBodyShape } from '../../http/body-shape.ts';
 import { contentText } from '../../core/tokens.ts';
 import type { KeyStore, KeyRecord } from '../auth/key-store.ts';
 import type { RateLimiter } from '../auth/rate-limit.ts';
+import { budgetsOf } from '../auth/budgets.ts';
 import { ChatRequestSchema, CompletionRequestSchema, type ChatRequest, type CompletionRequest } from '../chat-schema.ts';
 import { handleChat, type Caller, type ChatDeps } from '../chat.ts';
 import { underEveryBase } from '../../http/paths.ts';
@@ -131,11 +132,15 @@ function sessionOf(headers: Record<string, string | string[] | undefined>, req: 
 /** The caller of a request whose key the onRequest hook has checked. */
 function callerOf(deps: ChatRouteDeps, request: FastifyRequest, reply: FastifyReply, body: ChatRequest): Caller {
   const key = keyOf(request);
+  if (key.management) throw forbidden('a management key manages keys and policies (/api/v1/keys); it cannot call models', 'management_key');
   applyRateLimit(deps, key, reply);
+  const orgPolicy = deps.keys.orgPolicy(key.org_id);
   return {
     accountId: key.account_id,
     keyId: key.id,
-    spendLimitUsd: key.spend_limit_usd,
+    spendLimitUsd: key.limit_reset === null ? key.spend_limit_usd : null,
+    policies: [...(key.policy ? [{ name: `key ${key.name}`, policy: key.policy }] : []), ...(orgPolicy ? [{ name: `organization ${key.org_id}`, policy: orgPolicy }] : [])],
+    budgets: budgetsOf(key, orgPolicy, () => deps.keys.keysOf(key.org_id).map((k) => k.id)),
     app: appOf(request.headers),
     category: categoryOf(request.headers, body),
     session: sessionOf(request.headers, body),
@@ -150,7 +155,7 @@ function asChat(body: CompletionRequest): ChatRequest {
 }
 
 const ROUTE = { tags: ['router'], security: [{ bearer: [] }] };
-const ERRORS = errorResponses(400, 401, 402, 404, 413, 429, 502, 503);
+const ERRORS = errorResponses(400, 401, 402, 403, 404, 413, 429, 502, 503);
 
 export function registerChatRoute(app: FastifyInstance, deps: ChatRouteDeps): void {
   const guard = { onRequest: requireKey(deps.keys), preValidation: limitBodyShape() };

@@ -8,6 +8,7 @@ import type { HealthRegistry } from '../health/registry.ts';
 import { recoveryFraction, type SignalTable } from '../health/signals.ts';
 import { isHeld, type EndpointSignal } from '../../telemetry/signal.ts';
 import type { Sort } from './model-ref.ts';
+import { policyExclusion, type NamedPolicy } from '../../governance/policy.ts';
 
 export interface RoutingWeights {
   /** Exponent on (fastest time to first token / this one's). */
@@ -29,6 +30,8 @@ export interface RouteNeeds {
   model: Model;
   sort: Sort | undefined;
   prefs: RoutingPrefs | undefined;
+  /** The caller's organisation and key policies, applied before anything else. */
+  policies?: readonly NamedPolicy[];
   /** `:free`: only endpoints that charge nothing. */
   free?: boolean;
   promptTokens: number;
@@ -80,7 +83,7 @@ export interface RoutePlan {
   /** The endpoints to try, in order. */
   order: Endpoint[];
   candidates: CandidateScore[];
-  excluded: { endpoint: string; provider: string; reason: string }[];
+  excluded: { endpoint: string; provider: string; reason: string /** The policy that excluded it. */; policy?: string }[];
 }
 
 /** A candidate while it is scored: its figures, then its weights (filled in place, step by step). */
@@ -148,6 +151,11 @@ export function planRoute(n: RouteNeeds, health: HealthRegistry, opts: { now?: n
   const live: Live[] = [];
 
   for (const e of n.model.endpoints) {
+    const denied = n.policies && n.policies.length > 0 ? policyExclusion(n.policies, e) : undefined;
+    if (denied) {
+      excluded.push({ endpoint: e.id, provider: e.provider, reason: denied.reason, policy: denied.policy });
+      continue;
+    }
     const reason = exclusionReason(e, n);
     if (reason) {
       excluded.push({ endpoint: e.id, provider: e.provider, reason });

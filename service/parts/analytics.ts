@@ -8,6 +8,7 @@ import type { Simulator } from '../../dev/simulator/server.ts';
 import type { ClickHouseClient } from '../../store/clickhouse.ts';
 import { hasRequests } from '../../store/spend.ts';
 import type { Assembly } from './assembly.ts';
+import { encodeKeyMessage, keyMessageKey, type KeyMessage } from '../../governance/key-record.ts';
 import { SHUTDOWN_READ_LIMIT_MS } from './store.ts';
 
 export interface AnalyticsRun {
@@ -33,10 +34,13 @@ export function runAnalytics(
   hub?.on('service', (entries) => {
     for (const [k, v] of entries) if (k === 'url') publicUrl = v;
   });
+  // The demo's keys reach the routers as key records (hashes), the way the authority's do.
   const keys = {
     addEphemeral: (secret: string, name: string, account: string) => {
-      hub?.publish('keys', [[name, JSON.stringify({ secret, account })]]);
-      return deps.keys.addEphemeral(secret, name, account);
+      const key = deps.keys.addEphemeral(secret, name, account);
+      const m: KeyMessage = { v: 1, kind: 'key', key };
+      hub?.publish('keys', [[keyMessageKey(m), encodeKeyMessage(m)]]);
+      return key;
     },
   };
   if (demoHere && clickhouse) {

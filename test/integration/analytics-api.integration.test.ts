@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dateTime64, queryRows } from '../../store/clickhouse.ts';
 import { periodWindow } from '../../analytics/routes/rankings.ts';
-import { KeyStore } from '../../router/auth/key-store.ts';
+import { KeyFile } from '../../governance/key-file.ts';
 import type { Service } from '../../service/server.ts';
 import { auth, chatBody, flushTelemetry, startTestService } from '../helpers/service.ts';
 import { insertRequests } from '../fixtures/events.ts';
@@ -30,7 +30,7 @@ beforeAll(async () => {
   // Figures recomputed on every request (PUBLIC_REFRESH_S=0): these tests add rows between reads. The
   // served-from-memory path is tested in preference.integration.test.ts.
   s = await startTestService({ RATE_LIMIT_PER_MINUTE: '100000', PUBLIC_REFRESH_S: '0' }, undefined, undefined, clock);
-  const store = new KeyStore(join(s.config.dataDir, 'keys.json'));
+  const store = new KeyFile(join(s.config.dataDir, 'keys.json'));
   for (const who of ['a', 'b'] as const) {
     const { secret, record } = store.create({ name: `analytics-${who}`, accountId: `acct_analytics_${who}` });
     keys[who] = { secret, account: record.account_id };

@@ -1,15 +1,15 @@
 // Keys (hashes only, CLI-created keys picked up live), per-key rate and spend limits, and owner-only records.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KeyStore } from '../../router/auth/key-store.ts';
+import { KeyFile } from '../../governance/key-file.ts';
 import type { Service } from '../../service/server.ts';
 import { auth, chatBody, DEV_KEY, flushTelemetry, startTestService } from '../helpers/service.ts';
 
 let s: Service;
-let keys: KeyStore;
+let keys: KeyFile;
 beforeAll(async () => {
   s = await startTestService();
-  keys = new KeyStore(join(s.config.dataDir, 'keys.json')); // what `npm run keys` writes to
+  keys = new KeyFile(join(s.config.dataDir, 'keys.json')); // what `npm run keys` writes to
 });
 afterAll(async () => s?.close());
 

@@ -9,7 +9,8 @@ import { queryRows } from '../../store/clickhouse.ts';
 import type { Service } from '../../service/server.ts';
 import { auth, eventually, flushTelemetry, startTestService } from '../helpers/service.ts';
 import { POPULATION_MODELS } from '../fixtures/population.ts';
-import { hashKey, KeyStore } from '../../router/auth/key-store.ts';
+import { hashKey } from '../../router/auth/key-store.ts';
+import { KeyFile } from '../../governance/key-file.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -250,7 +251,7 @@ describe('agent sessions', () => {
     expect((await fetch(`${s.url}/api/v1/sessions/nope-${Date.now()}`, { headers: auth() })).status).toBe(404);
     expect((await fetch(`${s.url}/api/v1/sessions?days=0`, { headers: auth() })).status).toBe(400);
     expect((await fetch(`${s.url}/api/v1/sessions`)).status).toBe(401);
-    const other = new KeyStore(join(s.config.dataDir, 'keys.json')).create({ name: 'other', accountId: 'acct_other_sessions' });
+    const other = new KeyFile(join(s.config.dataDir, 'keys.json')).create({ name: 'other', accountId: 'acct_other_sessions' });
     const theirs = await eventually(
       () => fetch(`${s.url}/api/v1/sessions`, { headers: { authorization: `Bearer ${other.secret}` } }),
       (r) => r.status === 200,

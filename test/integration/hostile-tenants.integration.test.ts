@@ -7,20 +7,20 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../store/clickhouse.ts';
 import { costOf } from '../../router/events.ts';
-import { KeyStore } from '../../router/auth/key-store.ts';
+import { KeyFile } from '../../governance/key-file.ts';
 import { promptTokens } from '../../core/tokens.ts';
 import type { Service } from '../../service/server.ts';
 import { auth, chatBody, DEV_KEY, flushTelemetry, startTestService } from '../helpers/service.ts';
 
 const MODEL = 'mistralai/mistral-nemo';
 let s: Service;
-let keys: KeyStore;
+let keys: KeyFile;
 const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-hostile-'));
 const env = { DATA_DIR: dataDir, RATE_LIMIT_PER_MINUTE: '1000000' };
 
 beforeAll(async () => {
   s = await startTestService(env);
-  keys = new KeyStore(join(dataDir, 'keys.json'));
+  keys = new KeyFile(join(dataDir, 'keys.json'));
 });
 afterAll(async () => s?.close());
 

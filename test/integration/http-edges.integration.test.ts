@@ -4,7 +4,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KeyStore } from '../../router/auth/key-store.ts';
+import { KeyFile } from '../../governance/key-file.ts';
 import type { Service } from '../../service/server.ts';
 import { auth, chatBody, startTestService } from '../helpers/service.ts';
 
@@ -97,14 +97,14 @@ describe('the data directory', () => {
 
   it('a key file that turns corrupt is reported, and the keys loaded before stay in force', async () => {
     const file = join(s.config.dataDir, 'keys.json');
-    const { secret } = new KeyStore(file).create({ name: 'before-corruption' });
+    const { secret } = new KeyFile(file).create({ name: 'before-corruption' });
     await new Promise((r) => setTimeout(r, 1100));
     const ask = () => fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: auth(secret), body: JSON.stringify(chatBody('mistralai/mistral-nemo')) });
     expect((await ask()).status).toBe(200);
     writeFileSync(file, '{"keys": [ {"oops"');
     await new Promise((r) => setTimeout(r, 1100));
     expect((await ask()).status).toBe(200);
-    expect(s.keys.lastError).toMatch(/cannot read key file .*keys\.json/);
-    expect(() => new KeyStore(file)).toThrow(/cannot read key file/);
+    expect(s.authority?.fileError).toMatch(/cannot read key file .*keys\.json/);
+    expect(() => new KeyFile(file).read()).toThrow(/cannot read key file/);
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from '../../core/config.ts';
 import { decodeEvent, decodeMessage, encodeEvent, encodeEvents, validateEvent, type RequestEvent } from '../../telemetry/event.ts';
 import { RateLimiter } from '../../router/auth/rate-limit.ts';
 import { KeyStore, hashKey } from '../../router/auth/key-store.ts';
+import { KeyFile } from '../../governance/key-file.ts';
 import { classify } from '../../router/classify.ts';
 import { sampleRequestEvent } from '../fixtures/events.ts';
 import { loadCatalog } from '../../catalog/catalog.ts';
@@ -176,18 +177,22 @@ describe('rate limiter', () => {
   });
 });
 
-describe('key store', () => {
-  it('stores only hashes, verifies, and honours revocation made by another process', () => {
+describe('key file and key store', () => {
+  it('store only hashes; a router knows a key and its revocation from the key channel', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'sb-keys-')), 'keys.json');
-    const cli = new KeyStore(file);
+    const cli = new KeyFile(file);
     const { secret, record } = cli.create({ name: 'ci' });
-    const server = new KeyStore(file);
-    expect(server.verify(secret)?.id).toBe(record.id);
-    expect(JSON.stringify(server.list())).not.toContain(secret);
+    expect(readFileSync(file, 'utf8')).not.toContain(secret);
     expect(record.hash).toBe(hashKey(secret));
+    const router = new KeyStore();
+    expect(router.lookup(secret)).toBeUndefined();
+    router.apply({ v: 1, kind: 'key', key: new KeyFile(file).read()[0] });
+    expect(router.lookup(secret)?.id).toBe(record.id);
+    expect(JSON.stringify(router.list())).not.toContain(secret);
     cli.revoke('ci');
-    expect(server.verify(secret, Date.now() + 2000)).toBeUndefined();
-    expect(server.verify('sk-sb-v1-unknown')).toBeUndefined();
+    router.apply({ v: 1, kind: 'key', key: new KeyFile(file).read()[0] });
+    expect(router.lookup(secret)?.revoked_at).not.toBeNull();
+    expect(router.lookup('sk-sb-v1-unknown')).toBeUndefined();
   });
 });
 
