@@ -1,8 +1,11 @@
 // The head of each organisation's audit chain, kept apart from the database (DATA_DIR/audit-heads.json):
 // without it, deleting the newest events of a chain would leave a shorter chain that still verifies.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ChainHead } from './audit-chain.ts';
+
+/** Where the service keeps them. */
+export const auditHeadsPath = (dataDir: string) => join(dataDir, 'audit-heads.json');
 
 export class AuditHeadFile {
   constructor(readonly path: string) {}

@@ -13,6 +13,7 @@ const SOURCES = [
   'core',
   'telemetry',
   'catalog',
+  'governance',
   'store',
   'http',
   'dev',

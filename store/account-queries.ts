@@ -3,6 +3,7 @@
 // to; no parameter widens it. Money is summed in integer nano-dollars (exact), as the aggregates store it.
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from './clickhouse.ts';
+import type { BudgetPeriod } from '../governance/policy.ts';
 import { USAGE_RESUM } from './migrations.ts';
 
 export interface GenerationRow {
@@ -81,26 +82,29 @@ export interface UsageSums {
 export const USAGE_GROUPS = { day: 'toString(day)', model: 'model', provider: 'provider', key: 'key_id' } as const;
 export type UsageGroup = keyof typeof USAGE_GROUPS;
 
-const ACCOUNT_DAYS = 'account_id = {account:String} AND day BETWEEN {from:Date} AND {to:Date}';
+/** Whose usage: one account's, or a set of keys' (an organisation's, for its management key). */
+export type UsageScope = { account: string } | { keys: readonly string[] };
+const scopeWhere = (scope: UsageScope) => ('account' in scope ? 'account_id = {account:String}' : 'key_id IN {keys:Array(String)}');
 
-export async function usageBy(ch: ClickHouseClient, account: string, from: string, to: string, group: UsageGroup) {
-  const params = { account, from, to };
+export async function usageBy(ch: ClickHouseClient, scope: UsageScope, from: string, to: string, group: UsageGroup) {
+  const params = { ...scope, from, to };
+  const where = `${scopeWhere(scope)} AND day BETWEEN {from:Date} AND {to:Date}`;
   const rows = await queryRows<UsageSums & { group: string }>(
     ch,
-    `SELECT ${USAGE_GROUPS[group]} AS group, ${USAGE_RESUM} FROM usage_daily_account WHERE ${ACCOUNT_DAYS} GROUP BY group ORDER BY group`,
+    `SELECT ${USAGE_GROUPS[group]} AS group, ${USAGE_RESUM} FROM usage_daily_account WHERE ${where} GROUP BY group ORDER BY group`,
     params,
   );
-  const [totals] = await queryRows<UsageSums>(ch, `SELECT ${USAGE_RESUM} FROM usage_daily_account WHERE ${ACCOUNT_DAYS}`, params);
+  const [totals] = await queryRows<UsageSums>(ch, `SELECT ${USAGE_RESUM} FROM usage_daily_account WHERE ${where}`, params);
   return { rows, totals };
 }
 
 /** The last 30 days by day, model and provider, newest first. */
-export const activity = (ch: ClickHouseClient, account: string) =>
+export const activity = (ch: ClickHouseClient, scope: UsageScope) =>
   queryRows<UsageSums & { date: string; model: string; provider: string }>(
     ch,
     `SELECT toString(day) AS date, model, provider, ${USAGE_RESUM} FROM usage_daily_account
-      WHERE account_id = {account:String} AND day >= today() - 29 GROUP BY date, model, provider ORDER BY date DESC, model, provider`,
-    { account },
+      WHERE ${scopeWhere(scope)} AND day >= today() - 29 GROUP BY date, model, provider ORDER BY date DESC, model, provider`,
+    scope,
   );
 
 export interface Spent {
@@ -118,6 +122,10 @@ type SpentRow = { total: string; today: string; this_week: string; this_month: s
 const usd = (n: string) => Number(n) / 1e9;
 const spentOf = (r: SpentRow | undefined): Spent =>
   r ? { total: usd(r.total), day: usd(r.today), week: usd(r.this_week), month: usd(r.this_month) } : { total: 0, day: 0, week: 0, month: 0 };
+
+/** What was spent in the current period of a budget or limit (null: all time). */
+export const spentIn = (s: Spent, period: BudgetPeriod | null): number =>
+  period === 'daily' ? s.day : period === 'weekly' ? s.week : period === 'monthly' ? s.month : s.total;
 
 /** USD charged (provider cost and fee) in all, today, this ISO week and this month (UTC), of one key or (key undefined) the whole account. */
 export async function spent(ch: ClickHouseClient, account: string, key?: string): Promise<Spent> {

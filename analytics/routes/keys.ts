@@ -15,7 +15,7 @@ import { keyOf, requireManagementKey } from '../../http/auth.ts';
 import { underEveryBase } from '../../http/paths.ts';
 import { errorResponses, Nullable } from '../../http/schemas.ts';
 import type { KeyStore } from '../../router/auth/key-store.ts';
-import { spentByKeys, type Spent } from '../../store/account-queries.ts';
+import { spentByKeys, spentIn, type Spent } from '../../store/account-queries.ts';
 
 const Period = Type.Union(BUDGET_PERIODS.map((p) => Type.Literal(p)));
 
@@ -76,7 +76,7 @@ export interface KeysRouteDeps {
 }
 
 function view(k: KeyRecord, s: Spent) {
-  const used = k.limit_reset === 'daily' ? s.day : k.limit_reset === 'weekly' ? s.week : k.limit_reset === 'monthly' ? s.month : s.total;
+  const used = spentIn(s, k.limit_reset);
   return {
     hash: k.hash,
     name: k.name,

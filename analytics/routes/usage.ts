@@ -1,17 +1,20 @@
 // The caller's own usage and key, in OpenRouter's shapes where it has them (…/key and its older alias
-// …/auth/key, …/credits, …/activity) and ours beside them (…/usage by day, model, provider or key).
-// Every figure is scoped by the authenticated key's account; no parameter can widen it.
+// …/auth/key, …/credits, …/activity) and ours beside them (…/usage by day, model, provider or key, with
+// the budgets in force and what each has spent). Every figure is scoped by the authenticated key: its
+// account, or for a management key its organisation's keys; no parameter can widen it.
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Catalog } from '../../catalog/catalog.ts';
 import { badRequest } from '../../core/errors.ts';
 import { chargedUsd, toNanoUsd } from '../../core/money.ts';
-import type { KeyStore } from '../../router/auth/key-store.ts';
+import type { KeyRecord, KeyStore } from '../../router/auth/key-store.ts';
 import { keyOf, requireKey } from '../../http/auth.ts';
 import { underEveryBase } from '../../http/paths.ts';
 import { errorResponses, Nullable } from '../../http/schemas.ts';
-import { activity, spent, USAGE_GROUPS, usageBy, type UsageGroup, type UsageSums } from '../../store/account-queries.ts';
+import { activity, spent, spentByKeys, spentIn, USAGE_GROUPS, usageBy, type UsageGroup, type UsageScope, type UsageSums } from '../../store/account-queries.ts';
+import { budgetsOf } from '../../governance/budgets.ts';
+import { BUDGET_PERIODS, budgetWindow } from '../../governance/policy.ts';
 
 const DateText = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (UTC)' });
 
@@ -38,10 +41,20 @@ const Figures = {
   platform_fee_usd: Type.Number(),
 };
 
+const BudgetSchema = Type.Object({
+  name: Type.String({ description: 'e.g. daily budget of organization acme' }),
+  period: Type.Union(BUDGET_PERIODS.map((p) => Type.Literal(p))),
+  limit_usd: Type.Number(),
+  spent_usd: Type.Number({ description: 'charged in the current period (requests recorded so far)' }),
+  resets_at: Type.String(),
+});
+
 export const UsageSchema = Type.Object({
+  scope: Type.Union([Type.Literal('account'), Type.Literal('organization')], { description: "organization: a management key's view of every key of its organisation" }),
   from: Type.String(),
   to: Type.String(),
   group_by: Type.String(),
+  budgets: Type.Array(BudgetSchema),
   data: Type.Array(Type.Object({ group: Type.String(), ...Figures })),
   totals: Type.Object(Figures),
 });
@@ -64,7 +77,7 @@ const KeySchema = Type.Object({
     usage_monthly: Type.Number({ description: 'since the 1st (UTC)' }),
     limit: Nullable(Type.Number({ description: 'USD; null: no limit' })),
     limit_remaining: Nullable(Type.Number()),
-    limit_reset: Type.Null({ description: 'limits here do not reset' }),
+    limit_reset: Nullable(Type.Union(BUDGET_PERIODS.map((p) => Type.Literal(p)), { description: 'the period the limit counts over (UTC); null: all time' })),
     is_free_tier: Type.Boolean(),
     is_provisioning_key: Type.Boolean(),
     rate_limit: Type.Object({ requests: Type.Integer(), interval: Type.String() }),
@@ -124,6 +137,27 @@ export interface UsageRouteDeps {
 
 const OWNER = { tags: ['analytics'], security: [{ bearer: [] }] };
 
+/** A management key sees its organisation's keys; any other key its own account. */
+function scopeOf(keys: KeyStore, key: KeyRecord): UsageScope {
+  return key.management ? { keys: keys.keysOf(key.org_id).map((k) => k.id) } : { account: key.account_id };
+}
+
+/** The budgets the caller's key (or, for a management key, its organisation) is held to, with what each has spent this period. */
+async function budgetViews(ch: ClickHouseClient, keys: KeyStore, key: KeyRecord, now: number) {
+  const orgKeys = () => keys.keysOf(key.org_id).map((k) => k.id);
+  const all = budgetsOf(key, keys.orgPolicy(key.org_id), orgKeys);
+  const budgets = key.management ? all.filter((b) => b.name.endsWith(`organization ${key.org_id}`)) : all;
+  if (budgets.length === 0) return [];
+  const spent = await spentByKeys(ch, [...new Set(budgets.flatMap((b) => b.keyIds()))]);
+  return budgets.map((b) => ({
+    name: b.name,
+    period: b.period,
+    limit_usd: b.limitUsd,
+    spent_usd: toNanoUsd(b.keyIds().reduce((sum, k) => sum + spentIn(spent.get(k)!, b.period), 0)),
+    resets_at: new Date(budgetWindow(b.period, now).resetsAt).toISOString(),
+  }));
+}
+
 export function registerUsageRoutes(app: FastifyInstance, deps: UsageRouteDeps): void {
   const onRequest = requireKey(deps.keys);
   const ch = deps.clickhouse;
@@ -142,8 +176,17 @@ export function registerUsageRoutes(app: FastifyInstance, deps: UsageRouteDeps):
     async (request) => {
       const { from, to } = dateRange(request.query);
       const groupBy = (request.query.group_by ?? 'day') as UsageGroup;
-      const { rows, totals } = await usageBy(ch, keyOf(request).account_id, from, to, groupBy);
-      return { from, to, group_by: groupBy, data: rows.map((r) => ({ group: r.group, ...figures(r) })), totals: figures(totals) };
+      const key = keyOf(request);
+      const { rows, totals } = await usageBy(ch, scopeOf(deps.keys, key), from, to, groupBy);
+      return {
+        scope: key.management ? ('organization' as const) : ('account' as const),
+        from,
+        to,
+        group_by: groupBy,
+        budgets: await budgetViews(ch, deps.keys, key, Date.now()),
+        data: rows.map((r) => ({ group: r.group, ...figures(r) })),
+        totals: figures(totals),
+      };
     },
   );
 
@@ -152,7 +195,7 @@ export function registerUsageRoutes(app: FastifyInstance, deps: UsageRouteDeps):
       url,
       { onRequest, schema: { ...OWNER, summary: "The caller's last 30 days by day, model and provider (owner only)", response: { 200: ActivitySchema, ...errorResponses(401) } } },
       async (request) => {
-        const rows = await activity(ch, keyOf(request).account_id);
+        const rows = await activity(ch, scopeOf(deps.keys, keyOf(request)));
         return {
           data: rows.map((r) => {
             const f = figures(r);
@@ -184,6 +227,7 @@ export function registerUsageRoutes(app: FastifyInstance, deps: UsageRouteDeps):
         const key = keyOf(request);
         const s = await spent(ch, key.account_id, key.id);
         const limit = key.spend_limit_usd;
+        const used = spentIn(s, key.limit_reset);
         return {
           data: {
             label: key.name,
@@ -192,10 +236,10 @@ export function registerUsageRoutes(app: FastifyInstance, deps: UsageRouteDeps):
             usage_weekly: s.week,
             usage_monthly: s.month,
             limit,
-            limit_remaining: limit === null ? null : Math.max(0, toNanoUsd(limit - s.total)),
-            limit_reset: null,
+            limit_remaining: limit === null ? null : Math.max(0, toNanoUsd(limit - used)),
+            limit_reset: key.limit_reset,
             is_free_tier: false,
-            is_provisioning_key: false,
+            is_provisioning_key: key.management,
             rate_limit: { requests: key.rate_limit_per_minute ?? deps.defaultRateLimitPerMinute, interval: '1m' },
             id: key.id,
             name: key.name,

@@ -7,7 +7,7 @@ import { limitBodyShape } from '../../http/body-shape.ts';
 import { contentText } from '../../core/tokens.ts';
 import type { KeyStore, KeyRecord } from '../auth/key-store.ts';
 import type { RateLimiter } from '../auth/rate-limit.ts';
-import { budgetsOf } from '../auth/budgets.ts';
+import { budgetsOf } from '../../governance/budgets.ts';
 import { ChatRequestSchema, CompletionRequestSchema, type ChatRequest, type CompletionRequest } from '../chat-schema.ts';
 import { handleChat, type Caller, type ChatDeps } from '../chat.ts';
 import { underEveryBase } from '../../http/paths.ts';

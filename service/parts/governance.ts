@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { KeyAuthority } from '../../analytics/governance/authority.ts';
 import type { Config } from '../../core/config.ts';
-import { AuditHeadFile } from '../../governance/audit-heads.ts';
+import { AuditHeadFile, auditHeadsPath } from '../../governance/audit-heads.ts';
 import { KeyFile } from '../../governance/key-file.ts';
 import { decodeKeyMessage, encodeKeyMessage, keyMessageKey, keyRecord, type KeyMessage } from '../../governance/key-record.ts';
 import { KeyStore, newKeySecret } from '../../router/auth/key-store.ts';
@@ -21,9 +21,6 @@ export interface GovernanceParts {
   /** Analytics role: the one writer of keys, policies and the audit log. */
   authority: KeyAuthority | undefined;
 }
-
-/** The file the audit chains' heads are kept in, apart from the database. */
-export const auditHeadsPath = (dataDir: string) => join(dataDir, 'audit-heads.json');
 
 /** This process's own keys: the development key and the config file's hashed keys. */
 function localKeys(config: Config, keys: KeyStore): string {

@@ -12,9 +12,18 @@ interface Figures {
   cost_usd: number;
   platform_fee_usd: number;
 }
+interface Budget {
+  name: string;
+  period: string;
+  limit_usd: number;
+  spent_usd: number;
+  resets_at: string;
+}
 interface Usage {
+  scope: 'account' | 'organization';
   from: string;
   to: string;
+  budgets: Budget[];
   data: ({ group: string } & Figures)[];
   totals: Figures;
 }
@@ -23,6 +32,25 @@ const STORE = 'switchboard.key';
 
 interface Recommendations {
   categories: { category: string; suggestions: { text: string }[] }[];
+}
+
+function budgetList(budgets: Budget[]): HTMLElement {
+  if (budgets.length === 0) return message('empty', 'No budget applies to this key.');
+  return h(
+    'ul',
+    { class: 'budgets' },
+    ...budgets.map((b) => {
+      const share = Math.min(1, b.spent_usd / b.limit_usd);
+      return h(
+        'li',
+        { class: share >= 1 ? 'budget spent' : 'budget' },
+        h('span', {}, b.name),
+        h('progress', { max: '1', value: String(share), 'aria-label': b.name }),
+        h('strong', {}, `${fmt.usd(b.spent_usd)} of ${fmt.usd(b.limit_usd)}`),
+        h('span', { class: 'muted' }, `resets ${b.resets_at.slice(0, 16).replace('T', ' ')} UTC`),
+      );
+    }),
+  );
 }
 
 export function usagePage(root: HTMLElement): void {
@@ -68,15 +96,19 @@ export function usagePage(root: HTMLElement): void {
     const totals = h('div', { class: 'totals' }, message('loading', 'Loading…'));
     const byModel = h('div', {}, message('loading', 'Loading…'));
     const byProvider = h('div', {}, message('loading', 'Loading…'));
+    const budgets = h('div', {}, message('loading', 'Loading…'));
+    const byKey = h('div', {});
     const advice = h('div', {}, message('loading', 'Loading…'));
     out.replaceChildren(
       h(
         'div',
         { class: 'grid' },
         card('Totals', totals, { wide: true }),
+        card('Budgets', budgets, { wide: true, note: 'Daily, weekly and monthly budgets in force (UTC), from key limits and policies, with what is spent this period.' }),
         daily.el,
         card('By model', byModel),
         card('By provider', byProvider),
+        byKey,
         card('Recommendations', advice, { wide: true, note: 'Per category of your traffic: cheaper models peers prefer at least as much (revealed preference), at your volume.' }),
       ),
     );
@@ -92,6 +124,7 @@ export function usagePage(root: HTMLElement): void {
     try {
       const [d, m, p] = await Promise.all(['day', 'model', 'provider'].map((g) => getJson<Usage>(`/api/v1/usage?group_by=${g}`, key)));
       const t = d.totals;
+      budgets.replaceChildren(budgetList(d.budgets));
       totals.replaceChildren(
         ...[
           ['Requests', fmt.int(t.requests)],
@@ -125,10 +158,14 @@ export function usagePage(root: HTMLElement): void {
       ];
       byModel.replaceChildren(table('By model', cols('Model'), m.data, 'No requests yet.'));
       byProvider.replaceChildren(table('By provider', cols('Provider'), p.data, 'No requests yet.'));
+      if (d.scope === 'organization') {
+        const k = await getJson<Usage>('/api/v1/usage?group_by=key', key);
+        byKey.replaceChildren(card("By key (your organisation's keys)", table('By key', cols('Key'), k.data, 'No requests yet.'), { wide: true }));
+      }
     } catch (err) {
       const msg = err instanceof ApiFailure && err.status === 401 ? 'This key was not accepted.' : (err as Error).message;
       daily.error(msg);
-      for (const b of [totals, byModel, byProvider]) b.replaceChildren(message('error', msg));
+      for (const b of [totals, budgets, byModel, byProvider]) b.replaceChildren(message('error', msg));
     }
   };
   void show(input.value.trim());
