@@ -28,4 +28,3 @@ export function budgetsOf(key: KeyRecord, orgPolicy: Policy | undefined, orgKeyI
       : [];
   return [...limit, ...fromPolicy(key.policy, `key ${key.name}`, own), ...fromPolicy(orgPolicy, `organization ${key.org_id}`, orgKeyIds)];
 }
-

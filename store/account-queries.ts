@@ -124,8 +124,7 @@ const spentOf = (r: SpentRow | undefined): Spent =>
   r ? { total: usd(r.total), day: usd(r.today), week: usd(r.this_week), month: usd(r.this_month) } : { total: 0, day: 0, week: 0, month: 0 };
 
 /** What was spent in the current period of a budget or limit (null: all time). */
-export const spentIn = (s: Spent, period: BudgetPeriod | null): number =>
-  period === 'daily' ? s.day : period === 'weekly' ? s.week : period === 'monthly' ? s.month : s.total;
+export const spentIn = (s: Spent, period: BudgetPeriod | null): number => (period === 'daily' ? s.day : period === 'weekly' ? s.week : period === 'monthly' ? s.month : s.total);
 
 /** USD charged (provider cost and fee) in all, today, this ISO week and this month (UTC), of one key or (key undefined) the whole account. */
 export async function spent(ch: ClickHouseClient, account: string, key?: string): Promise<Spent> {

@@ -44,9 +44,10 @@ export async function auditHeads(ch: ClickHouseClient): Promise<Map<string, Chai
   return new Map(rows.map((r) => [r.org_id, { seq: Number(r.last_seq), hash: r.last_hash }]));
 }
 
-const EVENT_COLUMNS = 'org_id, seq, toUnixTimestamp64Milli(at) AS at, actor, kind, target, before, after, prev_hash, hash';
-type EventRow = Omit<AuditEvent, 'seq' | 'at'> & { seq: string; at: string };
-const toEvent = (r: EventRow): AuditEvent => ({ ...r, seq: Number(r.seq), at: Number(r.at) });
+// The time under a name of its own: an alias `at` would stand for the column in the WHERE clause.
+const EVENT_COLUMNS = 'org_id, seq, toUnixTimestamp64Milli(at) AS at_ms, actor, kind, target, before, after, prev_hash, hash';
+type EventRow = Omit<AuditEvent, 'seq' | 'at'> & { seq: string; at_ms: string };
+const toEvent = ({ at_ms, ...r }: EventRow): AuditEvent => ({ ...r, seq: Number(r.seq), at: Number(at_ms) });
 
 export interface AuditFilter {
   org: string;

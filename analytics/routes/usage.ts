@@ -77,7 +77,12 @@ const KeySchema = Type.Object({
     usage_monthly: Type.Number({ description: 'since the 1st (UTC)' }),
     limit: Nullable(Type.Number({ description: 'USD; null: no limit' })),
     limit_remaining: Nullable(Type.Number()),
-    limit_reset: Nullable(Type.Union(BUDGET_PERIODS.map((p) => Type.Literal(p)), { description: 'the period the limit counts over (UTC); null: all time' })),
+    limit_reset: Nullable(
+      Type.Union(
+        BUDGET_PERIODS.map((p) => Type.Literal(p)),
+        { description: 'the period the limit counts over (UTC); null: all time' },
+      ),
+    ),
     is_free_tier: Type.Boolean(),
     is_provisioning_key: Type.Boolean(),
     rate_limit: Type.Object({ requests: Type.Integer(), interval: Type.String() }),
