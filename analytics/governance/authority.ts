@@ -117,7 +117,7 @@ export class KeyAuthority {
         created_at: new Date(this.now()).toISOString(),
         ...settings(s),
       });
-      await this.commitKey(actor.id, 'key.created', undefined, record);
+      this.delivered(await this.commitKey(actor.id, 'key.created', undefined, record));
       return { secret, record };
     });
   }
@@ -127,7 +127,7 @@ export class KeyAuthority {
       const before = this.key(actor.org_id, hash);
       if (before.id === actor.id && s.disabled === true) throw badRequest('a management key cannot disable itself', 'invalid_request', 'disabled');
       const after = { ...before, ...settings(s), updated_at: new Date(this.now()).toISOString() };
-      await this.commitKey(actor.id, 'key.updated', before, after);
+      this.delivered(await this.commitKey(actor.id, 'key.updated', before, after));
       return after;
     });
   }
@@ -137,7 +137,7 @@ export class KeyAuthority {
       const before = this.key(actor.org_id, hash);
       const at = new Date(this.now()).toISOString();
       const after = { ...before, revoked_at: at, updated_at: at };
-      await this.commitKey(actor.id, 'key.revoked', before, after);
+      this.delivered(await this.commitKey(actor.id, 'key.revoked', before, after));
       return after;
     });
   }
@@ -149,7 +149,7 @@ export class KeyAuthority {
       await saveOrgPolicy(this.deps.clickhouse, after, this.version());
       this.policies.set(after.org_id, after);
       await this.audit([{ org_id: after.org_id, actor: actor.id, kind: 'policy.updated', target: after.org_id, before: json(before?.policy), after: json(policy) }]);
-      await this.publish([orgMessage(after)]);
+      this.delivered(await this.publish([orgMessage(after)]));
       return after;
     });
   }
@@ -160,11 +160,12 @@ export class KeyAuthority {
     return next;
   }
 
-  private async commitKey(actor: string, kind: AuditKind, before: KeyRecord | undefined, after: KeyRecord): Promise<void> {
+  /** Stores, audits and publishes a key's new record; whether the routers have been handed it. */
+  private async commitKey(actor: string, kind: AuditKind, before: KeyRecord | undefined, after: KeyRecord): Promise<boolean> {
     await saveKey(this.deps.clickhouse, after, this.version());
     this.keys.set(after.id, after);
     await this.audit([{ org_id: after.org_id, actor, kind, target: after.id, before: json(before), after: json(after) }]);
-    await this.publish([{ v: 1, kind: 'key', key: after }]);
+    return this.publish([{ v: 1, kind: 'key', key: after }]);
   }
 
   /** Appends events to their chains, then keeps the new heads apart from the database. */
@@ -180,9 +181,15 @@ export class KeyAuthority {
     this.deps.heads.write(heads);
   }
 
-  private async publish(messages: KeyMessage[]): Promise<void> {
+  /** Queues the messages and delivers everything queued; whether it was delivered (else it is retried every tick). */
+  private publish(messages: KeyMessage[]): Promise<boolean> {
     this.undelivered.push(...messages);
-    if (!(await this.deliver()))
+    return this.deliver();
+  }
+
+  /** An answer to the management API says whether the routers have the change yet. */
+  private delivered(ok: boolean): void {
+    if (!ok)
       throw new ApiError(503, 'service_unavailable', 'not_delivered', 'the change is stored and audited, but the key channel is away: routers get it when it is back', {
         retryAfterSeconds: 1,
       });

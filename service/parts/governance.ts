@@ -12,6 +12,7 @@ import { KeyStore, newKeySecret } from '../../router/auth/key-store.ts';
 import { CATEGORIES, isCategory } from '../../router/classify.ts';
 import type { ClickHouseClient } from '../../store/clickhouse.ts';
 import { followKeys, KeyTopicProducer } from '../../telemetry/key-topic.ts';
+import { ensureTopics } from '../../telemetry/kafka.ts';
 import type { Assembly } from './assembly.ts';
 
 export interface GovernanceParts {
@@ -65,6 +66,8 @@ export async function startGovernance(a: Assembly, clickhouse: ClickHouseClient 
       });
     return { keys, devKey, authority: undefined };
   }
+  // The authority may start before anything else made the topics (the data role's ingest makes them as it can).
+  if (kafka) await ensureTopics(kafka, a.topics, config.kafka.partitions);
   const producer = kafka ? new KeyTopicProducer(kafka, a.topics.keys) : undefined;
   const authority = new KeyAuthority({
     clickhouse,
