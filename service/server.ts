@@ -101,11 +101,11 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   // Keys, logs, spool and chDB live here: readable by this service's user only.
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const clickhouse = await startStore(a, fullCatalog);
-  const { keys, devKey, authority } = await startGovernance(a, clickhouse);
-  if (a.routes && !hub && config.devKey === undefined) logger.info(`development API key (valid until this process stops): ${devKey}`);
   // The ingest consumer creates them itself, retrying while the broker is away: an ingest process started
   // before its broker waits for it instead of exiting.
   if (kafka && (a.routes || !a.ingests)) await ensureTopics(kafka, a.topics, config.kafka.partitions);
+  const { keys, devKey, authority } = await startGovernance(a, clickhouse);
+  if (a.routes && !hub && config.devKey === undefined) logger.info(`development API key (valid until this process stops): ${devKey}`);
   const upstreams = await startUpstreams(a, fullCatalog);
   const telemetry = await startTelemetry(a, clickhouse);
   const router = await startRouterParts(a, upstreams, clickhouse);

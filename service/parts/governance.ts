@@ -53,6 +53,8 @@ export async function startGovernance(a: Assembly, clickhouse: ClickHouseClient 
   const log = logger.child({ part: 'keys' });
   const apply = (m: KeyMessage) => keys.apply(m);
   if (!(a.analyzes && clickhouse)) {
+    // Only routers authenticate: an ingest process needs no keys.
+    if (!a.routes) return { keys, devKey, authority: undefined };
     if (kafka) {
       const consumer = await followKeys(kafka, a.topics.keys, apply, log);
       a.onStop('produce', 'key channel', () => consumer.disconnect().catch(() => undefined));

@@ -96,10 +96,10 @@ const rawDaily = () =>
 beforeAll(async () => {
   ch = await openClickHouse({ url: undefined, dataDir: mkdtempSync(join(tmpdir(), 'migrations-')) });
   await migrate(ch, 400, upTo(5));
-  // The rows are written by today's writer, which names migration 10's and 14's request columns: those
+  // The rows are written by today's writer, which names migration 10's, 14's and 15's request columns: those
   // come first here (their statements are idempotent, and the migrations themselves run in their turn below).
   await rerun(10);
-  for (const q of MIGRATIONS.find((m) => m.version === 14)!.statements.filter((q) => q.startsWith('ALTER TABLE requests'))) await ch.command({ query: q });
+  for (const v of [14, 15]) for (const q of MIGRATIONS.find((m) => m.version === v)!.statements.filter((q) => q.startsWith('ALTER TABLE requests'))) await ch.command({ query: q });
   await insert(40, 'before');
 });
 afterAll(async () => {
@@ -299,6 +299,33 @@ describe('migrations over existing rows', () => {
     expect(auto.length).toBe(1);
     const [r] = await queryRows<{ steps: string[] }>(ch, "SELECT groupArray(step) AS steps FROM (SELECT step FROM requests WHERE session_id = 'run-1' ORDER BY step)");
     expect(r.steps).toEqual(['act', 'plan']);
+  });
+
+  it('15: keys, policies and the audit log exist; requests a policy refused are kept for the audit, each once', async () => {
+    expect(await migrate(ch, 400, upTo(15))).toEqual([15]);
+    for (const table of ['api_keys', 'org_policies', 'audit_log']) expect(await queryRows(ch, `SELECT count() AS n FROM ${table}`)).toEqual([{ n: 0 }]);
+    const now = Date.now();
+    const refused = {
+      ts: now,
+      account_id: 'acct_p',
+      key_id: 'key_p',
+      requested_model: 'openai/gpt-4o',
+      served_model: '',
+      status: 403,
+      error_class: 'policy_denied' as const,
+      policy: 'key p',
+    };
+    await insertRequests(ch, [
+      { ...refused, generation_id: 'gen-refused-1' },
+      { ...refused, generation_id: 'gen-refused-2', policy: 'organization acme' },
+      { ...refused, generation_id: 'gen-served', error_class: 'none', status: 200, served_model: 'openai/gpt-4o', policy: undefined },
+    ]);
+    // A replayed batch (the same generation again) stays one denial.
+    await insertRequests(ch, [{ ...refused, generation_id: 'gen-refused-1' }]);
+    expect(await queryRows(ch, 'SELECT generation_id, key_id, account_id, requested_model, policy FROM policy_denials FINAL ORDER BY generation_id')).toEqual([
+      { generation_id: 'gen-refused-1', key_id: 'key_p', account_id: 'acct_p', requested_model: 'openai/gpt-4o', policy: 'key p' },
+      { generation_id: 'gen-refused-2', key_id: 'key_p', account_id: 'acct_p', requested_model: 'openai/gpt-4o', policy: 'organization acme' },
+    ]);
   });
 
   it('rows inserted afterwards flow through the new views', async () => {

@@ -47,7 +47,18 @@ describe('events as TabSeparated rows', () => {
         tokens_prompt: 99_999_999,
         // Every other event carries the optional fields; the rest read back as the columns' defaults.
         ...(i % 2 === 1
-          ? { finish_reason: s, native_finish_reason: s, upstream_id: s, external_user: s, tokens_cached: 7, tokens_reasoning: 9, session_id: s, step: s, auto_choice: s }
+          ? {
+              finish_reason: s,
+              native_finish_reason: s,
+              upstream_id: s,
+              external_user: s,
+              tokens_cached: 7,
+              tokens_reasoning: 9,
+              session_id: s,
+              step: s,
+              auto_choice: s,
+              policy: s,
+            }
           : {}),
       }),
     );
@@ -62,6 +73,7 @@ describe('events as TabSeparated rows', () => {
       session_id: '',
       step: '',
       auto_choice: '',
+      policy: '',
     };
     for (const e of events) {
       const row = await readBack('requests', e.event_id);
@@ -102,7 +114,7 @@ describe('events as TabSeparated rows', () => {
   it('lines name every column of the raw tables but the defaults', async () => {
     // Columns with a default that lines still write: the Kafka origin, and the event's optional fields.
     const optional = { requests: Object.keys(RequestEventSchema.properties).filter((k) => !(RequestEventSchema.required as string[]).includes(k)), attempts: [] as string[] };
-    expect(optional.requests).toHaveLength(9);
+    expect(optional.requests).toHaveLength(10);
     for (const table of ['requests', 'attempts'] as const) {
       const all = await queryRows<{ name: string }>(ch, `SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {table:String} AND default_kind = ''`, {
         table,
