@@ -109,7 +109,12 @@ export function worstCaseUsd(ctx: ChatContext, candidates: readonly Endpoint[]):
 export function reserveSpend(ctx: ChatContext, candidates: readonly Endpoint[]): void {
   const { spend } = ctx.deps;
   const limit = ctx.caller.spendLimitUsd;
-  checkBudgets(spend, ctx.caller.budgets, ctx.startedAt);
+  try {
+    checkBudgets(spend, ctx.caller.budgets, ctx.startedAt);
+  } catch (err) {
+    // A budget is a policy: its refusals are recorded, and audited, like the policy's other refusals.
+    throw failWith(ctx, err as ApiError);
+  }
   ctx.hold = spend.reserve(ctx.caller.keyId, limit, worstCaseUsd(ctx, candidates), periodEntries(ctx.caller.keyId, ctx.startedAt));
   if (ctx.hold === undefined) {
     const used = spend.used(ctx.caller.keyId);
@@ -151,6 +156,7 @@ export function finish(ctx: ChatContext, e: Endpoint, depth: number, o: Outcome,
 const CLASS_OF_CODE: Record<string, ErrorClass> = {
   no_available_endpoints: 'circuit_open',
   policy_denied: 'policy_denied',
+  budget_exhausted: 'policy_denied',
   upstream_rate_limited: 'rate_limited',
   upstream_rejected: 'upstream_4xx',
 };
@@ -159,7 +165,7 @@ const CLASS_OF_CODE: Record<string, ErrorClass> = {
 export function failWith(ctx: ChatContext, err: ApiError, e?: Endpoint, errorClass?: ErrorClass): ApiError {
   const { deps } = ctx;
   const cls: ErrorClass = errorClass ?? CLASS_OF_CODE[err.code] ?? (err.status === 502 ? 'upstream_5xx' : 'no_candidates');
-  const policies = err.code === 'policy_denied' ? (err.extra.metadata?.policies as string[] | undefined) : undefined;
+  const policies = cls === 'policy_denied' ? (err.extra.metadata?.policies as string[] | undefined) : undefined;
   const latency = performance.now() - ctx.t0;
   deps.sink.emit(
     requestEvent(

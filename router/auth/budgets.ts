@@ -20,7 +20,7 @@ export function checkBudgets(spend: SpendLedger, budgets: readonly Budget[], now
       'insufficient_quota',
       'budget_exhausted',
       `the ${b.name} ($${b.limitUsd}) is spent: $${used.toFixed(6)} spent or held for requests in flight; it resets at ${resetsAt}`,
-      { metadata: { budget: b.name, limit_usd: b.limitUsd, used_usd: used, resets_at: resetsAt } },
+      { metadata: { budget: b.name, policies: [b.name], limit_usd: b.limitUsd, used_usd: used, resets_at: resetsAt } },
     );
   }
 }

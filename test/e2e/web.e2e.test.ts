@@ -198,7 +198,9 @@ describe.skipIf(skip !== '')('public web pages in chromium', () => {
     expect(problems).toEqual([]);
   });
 
-  it('usage: a pasted key shows spend by day, model and provider; a wrong key says so', async () => {
+  it('usage: a pasted key shows spend by day, model and provider, and its budgets; a wrong key says so', async () => {
+    // The dev key's organisation (its account's, as for any key made outside the management API) gets a budget.
+    await s.authority!.setPolicy(s.keys.list().find((k) => k.name === 'dev')!, { budgets: { daily: 1000 } });
     await page.goto(`${s.url}/#/usage`);
     await page.fill('#key', 'sk-sb-not-a-real-key-000000000000');
     await page.click('button[type="submit"]');
@@ -207,6 +209,9 @@ describe.skipIf(skip !== '')('public web pages in chromium', () => {
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => (document.querySelector('.chart-body') as HTMLElement | null)?.dataset.state === 'ready', undefined, { timeout: 20_000 });
     expect(await page.$$eval('section[aria-label="By model"] tbody tr', (r) => r.length)).toBeGreaterThan(0);
+    const budgets = page.locator('section[aria-label="Budgets"]');
+    await expect.poll(() => budgets.textContent()).toMatch(/daily budget of organization acct_dev.*of \$1000.*resets \d{4}-\d{2}-\d{2} 00:00 UTC/);
+    expect(await budgets.locator('progress').count()).toBe(1);
     // Recommendations: the account's categories answered (a suggestion, or none worth making), not an error.
     const advice = page.locator('section[aria-label="Recommendations"]');
     await expect.poll(() => advice.textContent(), { timeout: 20_000 }).toMatch(/costs \d+% less|Nothing cheaper/);

@@ -278,6 +278,9 @@ describe('audit log', () => {
       (e) => e !== undefined,
     );
     expect(denial).toMatchObject({ actor: data.id, after: { requested_model: 'openai/gpt-4o', policy: 'key audited' } });
+    // Refusals by a budget are policy refusals too (the budget tests above ran out the key "frugal").
+    const budgetRefusals = (await events('?kind=request.denied&limit=1000')).filter((e) => e.after?.policy === 'daily budget of key frugal');
+    expect(budgetRefusals.length).toBeGreaterThan(0);
     const ofKey = (await events()).filter((e) => e.target === data.id);
     expect(ofKey.map((e) => e.kind)).toEqual(['key.revoked', 'key.updated', 'key.created']);
     expect(ofKey.every((e) => e.actor === adminId)).toBe(true);
