@@ -13,7 +13,7 @@ import { queryRows } from '../../store/clickhouse.ts';
 import { promptTokens } from '../../core/tokens.ts';
 import { KeyFile } from '../../governance/key-file.ts';
 import { costOf } from '../../router/events.ts';
-import { auth, chatBody, flushTelemetry, startTestService } from '../../test/helpers/service.ts';
+import { auth, chatBody, flushTelemetry, startTestService, keysTaken } from '../../test/helpers/service.ts';
 
 const { values } = parseArgs({
   options: { requests: { type: 'string', default: '2000' }, hostile: { type: 'string', default: '300' }, burst: { type: 'string', default: '200' } },
@@ -27,7 +27,7 @@ const keys = new KeyFile(join(dataDir, 'keys.json'));
 const bystander = keys.create({ name: 'bystander' });
 const hostile = keys.create({ name: 'hostile' });
 const burst = keys.create({ name: 'burst', spendLimitUsd: LIMIT });
-await new Promise((r) => setTimeout(r, 1100));
+await keysTaken(s, [bystander.secret, hostile.secret, burst.secret]);
 
 // A third of the model's providers answer 500 to 30% of requests: failover must hide it from the bystander.
 const faulted = s.catalog.model(MODEL)!.endpoints.slice(0, 3);

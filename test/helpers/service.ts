@@ -59,6 +59,15 @@ export function sseData(text: string): string[] {
     .filter((d) => d !== '');
 }
 
+/** Wait until the service knows these keys from the key file, in force (or, `revoked`, revoked). */
+export async function keysTaken(s: Service, secrets: readonly string[], revoked = false): Promise<void> {
+  await eventually(
+    async () => secrets.map((secret) => s.keys.lookup(secret)),
+    (records) => records.every((k) => k !== undefined && (k.revoked_at !== null) === revoked),
+    15_000,
+  );
+}
+
 /** Poll until `check` is true (or fail with what it last saw). */
 export async function eventually<T>(probe: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -6,7 +6,7 @@ import { dateTime64, queryRows } from '../../store/clickhouse.ts';
 import { periodWindow } from '../../analytics/routes/rankings.ts';
 import { KeyFile } from '../../governance/key-file.ts';
 import type { Service } from '../../service/server.ts';
-import { auth, chatBody, flushTelemetry, startTestService } from '../helpers/service.ts';
+import { auth, chatBody, flushTelemetry, startTestService, keysTaken } from '../helpers/service.ts';
 import { insertRequests } from '../fixtures/events.ts';
 
 let s: Service;
@@ -35,7 +35,7 @@ beforeAll(async () => {
     const { secret, record } = store.create({ name: `analytics-${who}`, accountId: `acct_analytics_${who}` });
     keys[who] = { secret, account: record.account_id };
   }
-  await new Promise((r) => setTimeout(r, 1100)); // the service re-reads the key file once a second
+  await keysTaken(s, [keys.a.secret, keys.b.secret]);
   s.simulator!.faults.set({ provider: 'xai', model: 'x-ai/grok-4', mode: 'error', status: 500 });
   const send = (key: string, model: string, category: string, i: number) =>
     fetch(`${s.url}/v1/chat/completions`, {
@@ -48,7 +48,7 @@ beforeAll(async () => {
   for (let i = 0; i < 6; i++) jobs.push(send(keys.b.secret, 'openai/gpt-4o', 'general', i));
   // Apps: one used by five accounts (shown), one by three (below the default threshold of five: hidden).
   const appUsers = Array.from({ length: 5 }, (_, i) => store.create({ name: `app-user-${i}`, accountId: `acct_app_${i}` }).secret);
-  await new Promise((r) => setTimeout(r, 1100));
+  await keysTaken(s, appUsers);
   const withApp = (key: string, app: string) =>
     fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { ...auth(key), 'x-title': app }, body: JSON.stringify(chatBody('google/gemini-2.5-flash')) }).then((r) =>
       r.arrayBuffer(),

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyFile } from '../../governance/key-file.ts';
 import type { Service } from '../../service/server.ts';
-import { auth, chatBody, DEV_KEY, flushTelemetry, startTestService } from '../helpers/service.ts';
+import { auth, chatBody, DEV_KEY, flushTelemetry, startTestService, keysTaken } from '../helpers/service.ts';
 
 let s: Service;
 let keys: KeyFile;
@@ -25,10 +25,10 @@ describe('authentication', () => {
     const malformed = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: 'Basic abc', 'content-type': 'application/json' }, body: '{}' });
     expect(malformed.status).toBe(401);
     const { secret } = keys.create({ name: 'short-lived' });
-    await new Promise((r) => setTimeout(r, 1100)); // the service re-reads the key file at most once a second
+    await keysTaken(s, [secret]);
     expect((await post(secret)).status).toBe(200);
     keys.revoke('short-lived');
-    await new Promise((r) => setTimeout(r, 1100));
+    await keysTaken(s, [secret], true);
     expect((await post(secret)).status).toBe(401);
   });
 });
@@ -36,7 +36,7 @@ describe('authentication', () => {
 describe('limits', () => {
   it('429 with Retry-After and X-RateLimit-* headers past the per-key rate', async () => {
     const { secret } = keys.create({ name: 'slow', rateLimitPerMinute: 3 });
-    await new Promise((r) => setTimeout(r, 1100));
+    await keysTaken(s, [secret]);
     const first = await post(secret);
     expect(first.status).toBe(200);
     expect(first.headers.get('x-ratelimit-limit')).toBe('3');
@@ -52,7 +52,7 @@ describe('limits', () => {
 
   it('402 once a key has spent its limit', async () => {
     const { secret } = keys.create({ name: 'thrifty', spendLimitUsd: 0.00002 });
-    await new Promise((r) => setTimeout(r, 1100));
+    await keysTaken(s, [secret]);
     let status = 200;
     let n = 0;
     while (status === 200 && n < 50) {
@@ -75,7 +75,7 @@ describe('generation records', () => {
     const owner = await fetch(`${s.url}/api/v1/generation?id=${id}`, { headers: auth() });
     expect(owner.status).toBe(200);
     const { secret } = keys.create({ name: 'stranger' });
-    await new Promise((r) => setTimeout(r, 1100));
+    await keysTaken(s, [secret]);
     const stranger = await fetch(`${s.url}/api/v1/generation?id=${id}`, { headers: auth(secret) });
     const missing = await fetch(`${s.url}/api/v1/generation?id=gen-doesnotexist`, { headers: auth(secret) });
     expect(stranger.status).toBe(404);

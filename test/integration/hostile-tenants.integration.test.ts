@@ -10,7 +10,7 @@ import { costOf } from '../../router/events.ts';
 import { KeyFile } from '../../governance/key-file.ts';
 import { promptTokens } from '../../core/tokens.ts';
 import type { Service } from '../../service/server.ts';
-import { auth, chatBody, DEV_KEY, flushTelemetry, startTestService } from '../helpers/service.ts';
+import { auth, chatBody, DEV_KEY, flushTelemetry, startTestService, keysTaken } from '../helpers/service.ts';
 
 const MODEL = 'mistralai/mistral-nemo';
 let s: Service;
@@ -30,7 +30,7 @@ const post = (key: string, body: unknown, headers: Record<string, string> = {}) 
 /** A small body with one unknown field nested `depth` levels deep (written as text: JSON.stringify would overflow). */
 const nestedBody = (depth: number) => JSON.stringify(chatBody(MODEL)).replace(/}$/, `,"extra":${'['.repeat(depth)}${']'.repeat(depth)}}`);
 
-const waitForKeys = () => new Promise((r) => setTimeout(r, 1100)); // the service re-reads the key file at most once a second
+const waitForKeys = (...secrets: string[]) => keysTaken(s, secrets);
 
 async function successRate(key: string, n: number): Promise<number> {
   let ok = 0;
@@ -46,7 +46,7 @@ describe('a tenant sending hostile bodies', () => {
   it('gets a 400 naming the field, and another account on the same model is not affected', async () => {
     const { secret: hostile } = keys.create({ name: 'hostile' });
     const { secret: bystander } = keys.create({ name: 'bystander' });
-    await waitForKeys();
+    await waitForKeys(hostile, bystander);
     expect(await successRate(bystander, 20)).toBe(1);
 
     for (let i = 0; i < 30; i++) {
@@ -90,7 +90,7 @@ describe('spend limits', () => {
 
   it('200 concurrent requests on a $0.0005 key overshoot it by at most one request', async () => {
     const { secret, record } = keys.create({ name: 'burst', spendLimitUsd: LIMIT });
-    await waitForKeys();
+    await waitForKeys(secret);
     const statuses = await Promise.all(
       Array.from({ length: 200 }, async () => {
         const res = await post(secret, body);
@@ -111,7 +111,7 @@ describe('spend limits', () => {
 
   it('a failed request holds nothing: its reservation is released', async () => {
     const { secret, record } = keys.create({ name: 'failing', spendLimitUsd: LIMIT });
-    await waitForKeys();
+    await waitForKeys(secret);
     // A model whose every endpoint fails: each request reserves, fails, and must give the hold back.
     const failing = 'meta-llama/llama-3.1-8b-instruct';
     for (const e of s.catalog.model(failing)!.endpoints) s.simulator!.faults.set({ provider: e.provider, model: failing, mode: 'error', status: 500 });
@@ -126,7 +126,7 @@ describe('spend limits', () => {
 
   it('spend survives a restart of the service', async () => {
     const { secret, record } = keys.create({ name: 'restarted', spendLimitUsd: 0.00005 });
-    await waitForKeys();
+    await waitForKeys(secret);
     let status = 200;
     for (let n = 0; status === 200 && n < 100; n++) status = (await post(secret, body)).status;
     expect(status).toBe(402);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyFile } from '../../governance/key-file.ts';
 import type { Service } from '../../service/server.ts';
-import { auth, chatBody, startTestService } from '../helpers/service.ts';
+import { auth, chatBody, startTestService, eventually, keysTaken } from '../helpers/service.ts';
 
 const OPS_TOKEN = 'ops-token-0123456789abcdef';
 let s: Service;
@@ -98,13 +98,16 @@ describe('the data directory', () => {
   it('a key file that turns corrupt is reported, and the keys loaded before stay in force', async () => {
     const file = join(s.config.dataDir, 'keys.json');
     const { secret } = new KeyFile(file).create({ name: 'before-corruption' });
-    await new Promise((r) => setTimeout(r, 1100));
+    await keysTaken(s, [secret]);
     const ask = () => fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: auth(secret), body: JSON.stringify(chatBody('mistralai/mistral-nemo')) });
     expect((await ask()).status).toBe(200);
     writeFileSync(file, '{"keys": [ {"oops"');
-    await new Promise((r) => setTimeout(r, 1100));
-    expect((await ask()).status).toBe(200);
+    await eventually(
+      async () => s.authority?.fileError,
+      (e) => e !== undefined,
+    );
     expect(s.authority?.fileError).toMatch(/cannot read key file .*keys\.json/);
+    expect((await ask()).status).toBe(200);
     expect(() => new KeyFile(file).read()).toThrow(/cannot read key file/);
   });
 });
