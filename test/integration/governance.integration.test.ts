@@ -52,7 +52,7 @@ const errorOf = async (res: Response) => ((await res.json()) as { error: { code:
 
 describe('management keys', () => {
   it('create a key that works at once, list, read, update and revoke it; revocation stops it at once', async () => {
-    const { data, key } = await createKey({ name: 'ci', limit: 5, rate_limit_per_minute: 1000 });
+    const { data, key } = await createKey({ name: 'ci', limit: 5, rate_limit_per_minute: 1000, account_id: 'acct_acme' });
     expect(key).toMatch(/^sk-sb-v1-/);
     expect(data).toMatchObject({ name: 'ci', label: 'ci', limit: 5, limit_reset: null, disabled: false, usage: 0 });
     expect(data.hash).toMatch(/^[0-9a-f]{64}$/);
@@ -121,6 +121,7 @@ describe('management keys', () => {
       ['POST', '/api/v1/keys', { name: 'x', expires_at: '2030-01-01T00:00:00+02:00' }, 400, /UTC/],
       ['POST', '/api/v1/keys', { name: 'x', policy: { models: { allow: ['no/such-model'] } } }, 400, /not a model/],
       ['POST', '/api/v1/keys', { name: 'x', policy: { providers: { deny: ['nowhere'] } } }, 400, /not a provider/],
+      ['POST', '/api/v1/keys', { name: 'x', account_id: 'acct_dev' }, 400, /not an account of organisation acme/],
       ['GET', '/api/v1/keys/not-a-hash', undefined, 400, /hash/],
       ['PATCH', `/api/v1/keys/${'0'.repeat(64)}`, { name: 'y' }, 404, /no key/],
       ['PATCH', `/api/v1/keys/${'0'.repeat(64)}`, {}, 400, /fewer than 1|minProperties|must NOT have fewer/],
