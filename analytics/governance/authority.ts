@@ -109,7 +109,11 @@ export class KeyAuthority {
     return this.run(async () => {
       // An account belongs to one organisation: a key may join only an account of the caller's.
       if (s.account_id !== undefined && !this.keysOf(actor.org_id).some((k) => k.account_id === s.account_id))
-        throw badRequest(`account ${s.account_id} is not an account of organisation ${actor.org_id} (npm run keys -- create --account … --org … makes one)`, 'unknown_account', 'account_id');
+        throw badRequest(
+          `account ${s.account_id} is not an account of organisation ${actor.org_id} (npm run keys -- create --account … --org … makes one)`,
+          'unknown_account',
+          'account_id',
+        );
       const secret = newKeySecret();
       const record = keyRecord({
         id: `key_${randomBytes(6).toString('hex')}`,

@@ -54,7 +54,11 @@ const Settings = {
 const Name = Type.String({ minLength: 1, maxLength: 256 });
 
 const CreateBody = Type.Object(
-  { name: Name, ...Settings, account_id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: "an account of the organisation; default: the management key's" })) },
+  {
+    name: Name,
+    ...Settings,
+    account_id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: "an account of the organisation; default: the management key's" })),
+  },
   { additionalProperties: false },
 );
 const PatchBody = Type.Object({ name: Type.Optional(Name), disabled: Type.Optional(Type.Boolean()), ...Settings }, { additionalProperties: false, minProperties: 1 });
