@@ -105,7 +105,7 @@ export class KeyAuthority {
     return this.policies.get(org) ?? { org_id: org, policy: null, updated_at: new Date(0).toISOString() };
   }
 
-  create(actor: KeyRecord, s: KeySettings & { name: string; account_id?: string }): Promise<{ secret: string; record: KeyRecord }> {
+  create(actor: KeyRecord, s: KeySettings & { name: string; account_id?: string; management?: boolean }): Promise<{ secret: string; record: KeyRecord }> {
     return this.run(async () => {
       // An account belongs to one organisation: a key may join only an account of the caller's.
       if (s.account_id !== undefined && !this.keysOf(actor.org_id).some((k) => k.account_id === s.account_id))
@@ -121,6 +121,7 @@ export class KeyAuthority {
         account_id: s.account_id ?? actor.account_id,
         org_id: actor.org_id,
         hash: hashKey(secret),
+        management: s.management ?? false,
         created_at: new Date(this.now()).toISOString(),
         ...settings(s),
       });

@@ -57,6 +57,7 @@ const CreateBody = Type.Object(
   {
     name: Name,
     ...Settings,
+    management: Type.Optional(Type.Boolean({ default: false, description: 'a management key of the same organisation (it cannot call models)' })),
     account_id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: "an account of the organisation; default: the management key's" })),
   },
   { additionalProperties: false },

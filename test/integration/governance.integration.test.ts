@@ -37,6 +37,7 @@ interface KeyView {
   limit: number | null;
   limit_reset: string | null;
   disabled: boolean;
+  management: boolean;
   policy: unknown;
 }
 
@@ -110,6 +111,11 @@ describe('management keys', () => {
     const res = await chat(admin);
     expect(res.status).toBe(403);
     expect((await errorOf(res)).code).toBe('management_key');
+    // After the first from the command line, management keys come from the API too.
+    const deputy = await createKey({ name: 'deputy', management: true });
+    expect(deputy.data.management).toBe(true);
+    expect((await call('GET', '/api/v1/keys', deputy.key)).status).toBe(200);
+    expect((await chat(deputy.key)).status).toBe(403);
   });
 
   it('bad input on every management route is a clear 4xx', async () => {
