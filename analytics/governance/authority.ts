@@ -68,7 +68,15 @@ export class KeyAuthority {
     await this.run(() => this.deliver());
     await this.run(() => this.importFile());
     const every = (ms: number, work: () => Promise<void>) => {
-      const t = setInterval(() => void this.run(work).catch((err) => this.deps.log.warn({ err: (err as Error).message }, 'key authority: retrying')), ms);
+      // A tick still queued or running skips the next: a slow database must not pile ticks up.
+      let pending = false;
+      const t = setInterval(() => {
+        if (pending) return;
+        pending = true;
+        void this.run(work)
+          .catch((err) => this.deps.log.warn({ err: (err as Error).message }, 'key authority: retrying'))
+          .finally(() => (pending = false));
+      }, ms);
       t.unref();
       this.timers.push(t);
     };

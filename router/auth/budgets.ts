@@ -1,6 +1,6 @@
-// Budgets (governance/budgets.ts) as the router holds requests to them. Each request reserves its worst case on its key's entry
-// for every current period (router/auth/spend.ts), so a budget sees the requests in flight of every key it
-// covers, across the fleet, like the all-time limit.
+// Budgets (governance/budgets.ts) as the router holds requests to them. Each request reserves its worst
+// case on its key's entry for every current period (router/auth/spend.ts), so a budget sees the requests
+// in flight of every key it covers, across the fleet, like the all-time limit.
 import { ApiError } from '../../core/errors.ts';
 import type { Budget } from '../../governance/budgets.ts';
 import { BUDGET_PERIODS, budgetWindow, periodBucket } from '../../governance/policy.ts';
