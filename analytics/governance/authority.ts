@@ -1,5 +1,5 @@
 // The key authority: the one writer of keys, organisation policies and the audit log (the analytics role).
-// Each change is stored in ClickHouse, appended to its organisation's audit chain, then published on the
+// Each change is appended to its organisation's audit chain, stored in ClickHouse, then published on the
 // key channel to every router, in that order and one change at a time, so the chain's order is the order
 // of the changes and an answer means the routers have been handed the change. It also imports the
 // operator's key file (`npm run keys`) and audits every request a policy refused.
@@ -162,9 +162,9 @@ export class KeyAuthority {
     return this.run(async () => {
       const before = this.policies.get(actor.org_id);
       const after: OrgPolicy = { org_id: actor.org_id, policy, updated_at: new Date(this.now()).toISOString() };
+      await this.audit([{ org_id: after.org_id, actor: actor.id, kind: 'policy.updated', target: after.org_id, before: json(before?.policy), after: json(policy) }]);
       await saveOrgPolicy(this.deps.clickhouse, after, this.version());
       this.policies.set(after.org_id, after);
-      await this.audit([{ org_id: after.org_id, actor: actor.id, kind: 'policy.updated', target: after.org_id, before: json(before?.policy), after: json(policy) }]);
       this.delivered(await this.publish([orgMessage(after)]));
       return after;
     });
@@ -178,9 +178,11 @@ export class KeyAuthority {
 
   /** Stores, audits and publishes a key's new record; whether the routers have been handed it. */
   private async commitKey(actor: string, kind: AuditKind, before: KeyRecord | undefined, after: KeyRecord): Promise<boolean> {
+    // Audited first: a store failing after it leaves an event for a change that did not happen (the caller
+    // sees the error), never a change without its event.
+    await this.audit([{ org_id: after.org_id, actor, kind, target: after.id, before: json(before), after: json(after) }]);
     await saveKey(this.deps.clickhouse, after, this.version());
     this.keys.set(after.id, after);
-    await this.audit([{ org_id: after.org_id, actor, kind, target: after.id, before: json(before), after: json(after) }]);
     return this.publish([{ v: 1, kind: 'key', key: after }]);
   }
 
