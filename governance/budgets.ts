@@ -7,16 +7,18 @@ import { BUDGET_PERIODS, type BudgetPeriod, type Policy } from './policy.ts';
 export interface Budget {
   /** How refusals name it: `daily budget of organization acme`. */
   name: string;
+  /** Whose it is: the key's own (its limit or its policy's), or its organisation's. */
+  scope: 'key' | 'organization';
   period: BudgetPeriod;
   limitUsd: number;
   /** The keys whose spend it counts. */
   keyIds: () => readonly string[];
 }
 
-function fromPolicy(policy: Policy | null | undefined, owner: string, keyIds: () => readonly string[]): Budget[] {
+function fromPolicy(policy: Policy | null | undefined, scope: Budget['scope'], owner: string, keyIds: () => readonly string[]): Budget[] {
   const b = policy?.budgets;
   if (!b) return [];
-  return BUDGET_PERIODS.flatMap((period) => (b[period] === undefined ? [] : [{ name: `${period} budget of ${owner}`, period, limitUsd: b[period], keyIds }]));
+  return BUDGET_PERIODS.flatMap((period) => (b[period] === undefined ? [] : [{ name: `${period} budget of ${owner}`, scope, period, limitUsd: b[period], keyIds }]));
 }
 
 /** Every budget a request of this key is held to. */
@@ -24,7 +26,7 @@ export function budgetsOf(key: KeyRecord, orgPolicy: Policy | undefined, orgKeyI
   const own = () => [key.id];
   const limit: Budget[] =
     key.limit_reset !== null && key.spend_limit_usd !== null
-      ? [{ name: `${key.limit_reset} limit of key ${key.name}`, period: key.limit_reset, limitUsd: key.spend_limit_usd, keyIds: own }]
+      ? [{ name: `${key.limit_reset} limit of key ${key.name}`, scope: 'key', period: key.limit_reset, limitUsd: key.spend_limit_usd, keyIds: own }]
       : [];
-  return [...limit, ...fromPolicy(key.policy, `key ${key.name}`, own), ...fromPolicy(orgPolicy, `organization ${key.org_id}`, orgKeyIds)];
+  return [...limit, ...fromPolicy(key.policy, 'key', `key ${key.name}`, own), ...fromPolicy(orgPolicy, 'organization', `organization ${key.org_id}`, orgKeyIds)];
 }

@@ -151,7 +151,7 @@ function scopeOf(keys: KeyStore, key: KeyRecord): UsageScope {
 async function budgetViews(ch: ClickHouseClient, keys: KeyStore, key: KeyRecord, now: number) {
   const orgKeys = () => keys.keysOf(key.org_id).map((k) => k.id);
   const all = budgetsOf(key, keys.orgPolicy(key.org_id), orgKeys);
-  const budgets = key.management ? all.filter((b) => b.name.endsWith(`organization ${key.org_id}`)) : all;
+  const budgets = key.management ? all.filter((b) => b.scope === 'organization') : all;
   if (budgets.length === 0) return [];
   const spent = await spentByKeys(ch, [...new Set(budgets.flatMap((b) => b.keyIds()))]);
   return budgets.map((b) => ({
