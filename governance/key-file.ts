@@ -46,10 +46,6 @@ export class KeyFile {
     return this.read();
   }
 
-  list(): KeyRecord[] {
-    return this.read();
-  }
-
   create(opts: NewFileKey): { secret: string; record: KeyRecord } {
     const records = this.read();
     const secret = newKeySecret();

@@ -50,6 +50,9 @@ const KeyMessageSchema = Type.Union([
 export type KeyMessage = Static<typeof KeyMessageSchema>;
 const check = TypeCompiler.Compile(KeyMessageSchema);
 
+export const keyMessage = (key: KeyRecord): KeyMessage => ({ v: KEY_MESSAGE_VERSION, kind: 'key', key });
+export const orgMessage = (organization: OrgPolicy): KeyMessage => ({ v: KEY_MESSAGE_VERSION, kind: 'organization', organization });
+
 /** The channel's key for a message: compaction keeps the latest of each key and of each organisation. */
 export const keyMessageKey = (m: KeyMessage): string => (m.kind === 'key' ? `key:${m.key.id}` : `org:${m.organization.org_id}`);
 

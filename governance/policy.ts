@@ -91,5 +91,18 @@ export function budgetWindow(period: BudgetPeriod, ms: number): { start: string;
   return { start: isoDay(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1)), resetsAt: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) };
 }
 
+// Every request reserves on its key's entry for each current period: the periods' starts change only at
+// midnight (UTC), so they are formatted once a day, not once per request and period.
+let startsDay = Number.NaN;
+let starts: Record<BudgetPeriod, string> = { daily: '', weekly: '', monthly: '' };
+function periodStarts(ms: number): Record<BudgetPeriod, string> {
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== startsDay) {
+    startsDay = day;
+    starts = { daily: budgetWindow('daily', ms).start, weekly: budgetWindow('weekly', ms).start, monthly: budgetWindow('monthly', ms).start };
+  }
+  return starts;
+}
+
 /** The spend ledger's entry for a key's spend within one budget period. */
-export const periodBucket = (keyId: string, period: BudgetPeriod, ms: number): string => `${keyId}|${period}|${budgetWindow(period, ms).start}`;
+export const periodBucket = (keyId: string, period: BudgetPeriod, ms: number): string => `${keyId}|${period}|${periodStarts(ms)[period]}`;

@@ -26,13 +26,18 @@ function authenticate(keys: KeyStore, request: FastifyRequest): KeyRecord {
   return rec;
 }
 
-/** onRequest hook: runs before the body is parsed or validated, so a bad key is a 401 whatever the body.
- * Callback style, not async: a promise per request for work that never waits showed in the router's cost. */
-export function requireKey(keys: KeyStore): onRequestHookHandler {
+/**
+ * An onRequest hook that authenticates, then lets `admit` refuse the key for this route. It runs before the
+ * body is parsed or validated, so a bad key is a 401 whatever the body. Callback style, not async: a promise
+ * per request for work that never waits showed in the router's cost.
+ */
+function keyHook(keys: KeyStore, admit: (key: KeyRecord) => void): onRequestHookHandler {
   return (request, _reply, done) => {
     let err: Error | undefined;
     try {
-      request.apiKey = authenticate(keys, request);
+      const key = authenticate(keys, request);
+      admit(key);
+      request.apiKey = key;
     } catch (e) {
       err = e as Error;
     }
@@ -40,19 +45,14 @@ export function requireKey(keys: KeyStore): onRequestHookHandler {
   };
 }
 
+/** onRequest hook: any key in force. */
+export const requireKey = (keys: KeyStore): onRequestHookHandler => keyHook(keys, () => undefined);
+
 /** onRequest hook: a management key (its organisation's keys, policies, audit log and usage). */
-export function requireManagementKey(keys: KeyStore): onRequestHookHandler {
-  return (request, _reply, done) => {
-    let err: Error | undefined;
-    try {
-      request.apiKey = authenticate(keys, request);
-      if (!request.apiKey.management) err = forbidden('this route needs a management key (npm run keys -- create --management, or POST /api/v1/keys with one)');
-    } catch (e) {
-      err = e as Error;
-    }
-    done(err);
-  };
-}
+export const requireManagementKey = (keys: KeyStore): onRequestHookHandler =>
+  keyHook(keys, (key) => {
+    if (!key.management) throw forbidden('this route needs a management key (npm run keys -- create --management, or POST /api/v1/keys with one)');
+  });
 
 /** The authenticated key of a request that passed requireKey. */
 export function keyOf(request: FastifyRequest): KeyRecord {

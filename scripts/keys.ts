@@ -65,7 +65,7 @@ if (command === 'create') {
   }
   for (const r of revoked) process.stdout.write(`revoked ${r.id} "${r.name}"\n`);
 } else if (command === 'list') {
-  for (const r of store.list()) {
+  for (const r of store.read()) {
     process.stdout.write(
       `${r.id}\t${r.name}\t${r.account_id}\t${r.org_id}${r.management ? '\tmanagement' : ''}\t${r.revoked_at ? `revoked ${r.revoked_at}` : 'active'}\trate=${r.rate_limit_per_minute ?? 'default'}/min\tspend_limit=${r.spend_limit_usd ?? 'none'}\n`,
     );

@@ -9,7 +9,7 @@ import type { Logger } from '../../core/logger.ts';
 import { sealEvent, type AuditContent, type AuditKind, type ChainHead } from '../../governance/audit-chain.ts';
 import type { AuditHeadFile } from '../../governance/audit-heads.ts';
 import type { KeyFile } from '../../governance/key-file.ts';
-import { hashKey, keyRecord, newKeySecret, type KeyMessage, type KeyRecord, type OrgPolicy } from '../../governance/key-record.ts';
+import { hashKey, keyMessage, keyRecord, newKeySecret, orgMessage, type KeyMessage, type KeyRecord, type OrgPolicy } from '../../governance/key-record.ts';
 import type { BudgetPeriod, Policy } from '../../governance/policy.ts';
 import { randomBytes } from 'node:crypto';
 import { appendAudit, auditHeads, loadKeys, loadOrgPolicies, saveKey, saveOrgPolicy, unauditedDenials } from '../../store/governance-queries.ts';
@@ -64,7 +64,7 @@ export class KeyAuthority {
     for (const k of await loadKeys(ch)) this.keys.set(k.id, k);
     for (const p of await loadOrgPolicies(ch)) this.policies.set(p.org_id, p);
     this.heads = await auditHeads(ch);
-    this.undelivered = [...[...this.keys.values()].map((key): KeyMessage => ({ v: 1, kind: 'key', key })), ...[...this.policies.values()].map(orgMessage)];
+    this.undelivered = [...[...this.keys.values()].map(keyMessage), ...[...this.policies.values()].map(orgMessage)];
     await this.run(() => this.deliver());
     await this.run(() => this.importFile());
     const every = (ms: number, work: () => Promise<void>) => {
@@ -176,14 +176,14 @@ export class KeyAuthority {
     return next;
   }
 
-  /** Stores, audits and publishes a key's new record; whether the routers have been handed it. */
+  /** Audits, stores and publishes a key's new record; whether the routers have been handed it. */
   private async commitKey(actor: string, kind: AuditKind, before: KeyRecord | undefined, after: KeyRecord): Promise<boolean> {
     // Audited first: a store failing after it leaves an event for a change that did not happen (the caller
     // sees the error), never a change without its event.
     await this.audit([{ org_id: after.org_id, actor, kind, target: after.id, before: json(before), after: json(after) }]);
     await saveKey(this.deps.clickhouse, after, this.version());
     this.keys.set(after.id, after);
-    return this.publish([{ v: 1, kind: 'key', key: after }]);
+    return this.publish([keyMessage(after)]);
   }
 
   /** Appends events to their chains, then keeps the new heads apart from the database. */
@@ -268,8 +268,6 @@ export class KeyAuthority {
 }
 
 const json = (v: unknown): string => (v === undefined || v === null ? '' : JSON.stringify(v));
-
-const orgMessage = (organization: OrgPolicy): KeyMessage => ({ v: 1, kind: 'organization', organization });
 
 /** KeySettings as record fields: only those given. */
 function settings(s: KeySettings): Partial<KeyRecord> {

@@ -12,6 +12,7 @@ import { underEveryBase } from '../../http/paths.ts';
 import { errorResponses } from '../../http/schemas.ts';
 import type { KeyStore } from '../../router/auth/key-store.ts';
 import { auditEvents, chainEvents } from '../../store/governance-queries.ts';
+import { MANAGE } from './keys.ts';
 
 const Time = Type.String({ maxLength: 40, description: 'ISO 8601 time (UTC)' });
 const Query = Type.Object(
@@ -41,8 +42,6 @@ const EventSchema = Type.Object({
 const VerifySchema = Type.Object({
   data: Type.Object({ ok: Type.Boolean(), events: Type.Integer(), problems: Type.Array(Type.String()) }),
 });
-
-const MANAGE = { tags: ['management'], security: [{ bearer: [] }] };
 
 function timeParam(text: string | undefined, name: string, fallback: number): number {
   if (text === undefined) return fallback;

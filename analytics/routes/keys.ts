@@ -71,7 +71,8 @@ const ListQuery = Type.Object(
 const OrgPolicyView = Type.Object({ org_id: Type.String(), policy: Nullable(PolicySchema), updated_at: Type.String() });
 
 const PAGE = 100;
-const MANAGE = { tags: ['management'], security: [{ bearer: [] }] };
+/** The OpenAPI tag and security of every management route. */
+export const MANAGE = { tags: ['management'], security: [{ bearer: [] }] };
 
 export interface KeysRouteDeps {
   keys: KeyStore;

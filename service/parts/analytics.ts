@@ -8,7 +8,7 @@ import type { Simulator } from '../../dev/simulator/server.ts';
 import type { ClickHouseClient } from '../../store/clickhouse.ts';
 import { hasRequests } from '../../store/spend.ts';
 import type { Assembly } from './assembly.ts';
-import { encodeKeyMessage, keyMessageKey, type KeyMessage } from '../../governance/key-record.ts';
+import { encodeKeyMessage, keyMessage, keyMessageKey } from '../../governance/key-record.ts';
 import { SHUTDOWN_READ_LIMIT_MS } from './store.ts';
 
 export interface AnalyticsRun {
@@ -38,7 +38,7 @@ export function runAnalytics(
   const keys = {
     addEphemeral: (secret: string, name: string, account: string) => {
       const key = deps.keys.addEphemeral(secret, name, account);
-      const m: KeyMessage = { v: 1, kind: 'key', key };
+      const m = keyMessage(key);
       hub?.publish('keys', [[keyMessageKey(m), encodeKeyMessage(m)]]);
       return key;
     },
